@@ -1,0 +1,188 @@
+"""The measure registry: definitions live in ``config/measures.toml``, never in code.
+
+This module reads and checks the file, and turns each measure's ``include`` clauses into a SQL condition on
+its source's fact table, so changing a definition means editing the file and rebuilding the marts.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vrp.data_access import tables as t
+
+SOURCES = ("police_records", "police_uk", "admissions", "homicides", "ons_knife")
+UNITS = ("count", "rate_per_100k", "rate_per_million")
+DENOMINATORS = ("all_ages", "u25")
+POLARITIES = ("lower_is_better", "higher_is_better", "no_polarity")
+GEOGRAPHY_LEVELS = ("lsoa", "district", "force")
+TIME_GRAINS = ("month", "quarter")
+
+# Which clause keys each source understands; anything else in the file is an error, not silently ignored.
+CLAUSE_KEYS = {
+    "police_records": {"offence_codes", "offence_subgroups", "knife", "domestic", "victim_age_min", "victim_age_max"},
+    "police_uk": {"crime_types"},
+    "homicides": {"domestic", "victim_age_min", "victim_age_max", "methods"},
+    "admissions": {"age_bands"},
+    "ons_knife": set(),
+}
+REQUIRED = ("id", "label", "definition", "source", "unit", "denominator", "polarity", "geography_levels",
+            "time_grain", "suppress_below")
+
+
+class MeasureConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    definition: str
+    source: str
+    unit: str
+    denominator: str
+    polarity: str
+    geography_levels: tuple[str, ...]
+    time_grain: str
+    suppress_below: int
+    headline: bool = False
+    include: tuple[dict, ...] = field(default=())
+
+    @property
+    def per(self) -> int:
+        return {"rate_per_100k": 100_000, "rate_per_million": 1_000_000}.get(self.unit, 1)
+
+    @property
+    def has_lsoa(self) -> bool:
+        return "lsoa" in self.geography_levels
+
+    def filter_json(self) -> str:
+        return json.dumps(list(self.include), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class MeasureRegistry:
+    measures: tuple[Measure, ...]
+
+    def __iter__(self):
+        return iter(self.measures)
+
+    def __len__(self) -> int:
+        return len(self.measures)
+
+    def __contains__(self, measure_id: object) -> bool:
+        return any(m.id == measure_id for m in self.measures)
+
+    def get(self, measure_id: str) -> Measure:
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(f"unknown measure {measure_id!r}")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.measures)
+
+    def for_source(self, source: str) -> list[Measure]:
+        return [m for m in self.measures if m.source == source]
+
+
+def load_registry(path: Path) -> MeasureRegistry:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise MeasureConfigError(f"measure registry not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MeasureConfigError(f"{path}: not valid TOML: {exc}") from exc
+    entries = raw.get("measures")
+    if not entries:
+        raise MeasureConfigError(f"{path}: no [[measures]] entries")
+    measures = [_parse(entry, path) for entry in entries]
+    ids = [m.id for m in measures]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise MeasureConfigError(f"{path}: duplicate measure ids: {', '.join(dupes)}")
+    return MeasureRegistry(tuple(measures))
+
+
+def _parse(entry: dict, path: Path) -> Measure:
+    where = f"{path}: measure {entry.get('id', '?')!r}"
+    missing = [k for k in REQUIRED if k not in entry]
+    if missing:
+        raise MeasureConfigError(f"{where}: missing {', '.join(missing)}")
+    checks = [("source", SOURCES), ("unit", UNITS), ("denominator", DENOMINATORS), ("polarity", POLARITIES),
+              ("time_grain", TIME_GRAINS)]
+    for key, allowed in checks:
+        if entry[key] not in allowed:
+            raise MeasureConfigError(f"{where}: {key} must be one of {', '.join(allowed)}, not {entry[key]!r}")
+    levels = tuple(entry["geography_levels"])
+    if not levels or any(level not in GEOGRAPHY_LEVELS for level in levels):
+        raise MeasureConfigError(f"{where}: geography_levels must be drawn from {', '.join(GEOGRAPHY_LEVELS)}")
+    include = tuple(entry.get("include", ()))
+    allowed_keys = CLAUSE_KEYS[entry["source"]]
+    for clause in include:
+        unknown = set(clause) - allowed_keys
+        if unknown:
+            raise MeasureConfigError(
+                f"{where}: include clause keys {sorted(unknown)} are not understood for source {entry['source']}"
+                f" (allowed: {sorted(allowed_keys) or 'none'})")
+        if not clause:
+            raise MeasureConfigError(f"{where}: empty include clause")
+    if int(entry["suppress_below"]) < 0:
+        raise MeasureConfigError(f"{where}: suppress_below must be 0 or more")
+    return Measure(
+        id=str(entry["id"]), label=str(entry["label"]), definition=" ".join(str(entry["definition"]).split()),
+        source=entry["source"], unit=entry["unit"], denominator=entry["denominator"], polarity=entry["polarity"],
+        geography_levels=levels, time_grain=entry["time_grain"], suppress_below=int(entry["suppress_below"]),
+        headline=bool(entry.get("headline", False)), include=include,
+    )
+
+
+def condition(measure: Measure) -> sa.ColumnElement[bool]:
+    """The SQL condition selecting this measure's rows from its source's fact table."""
+    if not measure.include:
+        return sa.true()
+    return sa.or_(*(_clause(measure.source, clause) for clause in measure.include))
+
+
+def _clause(source: str, clause: dict) -> sa.ColumnElement[bool]:
+    parts: list[sa.ColumnElement[bool]] = []
+    if source == "police_records":
+        f = t.fact_police_records
+        if "offence_codes" in clause:
+            parts.append(f.c.ho_offence_code.in_([str(c) for c in clause["offence_codes"]]))
+        if "offence_subgroups" in clause:
+            sub = sa.select(t.dim_offence.c.ho_offence_code).where(
+                t.dim_offence.c.offence_subgroup.in_(clause["offence_subgroups"]))
+            parts.append(f.c.ho_offence_code.in_(sub))
+        if "knife" in clause:
+            parts.append(f.c.knife_flag.is_(bool(clause["knife"])))
+        if "domestic" in clause:
+            parts.append(f.c.domestic_flag.is_(bool(clause["domestic"])))
+        parts += _age(f.c.victim_age, clause)
+    elif source == "police_uk":
+        parts.append(t.fact_police_uk.c.crime_type.in_(clause["crime_types"]))
+    elif source == "homicides":
+        f = t.fact_homicides
+        if "domestic" in clause:
+            parts.append(f.c.domestic.is_(bool(clause["domestic"])))
+        if "methods" in clause:
+            parts.append(f.c.method.in_(clause["methods"]))
+        parts += _age(f.c.victim_age, clause)
+    elif source == "admissions":
+        parts.append(t.fact_admissions.c.age_band.in_(clause["age_bands"]))
+    return sa.and_(*parts)
+
+
+def _age(column: sa.Column, clause: dict) -> list[sa.ColumnElement[bool]]:
+    out = []
+    if "victim_age_min" in clause:
+        out.append(column >= int(clause["victim_age_min"]))
+    if "victim_age_max" in clause:
+        out.append(column <= int(clause["victim_age_max"]))
+    return out

@@ -1,0 +1,408 @@
+"""The read side: one method per question the dashboard (or the CLI) asks, returning small DataFrames.
+
+Every argument from outside is checked against known values before it reaches SQL, and every query is built with
+SQLAlchemy Core (parameterised). The audience rule is enforced here, not in page layouts: the ``public`` audience
+never receives a count the measure's suppression rule hides, nor record-level rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vrp.data_access import tables as t
+from vrp.data_access.cache import QueryCache
+from vrp.data_access.engine import duckdb_path, get_meta, make_engine
+from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
+from vrp.settings import Settings
+
+log = logging.getLogger(__name__)
+AGE_GROUPS = {"all": None, "u25": ("u18", "18_24")}
+HIPS = "HIPS"
+FORCE_NAME = "Hampshire"  # the force's name in the ONS series
+SUPPRESSED = "*"
+
+
+class InvalidQuery(ValueError):
+    """A filter value that is not one the warehouse knows: refused with a message fit for the page."""
+
+
+class NotPermitted(PermissionError):
+    """Record-level or unsuppressed data asked for in the public audience."""
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def parse_month(value: str | date | None, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.replace(day=1)
+    if not isinstance(value, str) or not _MONTH.match(value.strip()):
+        raise InvalidQuery(f"{what} must be a month like 2024-03, not {str(value)[:20]!r}")
+    y, m = value.strip().split("-")
+    return date(int(y), int(m), 1)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A checked, normalised question: the cache key and the SQL both come from this."""
+
+    measure_id: str
+    districts: tuple[str, ...]  # sorted; empty = all of HIPS
+    start: date | None
+    end: date | None
+    age: str
+
+    def as_key(self) -> dict:
+        return {"m": self.measure_id, "d": list(self.districts), "s": self.start, "e": self.end, "a": self.age}
+
+
+class Warehouse:
+    """Read access to one warehouse, for one audience."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None, cache: QueryCache | None = None,
+                 registry: MeasureRegistry | None = None):
+        self.settings = settings
+        self.audience = settings.audience
+        self._engine = engine
+        self._owns_engine = engine is None
+        self._file_id: tuple | None = None
+        self._lock = threading.Lock()
+        self.cache = cache or QueryCache(None)
+        self._registry = registry
+
+    # ---- connection and version -------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            path = duckdb_path(self.settings.warehouse) if self._owns_engine else None
+            if path is not None:
+                # `vrp build-demo` swaps in a new file: notice it and reopen, so readers follow the rebuild.
+                try:
+                    st = os.stat(path)
+                    file_id = (st.st_ino, st.st_mtime_ns)
+                except FileNotFoundError:
+                    file_id = None
+                if self._engine is not None and file_id != self._file_id:
+                    self._engine.dispose()
+                    self._engine = None
+                self._file_id = file_id
+            if self._engine is None:
+                self._engine = make_engine(self.settings.warehouse, read_only=True)
+            return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def data_version(self) -> str:
+        with self.engine.connect() as conn:
+            return get_meta(conn, "data_version") or "0"
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return get_meta(conn, key)
+
+    @property
+    def registry(self) -> MeasureRegistry:
+        if self._registry is None:
+            self._registry = load_registry(self.settings.measures_file)
+        return self._registry
+
+    def _cached(self, name: str, key: dict, compute):
+        return self.cache.fetch(name, f"{self.data_version()}:{self.audience}", key, compute)
+
+    def _read(self, query) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
+
+    # ---- checking what the browser sends ----------------------------------------------------------------
+
+    @cached_property
+    def district_codes(self) -> frozenset[str]:
+        return frozenset(self.districts()["district_code"])
+
+    def check(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> Filter:
+        if not isinstance(measure_id, str) or measure_id not in self.registry:
+            raise InvalidQuery(f"unknown measure {str(measure_id)[:40]!r}")
+        if isinstance(districts, str):
+            districts = [d for d in districts.split(",") if d.strip()]
+        if not isinstance(districts, (list, tuple, set, frozenset)):
+            raise InvalidQuery("districts must be a list of district codes")
+        cleaned = []
+        for d in districts:
+            code = str(d).strip().upper()
+            if code == HIPS:
+                continue
+            if code not in self.district_codes:
+                raise InvalidQuery(f"unknown district {str(d)[:20]!r}")
+            cleaned.append(code)
+        s, e = parse_month(start, "the start month"), parse_month(end, "the end month")
+        if s and e and s > e:
+            raise InvalidQuery(f"the start month {s:%Y-%m} is after the end month {e:%Y-%m}")
+        if age not in AGE_GROUPS:
+            raise InvalidQuery(f"age must be one of {', '.join(AGE_GROUPS)}, not {str(age)[:20]!r}")
+        measure = self.registry.get(measure_id)
+        if age != "all" and measure.source in ("police_uk", "ons_knife"):
+            raise InvalidQuery(f"{measure.label} has no victim ages, so no under-25 figure")
+        return Filter(measure_id, tuple(sorted(set(cleaned))), s, e, age)
+
+    # ---- the audience rule --------------------------------------------------------------------------------
+
+    def threshold(self, measure: Measure) -> int:
+        return max(measure.suppress_below, self.settings.public_min_count) if self.audience == "public" else 0
+
+    def _suppress(self, frame: pd.DataFrame, measure: Measure, col: str = "count") -> pd.DataFrame:
+        """Public: counts from 1 to threshold-1 become missing, flagged ``suppressed``; zero is shown."""
+        frame = frame.copy()
+        limit = self.threshold(measure)
+        hide = (frame[col] > 0) & (frame[col] < limit)
+        frame["suppressed"] = hide
+        frame[col] = frame[col].astype("Int64").mask(hide)
+        return frame
+
+    def require_partner(self, what: str) -> None:
+        if self.audience != "partner":
+            raise NotPermitted(f"{what} is available to the partner audience only")
+
+    # ---- questions ------------------------------------------------------------------------------------------
+
+    def districts(self) -> pd.DataFrame:
+        return self._cached("districts", {}, lambda: self._read(
+            sa.select(t.dim_district).order_by(t.dim_district.c.district_name)))
+
+    def measures(self) -> pd.DataFrame:
+        return self._cached("measures", {}, lambda: self._read(sa.select(t.dim_measure)))
+
+    def month_range(self, measure_id: str) -> tuple[date | None, date | None]:
+        f = self.check(measure_id)
+        measure = self.registry.get(f.measure_id)
+
+        def compute():
+            if measure.source == "ons_knife":
+                m = t.mart_force_counts
+                q = sa.select(sa.func.min(m.c.quarter_start), sa.func.max(m.c.quarter_start)).where(
+                    m.c.measure_id == measure.id)
+            else:
+                m = t.mart_counts
+                q = sa.select(sa.func.min(m.c.month), sa.func.max(m.c.month)).where(m.c.measure_id == measure.id)
+            with self.engine.connect() as conn:
+                return tuple(conn.execute(q).one())
+        return self._cached("month_range", f.as_key(), compute)
+
+    def _mart_where(self, f: Filter):
+        m = t.mart_counts
+        where = [m.c.measure_id == f.measure_id]
+        if f.districts:
+            where.append(m.c.district_code.in_(f.districts))
+        if f.start:
+            where.append(m.c.month >= f.start)
+        if f.end:
+            where.append(m.c.month <= f.end)
+        if AGE_GROUPS[f.age]:
+            where.append(m.c.age_band.in_(AGE_GROUPS[f.age]))
+        return where
+
+    def population(self, districts: tuple[str, ...] = (), age: str = "all") -> float:
+        p = t.mart_population
+        group = "u25" if age == "u25" else "all"
+        if districts:
+            q = sa.select(sa.func.sum(p.c.population)).where(
+                p.c.geography_level == "district", p.c.area_code.in_(districts), p.c.age_group == group)
+        else:
+            q = sa.select(p.c.population).where(p.c.geography_level == "force", p.c.age_group == group)
+        with self.engine.connect() as conn:
+            return float(conn.execute(q).scalar() or 0.0)
+
+    def monthly_counts(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+        """One row per month of the period (months with nothing recorded included, as 0):
+        month, count, suppressed, incomplete (supplier-hidden cells), population."""
+        f = self.check(measure_id, districts, start, end, age)
+        measure = self.registry.get(f.measure_id)
+        if measure.source == "ons_knife":
+            raise InvalidQuery(f"{measure.label} is quarterly and force-level: use force_quarterly")
+
+        def compute():
+            m = t.mart_counts
+            q = (sa.select(m.c.month, sa.func.sum(m.c.count).label("count"),
+                           sa.func.sum(m.c.suppressed_cells).label("hidden_cells"))
+                 .where(*self._mart_where(f)).group_by(m.c.month).order_by(m.c.month))
+            frame = self._read(q)
+            lo, hi = f.start, f.end
+            if lo is None or hi is None:
+                first, last = self.month_range(f.measure_id)
+                lo, hi = lo or first, hi or last
+            months = pd.DataFrame({"month": pd.date_range(lo, hi, freq="MS").date}) if lo and hi else \
+                pd.DataFrame({"month": pd.Series([], dtype=object)})
+            frame["month"] = pd.to_datetime(frame["month"]).dt.date
+            out = months.merge(frame, on="month", how="left")
+            out["count"] = out["count"].fillna(0).astype(int)
+            out["incomplete"] = out["hidden_cells"].fillna(0).astype(int) > 0
+            out = out.drop(columns="hidden_cells")
+            out["population"] = self.population(f.districts, f.age)
+            return self._suppress(out, measure)
+        return self._cached("monthly_counts", f.as_key(), compute)
+
+    def counts_by_lsoa(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+        """Every LSOA of the selected districts (those with nothing recorded included):
+        lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed."""
+        f = self.check(measure_id, districts, start, end, age)
+        measure = self.registry.get(f.measure_id)
+        if not measure.has_lsoa:
+            raise InvalidQuery(f"{measure.label} is not available by LSOA")
+
+        def compute():
+            m, a, p = t.mart_counts, t.dim_area, t.mart_population
+            counts = (sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
+                      .where(*self._mart_where(f), m.c.geography_level == "lsoa")
+                      .group_by(m.c.lsoa21_code).subquery())
+            group = "u25" if f.age == "u25" else "all"
+            q = (sa.select(a.c.lsoa21_code, a.c.lsoa21_name, a.c.district_code, a.c.imd_decile,
+                           sa.func.coalesce(counts.c.count, 0).label("count"), p.c.population)
+                 .select_from(a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code)
+                              .join(p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa",
+                                               p.c.age_group == group)))
+                 .order_by(a.c.lsoa21_code))
+            if f.districts:
+                q = q.where(a.c.district_code.in_(f.districts))
+            frame = self._read(q)
+            frame["count"] = frame["count"].astype(int)
+            return self._suppress(frame, measure)
+        return self._cached("counts_by_lsoa", f.as_key(), compute)
+
+    def counts_by_period(self, measure_id: str, by: str = "fy", districts=(), start=None, end=None,
+                         age: str = "all") -> pd.DataFrame:
+        """period (``2023-24`` or ``2023-04``), count, suppressed: the table behind ``vrp summary``."""
+        if by not in ("fy", "month"):
+            raise InvalidQuery("by must be fy or month")
+        f = self.check(measure_id, districts, start, end, age)
+        measure = self.registry.get(f.measure_id)
+
+        def compute():
+            if measure.source == "ons_knife":
+                if f.districts:
+                    return pd.DataFrame(columns=["period", "count", "suppressed"])
+                frame = self.force_quarterly(f.measure_id, forces=(FORCE_NAME,))
+                if f.start:
+                    frame = frame[frame["quarter_start"] >= f.start]
+                if f.end:
+                    frame = frame[frame["quarter_start"] <= f.end]
+                key = frame["financial_year"] if by == "fy" else frame["quarter_start"].map(lambda d: f"{d:%Y-%m}")
+                out = frame.groupby(key)["count"].sum().rename_axis("period").reset_index()
+            else:
+                m, d = t.mart_counts, t.dim_month
+                period = d.c.financial_year if by == "fy" else d.c.month_label
+                q = (sa.select(period.label("period"), sa.func.sum(m.c.count).label("count"))
+                     .select_from(m.join(d, d.c.month == m.c.month)).where(*self._mart_where(f))
+                     .group_by(period).order_by(period))
+                out = self._read(q)
+            out["count"] = out["count"].astype(int)
+            return self._suppress(out, measure)
+        return self._cached("counts_by_period", {**f.as_key(), "by": by}, compute)
+
+    def force_quarterly(self, measure_id: str = "ons_knife_crime", forces: tuple[str, ...] = ()) -> pd.DataFrame:
+        f = self.check(measure_id)
+        if self.registry.get(f.measure_id).source != "ons_knife":
+            raise InvalidQuery(f"{measure_id} is not a force-level series")
+        forces = tuple(sorted(forces))
+
+        def compute():
+            m = t.mart_force_counts
+            q = sa.select(m).where(m.c.measure_id == f.measure_id).order_by(m.c.force_name, m.c.quarter_start)
+            if forces:
+                q = q.where(m.c.force_name.in_(forces))
+            frame = self._read(q)
+            frame["quarter_start"] = pd.to_datetime(frame["quarter_start"]).dt.date
+            return frame
+        return self._cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
+
+    def latest_figures(self, districts=()) -> pd.DataFrame:
+        """For each measure: the latest 12 months (4 quarters) against the 12 before, as counts and rates."""
+        key = {"d": sorted(districts) if not isinstance(districts, str) else districts}
+
+        def compute():
+            rows = []
+            for measure in self.registry:
+                first, last = self.month_range(measure.id)
+                if last is None:
+                    continue
+                if measure.source == "ons_knife":
+                    frame = self.force_quarterly(measure.id, forces=(FORCE_NAME,))
+                    if frame.empty or districts:
+                        continue
+                    cur, prev = frame.tail(4), frame.iloc[-8:-4]
+                    current, previous = int(cur["count"].sum()), int(prev["count"].sum()) if len(prev) == 4 else None
+                    population = float(cur["population"].iloc[-1])
+                    period_end = cur["quarter_start"].iloc[-1]
+                    label = f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}"
+                    hidden = False
+                else:
+                    series = self.monthly_counts(measure.id, districts, end=f"{last:%Y-%m}")
+                    cur, prev = series.tail(12), series.iloc[-24:-12]
+                    hidden = bool(cur["suppressed"].any()) or bool(cur["incomplete"].any())
+                    current = None if cur["count"].isna().any() else int(cur["count"].sum())
+                    previous = None if len(prev) < 12 or prev["count"].isna().any() else int(prev["count"].sum())
+                    population = float(series["population"].iloc[-1])
+                    period_end = last
+                    label = f"12 months to {last:%B %Y}"
+                if current is not None and self.audience == "public" and 0 < current < self.threshold(measure):
+                    current, hidden = None, True
+                rate = current / population * measure.per if current is not None and population else np.nan
+                rows.append({"measure_id": measure.id, "label": measure.label, "source": measure.source,
+                             "unit": measure.unit, "period": label, "period_end": period_end,
+                             "count": current, "previous": previous, "rate": rate, "hidden": hidden,
+                             "headline": measure.headline})
+            return pd.DataFrame(rows)
+        return self._cached("latest_figures", key, compute)
+
+    def load_audit(self) -> pd.DataFrame:
+        a = t.load_audit
+        return self._read(sa.select(a).order_by(a.c.load_id))
+
+    def sources(self) -> pd.DataFrame:
+        return self._read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
+
+    def synthetic_sources(self) -> set[str]:
+        frame = self.sources()
+        return set(frame.loc[frame["synthetic"].isin(["synthetic", "mixed"]), "source_id"])
+
+    def quarantine(self, load_id: int | None = None) -> pd.DataFrame:
+        """Quarantined rows hold raw partner records: partner audience only."""
+        self.require_partner("Quarantined rows")
+        q = sa.select(t.quarantine).order_by(t.quarantine.c.load_id, t.quarantine.c.line)
+        if load_id is not None:
+            q = q.where(t.quarantine.c.load_id == int(load_id))
+        return self._read(q)
+
+    def incidents(self, measure_id: str, districts=(), start=None, end=None) -> pd.DataFrame:
+        """Record-level points for a police-records measure: partner audience only."""
+        self.require_partner("Record-level incidents")
+        from vrp.data_access.measures import condition
+
+        f = self.check(measure_id, districts, start, end)
+        measure = self.registry.get(f.measure_id)
+        if measure.source != "police_records":
+            raise InvalidQuery(f"{measure.label} has no record-level points")
+        r = t.fact_police_records
+        q = sa.select(r.c.crime_reference, r.c.recorded_date, r.c.occurred_at, r.c.ho_offence_code,
+                      r.c.longitude, r.c.latitude, r.c.lsoa21_code, r.c.district_code).where(condition(measure))
+        if f.districts:
+            q = q.where(r.c.district_code.in_(f.districts))
+        if f.start:
+            q = q.where(r.c.recorded_month >= f.start)
+        if f.end:
+            q = q.where(r.c.recorded_month <= f.end)
+        return self._read(q)

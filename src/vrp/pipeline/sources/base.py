@@ -1,0 +1,67 @@
+"""What every source module provides, and the context a row check may need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vrp.geo.boundaries import LsoaIndex
+
+
+@dataclass(frozen=True)
+class Context:
+    """Reference facts the checks rely on, read from the warehouse being loaded (and the boundaries)."""
+
+    lsoa_index: LsoaIndex
+    lsoa_district: dict[str, str]  # LSOA21 code -> district code
+    districts: frozenset[str]
+    offence_codes: frozenset[str]
+
+
+@dataclass
+class Prepared:
+    """A checked file: rows for the fact table, and reasons (aligned to the input) for rows that fail."""
+
+    frame: pd.DataFrame  # fact-table columns, same index as the input rows
+    reasons: pd.Series  # '' where the row is good
+    out_of_area: pd.Series = field(default=None)  # police.uk only: rows kept but outside HIPS
+
+    def __post_init__(self):
+        if self.out_of_area is None:
+            self.out_of_area = pd.Series(False, index=self.frame.index)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    required: list[str]
+    optional: list[str]
+    key: list[str]  # natural key in the fact table
+    prepare: Callable[[pd.DataFrame, Context], Prepared]
+    # police.uk downloads overlap by design, so repeats are ignored; a repeated key in a partner extract is an error.
+    duplicates: str = "quarantine"  # or "ignore"
+
+
+def place_points(frame: pd.DataFrame, lon: pd.Series, lat: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """LSOA and district for each point ('' where the point is in no HIPS LSOA)."""
+    idx = ctx.lsoa_index.assign(lon.to_numpy(dtype=float, na_value=np.nan), lat.to_numpy(dtype=float, na_value=np.nan))
+    inside = idx >= 0
+    lsoa = np.where(inside, ctx.lsoa_index.codes[np.where(inside, idx, 0)], "")
+    district = np.where(inside, ctx.lsoa_index.districts[np.where(inside, idx, 0)], "")
+    return pd.Series(lsoa, index=frame.index), pd.Series(district, index=frame.index)
+
+
+def area_codes(frame: pd.DataFrame, col: str, ctx: Context, reasons) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """An area column holding either a 2021 LSOA or a HIPS district code -> (level, lsoa, district)."""
+    code = frame[col].str.strip().str.upper()
+    is_lsoa = code.isin(ctx.lsoa_district.keys())
+    is_district = code.isin(ctx.districts)
+    reasons.add(~is_lsoa & ~is_district,
+                f"{col}: " + "'" + frame[col].str.slice(0, 20) + "' is not a HIPS 2021 LSOA or district code")
+    level = pd.Series(np.where(is_lsoa, "lsoa", "district"), index=frame.index)
+    lsoa = code.where(is_lsoa, None)
+    district = pd.Series(np.where(is_lsoa, code.map(ctx.lsoa_district), code), index=frame.index)
+    return level, lsoa, district

@@ -1,0 +1,30 @@
+"""Creating a warehouse: schema, reference dimensions, empty marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from vrp.data_access.engine import create_schema, set_meta
+from vrp.data_access.measures import load_registry
+from vrp.pipeline.marts import rebuild_marts
+from vrp.pipeline.reference import load_reference
+from vrp.settings import Settings
+
+SCHEMA_VERSION = "1"
+
+
+def init_warehouse(engine: Engine, settings: Settings) -> dict[str, int]:
+    """Create the tables (if absent) and (re)load the reference data, in one transaction."""
+    registry = load_registry(settings.measures_file)
+    with engine.begin() as conn:
+        create_schema(conn)
+        counts = load_reference(conn, settings.reference_dir, settings.config_dir / "offence_codes.csv")
+        set_meta(conn, "schema_version", SCHEMA_VERSION)
+        rebuild_marts(conn, registry, sources_config(settings))
+    return counts
+
+
+def sources_config(settings: Settings) -> Path:
+    return settings.config_dir / "sources.toml"
