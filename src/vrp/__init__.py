@@ -1,0 +1,3 @@
+"""HIPS Violence Reduction Partnership serious-violence dashboard."""
+
+__version__ = "0.1.0"

@@ -20,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vrp import __version__
 from vrp.data_access import tables as t
 from vrp.data_access.cache import QueryCache
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
@@ -31,6 +32,21 @@ AGE_GROUPS = {"all": None, "u25": ("u18", "18_24")}
 HIPS = "HIPS"
 FORCE_NAME = "Hampshire"  # the force's name in the ONS series
 SUPPRESSED = "*"
+
+
+def _as_date(value) -> date | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).date().replace(day=1)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return date(y, m + 1, 1)
+
+
+def _months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month + 1
 
 
 class InvalidQuery(ValueError):
@@ -123,7 +139,8 @@ class Warehouse:
         return self._registry
 
     def _cached(self, name: str, key: dict, compute):
-        return self.cache.fetch(name, f"{self.data_version()}:{self.audience}", key, compute)
+        # The code version is in the key too, so an upgrade never serves results shaped by older code.
+        return self.cache.fetch(name, f"{__version__}:{self.data_version()}:{self.audience}", key, compute)
 
     def _read(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -216,9 +233,10 @@ class Warehouse:
             where.append(m.c.age_band.in_(AGE_GROUPS[f.age]))
         return where
 
-    def population(self, districts: tuple[str, ...] = (), age: str = "all") -> float:
+    def population(self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None) -> float:
+        """The denominator: the selected age group, or the measure's own (under-25 measures use under-25s)."""
         p = t.mart_population
-        group = "u25" if age == "u25" else "all"
+        group = "u25" if age == "u25" or (measure is not None and measure.denominator == "u25") else "all"
         if districts:
             q = sa.select(sa.func.sum(p.c.population)).where(
                 p.c.geography_level == "district", p.c.area_code.in_(districts), p.c.age_group == group)
@@ -252,7 +270,7 @@ class Warehouse:
             out["count"] = out["count"].fillna(0).astype(int)
             out["incomplete"] = out["hidden_cells"].fillna(0).astype(int) > 0
             out = out.drop(columns="hidden_cells")
-            out["population"] = self.population(f.districts, f.age)
+            out["population"] = self.population(f.districts, f.age, measure)
             return self._suppress(out, measure)
         return self._cached("monthly_counts", f.as_key(), compute)
 
@@ -269,7 +287,7 @@ class Warehouse:
             counts = (sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
                       .where(*self._mart_where(f), m.c.geography_level == "lsoa")
                       .group_by(m.c.lsoa21_code).subquery())
-            group = "u25" if f.age == "u25" else "all"
+            group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
             q = (sa.select(a.c.lsoa21_code, a.c.lsoa21_name, a.c.district_code, a.c.imd_decile,
                            sa.func.coalesce(counts.c.count, 0).label("count"), p.c.population)
                  .select_from(a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code)
@@ -329,42 +347,72 @@ class Warehouse:
             return frame
         return self._cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
 
-    def latest_figures(self, districts=()) -> pd.DataFrame:
-        """For each measure: the latest 12 months (4 quarters) against the 12 before, as counts and rates."""
-        key = {"d": sorted(districts) if not isinstance(districts, str) else districts}
+    def source_coverage(self) -> dict[str, tuple[date | None, date | None]]:
+        frame = self.sources()
+        return {r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()}
+
+    def _total(self, f: Filter) -> tuple[int, int]:
+        """Raw total and supplier-hidden cells over a filter: internal only, never returned unsuppressed."""
+        m = t.mart_counts
+        q = sa.select(sa.func.coalesce(sa.func.sum(m.c.count), 0), sa.func.coalesce(sa.func.sum(m.c.suppressed_cells), 0)
+                      ).where(*self._mart_where(f))
+        with self.engine.connect() as conn:
+            total, hidden = conn.execute(q).one()
+        return int(total), int(hidden)
+
+    def period_total(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> dict:
+        """One total for a period: count (None when the audience rule hides it), suppressed, incomplete."""
+        f = self.check(measure_id, districts, start, end, age)
+        measure = self.registry.get(f.measure_id)
 
         def compute():
+            total, hidden = self._total(f)
+            hide = 0 < total < self.threshold(measure)
+            return {"count": None if hide else total, "suppressed": hide, "incomplete": hidden > 0,
+                    "population": self.population(f.districts, f.age, measure)}
+        return self._cached("period_total", f.as_key(), compute)
+
+    def latest_figures(self, districts=()) -> pd.DataFrame:
+        """For each measure: the latest 12 months of its source (4 quarters for the national series) against the
+        12 before, as counts and rates. Fewer months are labelled as such where less has been loaded."""
+        f0 = self.check("serious_violence" if "serious_violence" in self.registry else self.registry.ids[0],
+                        districts)
+        key = {"d": list(f0.districts)}
+
+        def compute():
+            coverage = self.source_coverage()
             rows = []
             for measure in self.registry:
-                first, last = self.month_range(measure.id)
+                first, last = coverage.get(measure.source, (None, None))
                 if last is None:
                     continue
+                row = {"measure_id": measure.id, "label": measure.label, "source": measure.source,
+                       "unit": measure.unit, "headline": measure.headline, "incomplete": False}
                 if measure.source == "ons_knife":
+                    if f0.districts:
+                        continue
                     frame = self.force_quarterly(measure.id, forces=(FORCE_NAME,))
-                    if frame.empty or districts:
+                    if frame.empty:
                         continue
                     cur, prev = frame.tail(4), frame.iloc[-8:-4]
-                    current, previous = int(cur["count"].sum()), int(prev["count"].sum()) if len(prev) == 4 else None
-                    population = float(cur["population"].iloc[-1])
-                    period_end = cur["quarter_start"].iloc[-1]
-                    label = f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}"
-                    hidden = False
+                    row.update(count=int(cur["count"].sum()), hidden=False,
+                               previous=int(prev["count"].sum()) if len(prev) == 4 else None,
+                               population=float(cur["population"].iloc[-1]),
+                               period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}")
                 else:
-                    series = self.monthly_counts(measure.id, districts, end=f"{last:%Y-%m}")
-                    cur, prev = series.tail(12), series.iloc[-24:-12]
-                    hidden = bool(cur["suppressed"].any()) or bool(cur["incomplete"].any())
-                    current = None if cur["count"].isna().any() else int(cur["count"].sum())
-                    previous = None if len(prev) < 12 or prev["count"].isna().any() else int(prev["count"].sum())
-                    population = float(series["population"].iloc[-1])
-                    period_end = last
-                    label = f"12 months to {last:%B %Y}"
-                if current is not None and self.audience == "public" and 0 < current < self.threshold(measure):
-                    current, hidden = None, True
-                rate = current / population * measure.per if current is not None and population else np.nan
-                rows.append({"measure_id": measure.id, "label": measure.label, "source": measure.source,
-                             "unit": measure.unit, "period": label, "period_end": period_end,
-                             "count": current, "previous": previous, "rate": rate, "hidden": hidden,
-                             "headline": measure.headline})
+                    window_start = max(_add_months(last, -11), first)
+                    n = _months_between(window_start, last)
+                    cur = self.period_total(measure.id, f0.districts, window_start, last)
+                    prev_start = _add_months(window_start, -12)
+                    prev = (self.period_total(measure.id, f0.districts, prev_start, _add_months(last, -12))
+                            if prev_start >= first else None)
+                    row.update(count=cur["count"], hidden=cur["suppressed"], incomplete=cur["incomplete"],
+                               previous=prev["count"] if prev else None, population=cur["population"],
+                               period=(f"12 months to {last:%B %Y}" if n == 12 else
+                                       f"{n} month{'s' if n > 1 else ''} to {last:%B %Y} (all that is loaded)"))
+                rate = row["count"] / row["population"] * measure.per if row["count"] is not None and \
+                    row["population"] else np.nan
+                rows.append({**row, "rate": rate})
             return pd.DataFrame(rows)
         return self._cached("latest_figures", key, compute)
 

@@ -233,6 +233,9 @@ load_audit = sa.Table(
     sa.Column("rows_rejected", sa.Integer, nullable=False),
     sa.Column("rows_duplicate", sa.Integer, nullable=False),
     sa.Column("synthetic", sa.Boolean, nullable=False),
+    # The last month the file covers (given by the loader, else its latest row): a sparse source such as
+    # homicides may have no rows in its final months, and "no rows" must still read as "zero", not "no data".
+    sa.Column("period_end", sa.Date),
     sa.Column("loaded_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("source", "sha256", name="uq_load_audit_source_sha"),
 )
@@ -256,7 +259,7 @@ source_registry = sa.Table(
     sa.Column("licence", sa.Text, nullable=False),
     sa.Column("sharing_status", sa.Text, nullable=False),
     sa.Column("geography", sa.Text, nullable=False),
-    sa.Column("synthetic", sa.String(9), nullable=False),  # real | synthetic | mixed | none loaded
+    sa.Column("synthetic", sa.String(16), nullable=False),  # real | synthetic | mixed | none loaded
     sa.Column("coverage_start", sa.Date),
     sa.Column("coverage_end", sa.Date),
     sa.Column("rows", sa.Integer, nullable=False),

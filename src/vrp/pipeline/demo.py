@@ -84,7 +84,8 @@ def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: 
 
         for source, path in tqdm(files.items(), desc="loading extracts", unit="file", disable=not progress,
                                  leave=False):
-            results += load_files(engine, source, [path], reference_dir=ref, synthetic=True, rebuild=False)
+            results += load_files(engine, source, [path], reference_dir=ref, synthetic=True, rebuild=False,
+                                  period_end=options.end)
         steps.set_postfix_str("ONS knife series")
         steps.update()
         results += load_files(engine, "ons_knife", [ref / ONS_KNIFE_FILE], reference_dir=ref, rebuild=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +64,7 @@ def _generic_reason(reason: str) -> str:
 
 
 def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir: Path,
-              synthetic: bool = False) -> LoadResult:
+              synthetic: bool = False, period_end: date | None = None) -> LoadResult:
     """Load ``path`` as ``source`` inside the caller's transaction. Raises FileRefused for an unusable file."""
     spec = SPECS[source]
     path = Path(path)
@@ -85,13 +85,13 @@ def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir:
 
     # Natural keys: a repeat within the file, or a key already in the warehouse.
     good = reasons == ""
-    key = frame[spec.key].astype(str).agg("\x1f".join, axis=1)
+    key = frame[spec.key].map(str).agg("\x1f".join, axis=1)
     first_line = rows["_line"].where(good).groupby(key.where(good)).transform("min")
     dup_in_file = good & key.duplicated(keep="first") & key.where(good).notna()
     existing = _existing_keys(conn, source, spec.key)
     dup_in_warehouse = good & ~dup_in_file & key.isin(existing)
     duplicate_rows = 0
-    key_text = "duplicate key " + frame[spec.key].astype(str).agg("/".join, axis=1)
+    key_text = "duplicate key " + frame[spec.key].map(str).agg("/".join, axis=1)
     if spec.duplicates == "ignore":
         duplicate_rows = int((dup_in_file | dup_in_warehouse).sum())
     else:
@@ -112,6 +112,10 @@ def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir:
     bulk_insert(conn, t.quarantine, pd.concat([quarantined, malformed], ignore_index=True))
 
     out_of_area = int((prepared.out_of_area & accepted).sum())
+    if period_end is None and accepted.any():
+        period_end = max(frame.loc[accepted, spec.month_col])
+        if source == "ons_knife":  # a quarter covers three months
+            period_end = date(period_end.year + (period_end.month + 1) // 12, (period_end.month + 1) % 12 + 1, 1)
     result = LoadResult(
         source=source, file_name=path.name, sha256=csv.sha256, status="loaded", load_id=load_id,
         rows_read=csv.rows_read, rows_loaded=int(accepted.sum()) - out_of_area, rows_out_of_area=out_of_area,
@@ -122,7 +126,7 @@ def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir:
     conn.execute(t.load_audit.insert().values(
         load_id=load_id, source=source, file_name=path.name, sha256=csv.sha256, rows_read=result.rows_read,
         rows_loaded=result.rows_loaded, rows_out_of_area=out_of_area, rows_rejected=result.rows_rejected,
-        rows_duplicate=duplicate_rows, synthetic=synthetic,
+        rows_duplicate=duplicate_rows, synthetic=synthetic, period_end=period_end,
         loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)))
     bump_data_version(conn)
     return result
@@ -135,14 +139,16 @@ def _existing_keys(conn: Connection, source: str, key_cols: list[str]) -> set[st
 
 
 def load_files(engine: Engine, source: str, paths: list[Path], *, reference_dir: Path, registry=None,
-               sources_config: Path | None = None, synthetic: bool = False, rebuild: bool = True) -> list[LoadResult]:
+               sources_config: Path | None = None, synthetic: bool = False, rebuild: bool = True,
+               period_end: date | None = None) -> list[LoadResult]:
     """Each file in its own transaction; the marts are rebuilt in the transaction of the last file that loaded."""
     from vrp.pipeline.marts import rebuild_marts
 
     results = []
     for i, path in enumerate(paths):
         with engine.begin() as conn:
-            result = load_file(conn, source, path, reference_dir=reference_dir, synthetic=synthetic)
+            result = load_file(conn, source, path, reference_dir=reference_dir, synthetic=synthetic,
+                               period_end=period_end)
             results.append(result)
             last = i == len(paths) - 1
             if rebuild and last and any(r.status == "loaded" for r in results):

@@ -89,9 +89,9 @@ def refresh_source_registry(conn: Connection, sources_config: Path) -> None:
     audit = t.load_audit
     for source_id, info in config.items():
         start, end, rows = _coverage(conn, source_id)
-        files, last, n_synth = conn.execute(
+        files, last, n_synth, covered_to = conn.execute(
             sa.select(sa.func.count(), sa.func.max(audit.c.loaded_at),
-                      sa.func.sum(sa.case((audit.c.synthetic, 1), else_=0)))
+                      sa.func.sum(sa.case((audit.c.synthetic, 1), else_=0)), sa.func.max(audit.c.period_end))
             .where(audit.c.source == source_id)).one()
         n_synth = int(n_synth or 0)
         status = ("none loaded" if not files else "synthetic" if n_synth == files else
@@ -99,4 +99,4 @@ def refresh_source_registry(conn: Connection, sources_config: Path) -> None:
         conn.execute(t.source_registry.insert().values(
             source_id=source_id, name=info["name"], owner=info["owner"], licence=info["licence"],
             sharing_status=info["sharing_status"], geography=info["geography"], synthetic=status,
-            coverage_start=start, coverage_end=end, rows=int(rows), files_loaded=int(files), last_load_at=last))
+            coverage_start=start, coverage_end=max(d for d in (end, covered_to) if d) if (end or covered_to) else None, rows=int(rows), files_loaded=int(files), last_load_at=last))

@@ -41,4 +41,4 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
 
 
 SPEC = SourceSpec(name="admissions", required=REQUIRED, optional=OPTIONAL,
-                  key=["month", "area_code", "age_band", "sex"], prepare=prepare)
+                  key=["month", "area_code", "age_band", "sex"], prepare=prepare, month_col="month")

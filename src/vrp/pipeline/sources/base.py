@@ -41,6 +41,7 @@ class SourceSpec:
     optional: list[str]
     key: list[str]  # natural key in the fact table
     prepare: Callable[[pd.DataFrame, Context], Prepared]
+    month_col: str  # the fact column giving each row's month, for the period a file covers
     # police.uk downloads overlap by design, so repeats are ignored; a repeated key in a partner extract is an error.
     duplicates: str = "quarantine"  # or "ignore"
 

@@ -49,4 +49,4 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
 
 
 SPEC = SourceSpec(name="homicides", required=REQUIRED, optional=[], key=["homicide_reference", "victim_number"],
-                  prepare=prepare)
+                  prepare=prepare, month_col="month")

@@ -53,4 +53,4 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
 
 
 SPEC = SourceSpec(name="ons_knife", required=REQUIRED, optional=OPTIONAL,
-                  key=["force_name", "financial_year", "fy_quarter"], prepare=prepare)
+                  key=["force_name", "financial_year", "fy_quarter"], prepare=prepare, month_col="quarter_start")

@@ -54,4 +54,4 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
 
 
 SPEC = SourceSpec(name="police_records", required=REQUIRED, optional=OPTIONAL, key=["crime_reference"],
-                  prepare=prepare)
+                  prepare=prepare, month_col="recorded_month")

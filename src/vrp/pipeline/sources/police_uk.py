@@ -59,5 +59,5 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     return Prepared(out, reasons.joined(), out_of_area=out["out_of_area"].astype(bool) & np.True_)
 
 
-SPEC = SourceSpec(name="police_uk", required=COLUMNS, optional=[], key=["crime_key"], prepare=prepare,
+SPEC = SourceSpec(name="police_uk", required=COLUMNS, optional=[], key=["crime_key"], prepare=prepare, month_col="month",
                   duplicates="ignore")

@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything they need, they install.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+WAREHOUSE := build/warehouse.duckdb
+export VRP_BUILD_DIR ?= $(CURDIR)/build
+
+.PHONY: run test setup setup-test demo browser lint clean bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test browser
+
+# Debian's chromium and chromedriver for the browser tests (root, as on CI; skipped when already present).
+browser:
+	@if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "browser tests need chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; exit 1; fi; \
+	fi
+
+$(WAREHOUSE): | $(VENV)/.installed
+	$(VENV)/bin/vrp build-demo --warehouse duckdb:///$(CURDIR)/$(WAREHOUSE)
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/vrp build-demo --warehouse duckdb:///$(CURDIR)/$(WAREHOUSE)
+
+# Set up, build the demo warehouse if absent, serve on http://127.0.0.1:8050
+run: $(VENV)/.installed $(WAREHOUSE)
+	VRP_WAREHOUSE_URL=$${VRP_WAREHOUSE_URL:-duckdb:///$(CURDIR)/$(WAREHOUSE)} \
+	  $(VENV)/bin/gunicorn --no-control-socket --workers 2 --bind 127.0.0.1:8050 app:server
+
+# Set up and pass the tests (PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are used for real)
+test: setup-test
+	$(PY) -m pytest --headless -q
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check src tests benchmarks app.py
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_stats.py
+
+clean:
+	rm -rf build .pytest_cache
