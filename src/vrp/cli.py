@@ -32,8 +32,16 @@ def _settings(warehouse_url: str | None) -> settings_mod.Settings:
     return s.with_(warehouse_url=warehouse_url) if warehouse_url else s
 
 
+def _close_later(closer) -> None:
+    """Release the warehouse when the command ends: DuckDB lets a process hold a file in one mode at a time."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(closer)
+
+
 def _write_engine(s: settings_mod.Settings, *, must_exist: bool = True):
     engine = make_engine(s.warehouse)
+    _close_later(engine.dispose)
     check_reachable(engine)
     if must_exist and not is_warehouse(engine):
         engine.dispose()
@@ -43,6 +51,7 @@ def _write_engine(s: settings_mod.Settings, *, must_exist: bool = True):
 
 def _reader(s: settings_mod.Settings) -> Warehouse:
     wh = Warehouse(s)
+    _close_later(wh.dispose)
     check_reachable(wh.engine)
     if not is_warehouse(wh.engine):
         raise WarehouseError(f"{s.warehouse} is not a warehouse yet: run `vrp init` or `vrp build-demo`")

@@ -50,11 +50,14 @@ def make_engine(url: str, *, read_only: bool = False, schema: str | None = None)
             path.parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(url, connect_args={"read_only": read_only} if read_only else {})
     connect_args: dict = {"connect_timeout": 5}
+    # libpq options given in the URL (?options=-csearch_path=...) are kept and extended, not replaced.
+    options = [make_url(url).query.get("options") or ""]
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
     if read_only:
-        connect_args.setdefault("options", "")
-        connect_args["options"] = (connect_args["options"] + " -cdefault_transaction_read_only=on").strip()
+        options.append("-cdefault_transaction_read_only=on")
+    if any(options):
+        connect_args["options"] = " ".join(o for o in options if o)
     return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 

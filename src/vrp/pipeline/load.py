@@ -85,13 +85,13 @@ def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir:
 
     # Natural keys: a repeat within the file, or a key already in the warehouse.
     good = reasons == ""
-    key = frame[spec.key].map(str).agg("\x1f".join, axis=1)
+    key = _join(frame[spec.key], "\x1f")
     first_line = rows["_line"].where(good).groupby(key.where(good)).transform("min")
     dup_in_file = good & key.duplicated(keep="first") & key.where(good).notna()
     existing = _existing_keys(conn, source, spec.key)
     dup_in_warehouse = good & ~dup_in_file & key.isin(existing)
     duplicate_rows = 0
-    key_text = "duplicate key " + frame[spec.key].map(str).agg("/".join, axis=1)
+    key_text = "duplicate key " + _join(frame[spec.key], "/")
     if spec.duplicates == "ignore":
         duplicate_rows = int((dup_in_file | dup_in_warehouse).sum())
     else:
@@ -130,6 +130,12 @@ def load_file(conn: Connection, source: str, path: Path | str, *, reference_dir:
         loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)))
     bump_data_version(conn)
     return result
+
+
+def _join(columns: pd.DataFrame, sep: str) -> pd.Series:
+    if columns.empty:  # agg on no rows gives a frame, not a Series
+        return pd.Series("", index=columns.index, dtype=object)
+    return columns.map(str).agg(sep.join, axis=1)
 
 
 def _existing_keys(conn: Connection, source: str, key_cols: list[str]) -> set[str]:

@@ -1,0 +1,224 @@
+"""XmR statistical process control charts with NHS England "Making Data Count" rules, matching the
+NHS-R community's NHSRplotthedots so charts read the same way as NHS board reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._common import ArrayLike, to_float_array
+from .rates import normalise_polarity
+
+#: Process limits sit this many mean moving ranges from the mean (3 sigma for individuals).
+LIMIT_FACTOR = 2.66
+#: Moving ranges above this multiple of their mean are screened out before the limits are computed.
+MR_SCREEN_FACTOR = 3.267
+#: Fewer baseline points than this and the limits are flagged as trial limits.
+MIN_POINTS_FOR_LIMITS = 12
+RUN_LENGTH = 7
+TREND_LENGTH = 7
+
+XMR_COLUMNS = [
+    "value",
+    "moving_range",
+    "mean",
+    "lcl",
+    "ucl",
+    "lower_two_sigma",
+    "upper_two_sigma",
+    "in_baseline",
+    "trial",
+    "outside_limits",
+    "shift",
+    "trend",
+    "two_in_three",
+    "special_cause",
+    "direction",
+    "point_type",
+]
+
+
+def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run id and run length for each position of a 1-d array of labels."""
+    if labels.size == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    starts = np.r_[True, labels[1:] != labels[:-1]]
+    run_id = np.cumsum(starts) - 1
+    lengths = np.bincount(run_id)
+    return run_id, lengths[run_id]
+
+
+def _xmr_limits(base: np.ndarray) -> tuple[float, float]:
+    """Mean and screened mean moving range of the baseline points."""
+    mean = float(base.mean()) if base.size else np.nan
+    if base.size < 2:
+        return mean, np.nan
+    mr = np.abs(np.diff(base))
+    amr = float(mr.mean())
+    if amr > 0:
+        kept = mr[mr < MR_SCREEN_FACTOR * amr]
+        amr = float(kept.mean())
+    return mean, amr
+
+
+def xmr(
+    values: ArrayLike,
+    baseline: int | None = None,
+    *,
+    polarity: str | None = "neutral",
+    target: float | None = None,
+) -> pd.DataFrame:
+    """XmR chart table, one row per point (index kept from a Series), with the Making Data Count signals.
+
+    Limits: mean +/- 2.66 x mean moving range, computed from the first `baseline` points (all points if
+    None) and extended across the rest; moving ranges above 3.267 x their mean are screened out first.
+    Signals: outside_limits; shift (7+ consecutive points on one side of the mean; points on the mean
+    break a run); trend (7+ consecutive points each strictly above/below the one before); two_in_three
+    (2 of 3 consecutive points beyond two sigma - mean +/- (2/3) x 2.66 x mean MR - with all three on
+    the same side of the mean, as NHSRplotthedots). `direction` is "high"/"low" for special-cause points;
+    `point_type` judges it by `polarity`. Variation and assurance icons are in `df.attrs` and from
+    variation_icon()/assurance_icon(). Missing values are kept as rows but skipped in the calculations.
+    """
+    pol = normalise_polarity(polarity)
+    index = values.index if isinstance(values, pd.Series) else None
+    y_all = np.atleast_1d(to_float_array(values)).astype(float)
+    if y_all.ndim != 1:
+        raise ValueError("xmr needs a one-dimensional series")
+    present = ~np.isnan(y_all)
+    y = y_all[present]
+    n = y.size
+    n_base = n if baseline is None else max(0, min(int(baseline), n))
+    if baseline is not None and baseline < 1:
+        raise ValueError("baseline must be a positive number of points")
+    mean, amr = _xmr_limits(y[:n_base])
+    lcl, ucl = mean - LIMIT_FACTOR * amr, mean + LIMIT_FACTOR * amr
+    two = 2 * LIMIT_FACTOR / 3
+    l2s, u2s = mean - two * amr, mean + two * amr
+
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - mean) if n else np.zeros(0)
+        side = np.nan_to_num(side).astype(int)
+        above = y > ucl
+        below = y < lcl
+    outside = above | below
+
+    # shift: run of RUN_LENGTH+ points on the same (non-zero) side of the mean
+    _, run_len = _runs(side)
+    shift = (side != 0) & (run_len >= RUN_LENGTH)
+
+    # trend: TREND_LENGTH consecutive points each strictly higher (or lower) than the previous
+    trend = np.zeros(n, dtype=bool)
+    trend_dir = np.zeros(n, dtype=int)
+    if n >= 2:
+        d = np.sign(np.diff(y)).astype(int)
+        d_id, d_len = _runs(d)
+        long_run = (d != 0) & (d_len >= TREND_LENGTH - 1)
+        for j in np.flatnonzero(long_run):  # diff j links points j and j+1
+            trend[j] = trend[j + 1] = True
+            trend_dir[j] = trend_dir[j + 1] = d[j]
+
+    # two in three beyond two sigma, same side
+    two_in_three = np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        beyond_hi = y > u2s
+        beyond_lo = y < l2s
+    for start in range(max(0, n - 2)):
+        w = slice(start, start + 3)
+        if np.all(side[w] == 1) and beyond_hi[w].sum() >= 2:
+            two_in_three[w] |= beyond_hi[w]
+        if np.all(side[w] == -1) and beyond_lo[w].sum() >= 2:
+            two_in_three[w] |= beyond_lo[w]
+
+    special = outside | shift | trend | two_in_three
+    # direction: the highest-priority rule decides (limits, then shift, then 2-of-3, then trend)
+    dir_num = np.where(outside | shift | two_in_three, side, np.where(trend, trend_dir, 0))
+    dir_num = np.where(special, dir_num, 0)
+    direction = np.where(dir_num > 0, "high", np.where(dir_num < 0, "low", ""))
+    point_type = np.full(n, "common_cause", dtype=object)
+    for i in np.flatnonzero(special):
+        point_type[i] = _judge(direction[i], pol)
+
+    def _expand(arr: np.ndarray, fill: object) -> np.ndarray:
+        out = np.empty(y_all.shape, dtype=arr.dtype)
+        out[:] = fill
+        out[present] = arr
+        return out
+
+    mr_full = np.full(y_all.shape, np.nan)
+    if n >= 2:
+        mr_present = np.r_[np.nan, np.abs(np.diff(y))]
+        mr_full[present] = mr_present
+    in_base = np.zeros(n, dtype=bool)
+    in_base[:n_base] = True
+    frame = pd.DataFrame(
+        {
+            "value": y_all,
+            "moving_range": mr_full,
+            "mean": np.full(y_all.shape, mean),
+            "lcl": np.full(y_all.shape, lcl),
+            "ucl": np.full(y_all.shape, ucl),
+            "lower_two_sigma": np.full(y_all.shape, l2s),
+            "upper_two_sigma": np.full(y_all.shape, u2s),
+            "in_baseline": _expand(in_base, False),
+            "trial": np.full(y_all.shape, n_base < MIN_POINTS_FOR_LIMITS),
+            "outside_limits": _expand(outside, False),
+            "shift": _expand(shift, False),
+            "trend": _expand(trend, False),
+            "two_in_three": _expand(two_in_three, False),
+            "special_cause": _expand(special, False),
+            "direction": _expand(direction.astype(object), ""),
+            "point_type": _expand(point_type, "common_cause"),
+        },
+        index=index,
+    )
+    frame.loc[~present, "point_type"] = "missing"
+    frame.attrs["polarity"] = pol
+    frame.attrs["target"] = target
+    frame.attrs["variation_icon"] = variation_icon(frame, pol)
+    frame.attrs["assurance_icon"] = assurance_icon(frame, target, pol)
+    return frame
+
+
+def _judge(direction: str, polarity: str) -> str:
+    if polarity == "neutral":
+        return f"special_cause_neutral_{direction}"
+    good = "high" if polarity == "higher_is_better" else "low"
+    return "special_cause_improvement" if direction == good else "special_cause_concern"
+
+
+def variation_icon(chart: pd.DataFrame, polarity: str | None = "neutral") -> str | None:
+    """The Making Data Count variation icon, read from the latest point (as NHSRplotthedots does).
+
+    One of "common_cause", "improving_high", "improving_low", "concerning_high", "concerning_low",
+    "neither_high", "neither_low"; None for an empty chart.
+    """
+    pol = normalise_polarity(polarity)
+    rows = chart[chart["point_type"] != "missing"]
+    if rows.empty:
+        return None
+    last = rows.iloc[-1]
+    if not last["special_cause"]:
+        return "common_cause"
+    direction = last["direction"]
+    if pol == "neutral":
+        return f"neither_{direction}"
+    good = "high" if pol == "higher_is_better" else "low"
+    return f"{'improving' if direction == good else 'concerning'}_{direction}"
+
+
+def assurance_icon(chart: pd.DataFrame, target: float | None, polarity: str | None = "neutral") -> str | None:
+    """Whether the process will meet a target: "pass" (target outside the limits on the bad side, so every
+    point will meet it), "fail" (outside on the good side, so none will), "hit_and_miss" (target within the
+    limits). None without a target, for a neutral measure, or when limits cannot be computed.
+    """
+    pol = normalise_polarity(polarity)
+    if target is None or pol == "neutral" or chart.empty:
+        return None
+    lcl, ucl = float(chart["lcl"].iloc[-1]), float(chart["ucl"].iloc[-1])
+    if np.isnan(lcl) or np.isnan(ucl) or np.isnan(target):
+        return None
+    if target > ucl:
+        return "fail" if pol == "higher_is_better" else "pass"
+    if target < lcl:
+        return "pass" if pol == "higher_is_better" else "fail"
+    return "hit_and_miss"

@@ -1,0 +1,249 @@
+"""Small-number suppression with secondary suppression, so nothing that reaches the public lets a reader
+identify, or work back to, a small count of people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: NHS hospital (HES) rule: counts of 1 to 7 are suppressed, so the smallest published count is 8.
+NHS_HOSPITAL_THRESHOLD = 8
+DEFAULT_MARKER = "*"
+
+
+@dataclass
+class SuppressionResult:
+    """The publishable table plus an audit of what was hidden and why.
+
+    `table`: a copy of the input where hidden cells of `value_col` hold the marker (object dtype).
+    `hidden`: one row per hidden cell with columns row (index label in the input), rule ("primary" or
+    "secondary") and reason. `mask`: boolean Series, True where hidden. `unprotected`: index labels of hidden
+    cells that no further cell suppression can protect (a group of one cell, or zeros that give a chain
+    away): the totals that reveal them must be suppressed too. Empty in the usual case.
+    """
+
+    table: pd.DataFrame
+    hidden: pd.DataFrame
+    mask: pd.Series
+    unprotected: list = field(default_factory=list)
+
+
+def _normalise_specs(secondary_by: str | Sequence[str | Sequence[str]] | None) -> list[list[str]]:
+    if secondary_by is None:
+        return []
+    if isinstance(secondary_by, str):
+        return [[secondary_by]]
+    specs = []
+    for spec in secondary_by:
+        specs.append([spec] if isinstance(spec, str) else list(spec))
+    return specs
+
+
+def _thresholds(
+    table: pd.DataFrame, threshold: int | Mapping[str, int], measure_col: str | None
+) -> np.ndarray:
+    if isinstance(threshold, Mapping):
+        if measure_col is None:
+            raise ValueError("per-measure thresholds need measure_col")
+        default = threshold.get("default")
+        thr = table[measure_col].map(lambda m: threshold.get(m, default))
+        if thr.isna().any():
+            missing = sorted(set(table.loc[thr.isna(), measure_col].astype(str)))
+            raise ValueError(f"no suppression threshold configured for measures: {missing}")
+        return thr.to_numpy(dtype=float)
+    return np.full(len(table), float(threshold))
+
+
+def suppress(
+    table: pd.DataFrame,
+    value_col: str,
+    threshold: int | Mapping[str, int],
+    secondary_by: str | Sequence[str | Sequence[str]] | None = None,
+    *,
+    measure_col: str | None = None,
+    suppress_zero: bool = False,
+    marker: str = DEFAULT_MARKER,
+) -> SuppressionResult:
+    """Hide counts from 1 up to (not including) `threshold`, then hide further cells so that no hidden count
+    can be worked out from the group totals that will be published.
+
+    `threshold` is the smallest count that may be shown (NHS_HOSPITAL_THRESHOLD = 8 hides 1-7); a mapping
+    gives one per value of `measure_col` (key "default" as fallback). Zero is shown unless `suppress_zero`.
+    `secondary_by` names the totals that are published: "district" (one total per district), or a list of
+    such specs, each a column or a list of columns, e.g. ["district", "month"] for both margins of a
+    district x month table. Groups always lie within a measure when `measure_col` is given.
+    Secondary cells are the smallest non-zero visible cells in the exposed group (zero only if nothing else
+    is left). Protection is audited, not just "no lone hidden cell in a group": a hidden cell is exposed when
+    the published totals determine it exactly (linear algebra), or do so once counts are known to be >= 0
+    (zero-sum groups; linear programming when hidden zeros are involved). Suppression repeats until no hidden
+    cell is exposed or none can be protected by hiding more cells (see `unprotected`).
+    Missing values are left as they are and never chosen for secondary suppression.
+    """
+    if value_col not in table.columns:
+        raise KeyError(value_col)
+    specs = _normalise_specs(secondary_by)
+    if measure_col is not None:
+        specs = [list(dict.fromkeys([measure_col, *s])) for s in specs]
+    for spec in specs:
+        for col in spec:
+            if col not in table.columns:
+                raise KeyError(col)
+    values = pd.to_numeric(table[value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if np.any(values < 0):
+        raise ValueError("counts must not be negative")
+    thr = _thresholds(table, threshold, measure_col)
+    known = ~np.isnan(values)
+    lowest = 0 if suppress_zero else 1
+    primary = known & (values >= lowest) & (values < thr)
+    hidden = primary.copy()
+    reasons: dict[int, tuple[str, str]] = {
+        int(i): ("primary", f"count below {thr[i]:g}") for i in np.flatnonzero(primary)
+    }
+
+    # group codes per spec (positional), computed once
+    codes = [table.groupby(spec, sort=False, dropna=False).ngroup().to_numpy() for spec in specs]
+    keys = [table[spec].astype(str).agg(", ".join, axis=1).to_numpy() for spec in specs] if specs else []
+
+    def hide_smallest_visible(spec_i: int, group: int, because: int) -> bool:
+        members = np.flatnonzero((codes[spec_i] == group) & known & ~hidden)
+        if members.size == 0:
+            return False
+        vals = values[members]
+        positive = members[vals > 0]
+        pool = positive if positive.size else members
+        choice = int(pool[np.argmin(values[pool])])
+        hidden[choice] = True
+        label = ", ".join(specs[spec_i])
+        reasons[choice] = (
+            "secondary",
+            f"protects row {table.index[because]!r} from the published total for "
+            f"{label} = {keys[spec_i][choice]}",
+        )
+        return True
+
+    unprotected: list = []
+    if specs:
+        for _ in range(len(values) + 1):
+            # fast pass: any published group with exactly one hidden cell
+            changed = False
+            for si, code in enumerate(codes):
+                hidden_codes = code[hidden]
+                if hidden_codes.size == 0:
+                    continue
+                counts = np.bincount(hidden_codes, minlength=code.max() + 1)
+                for g in np.flatnonzero(counts == 1):
+                    lone = int(np.flatnonzero(hidden & (code == g))[0])
+                    changed |= hide_smallest_visible(si, int(g), lone)
+            if changed:
+                continue
+            exposed = _exposed_cells(hidden, codes, values)
+            fixable = False
+            for j in exposed:
+                options = []
+                for si, code in enumerate(codes):
+                    members = np.flatnonzero((code == code[j]) & known & ~hidden)
+                    if members.size:
+                        options.append((float(values[members].min()), si, int(code[j])))
+                if options:
+                    _, si, g = min(options)
+                    hide_smallest_visible(si, g, j)
+                    fixable = True
+                    break
+            if not fixable:
+                unprotected = [table.index[j] for j in exposed]
+                break
+
+    out = table.copy()
+    col = out[value_col].astype(object)
+    col[hidden] = marker
+    out[value_col] = col
+    order = sorted(reasons)
+    hidden_frame = pd.DataFrame(
+        {
+            "row": [table.index[i] for i in order],
+            "rule": [reasons[i][0] for i in order],
+            "reason": [reasons[i][1] for i in order],
+        }
+    )
+    mask = pd.Series(hidden, index=table.index, name="suppressed")
+    return SuppressionResult(out, hidden_frame, mask, unprotected)
+
+
+def _exposed_cells(hidden: np.ndarray, codes: list[np.ndarray], values: np.ndarray) -> list[int]:
+    """Hidden cells whose exact value follows from the published group totals.
+
+    Two ways to work a cell out, applied until nothing new is learnt: (1) linear algebra - each published
+    total is one equation in the hidden cells, and a cell is determined when its unit vector lies in the
+    row space (it has no weight in the null space); (2) counts cannot be negative, so hidden cells in a
+    group whose hidden part sums to zero must all be zero; (3) when some hidden cells are zero, the same
+    bound can pin a cell through a chain of totals, found by linear programming. Cells learnt become known.
+    """
+    vals = np.nan_to_num(values, nan=0.0)
+    unknown = hidden.copy()
+    exposed: set[int] = set()
+    while True:
+        learnt: set[int] = set()
+        for code in codes:  # (2) non-negativity
+            hc = code[unknown]
+            if hc.size == 0:
+                continue
+            sums = np.bincount(hc, weights=vals[unknown], minlength=code.max() + 1)
+            zero_groups = np.flatnonzero((sums == 0) & (np.bincount(hc, minlength=code.max() + 1) > 0))
+            if zero_groups.size:
+                learnt.update(int(i) for i in np.flatnonzero(unknown & np.isin(code, zero_groups)))
+        idx = np.flatnonzero(unknown)
+        if idx.size and not learnt:  # (1) linear algebra on what is still unknown
+            rows = []
+            for code in codes:
+                uniq, inv = np.unique(code[idx], return_inverse=True)
+                block = np.zeros((uniq.size, idx.size))
+                block[inv, np.arange(idx.size)] = 1.0
+                rows.append(block)
+            a = np.vstack(rows)
+            _, s, vt = np.linalg.svd(a, full_matrices=True)
+            rank = int(np.sum(s > 1e-9 * max(1.0, float(s.max()) if s.size else 1.0)))
+            null = vt[rank:].T
+            weight = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(idx.size)
+            learnt.update(int(i) for i in idx[weight < 1e-8])
+            if not learnt and np.any(vals[idx] == 0):
+                learnt.update(int(idx[j]) for j in _pinned_by_bounds(a, vals[idx] == 0))
+        if not learnt:
+            return sorted(exposed)
+        exposed |= learnt
+        unknown[list(learnt)] = False
+
+
+def _pinned_by_bounds(a: np.ndarray, at_zero: np.ndarray) -> list[int]:
+    """Cells that cannot move in any direction that keeps the published totals and every count >= 0.
+
+    From the true values, a feasible move d satisfies A d = 0, with d >= 0 for cells that are zero (the
+    others can move a little either way). A cell is pinned when no such move changes it. By convexity this
+    local check is the same as asking whether the cell's whole feasible range is a single value.
+    """
+    from scipy.optimize import linprog
+
+    m = a.shape[1]
+    bounds = [(0.0, 1.0) if z else (-1.0, 1.0) for z in at_zero]
+    rhs = np.zeros(a.shape[0])
+    pinned = []
+    for j in range(m):
+        c = np.zeros(m)
+        c[j] = 1.0
+        low = linprog(c, A_eq=a, b_eq=rhs, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=a, b_eq=rhs, bounds=bounds, method="highs")
+        if low.status == 0 and high.status == 0 and -high.fun < 1e-9 and low.fun > -1e-9:
+            pinned.append(j)
+    return pinned
+
+
+def is_recoverable(
+    table: pd.DataFrame, mask: pd.Series, secondary_by: str | Sequence, value_col: str
+) -> list:
+    """Index labels of hidden cells that can be worked out exactly from the published totals (for audits)."""
+    specs = _normalise_specs(secondary_by)
+    codes = [table.groupby(spec, sort=False, dropna=False).ngroup().to_numpy() for spec in specs]
+    values = pd.to_numeric(table[value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return [table.index[j] for j in _exposed_cells(mask.to_numpy(dtype=bool), codes, values)]

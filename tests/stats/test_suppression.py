@@ -1,0 +1,151 @@
+"""Small-number suppression: primary rules, secondary suppression, and a property test that no hidden
+cell can be worked out from the published totals (checked independently by linear programming, with
+counts >= 0)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from vrp.stats import NHS_HOSPITAL_THRESHOLD, is_recoverable, suppress
+
+
+def test_nhs_rule_hides_one_to_seven_not_zero_or_eight() -> None:
+    t = pd.DataFrame({"count": [0, 1, 7, 8, 100]})
+    res = suppress(t, "count", NHS_HOSPITAL_THRESHOLD)
+    assert res.table["count"].tolist() == [0, "*", "*", 8, 100]
+    assert res.mask.tolist() == [False, True, True, False, False]
+    assert set(res.hidden["rule"]) == {"primary"}
+    assert res.hidden["row"].tolist() == [1, 2]
+
+
+def test_zero_suppressed_only_when_configured() -> None:
+    t = pd.DataFrame({"count": [0, 3, 9]})
+    assert suppress(t, "count", 5, suppress_zero=True).mask.tolist() == [True, True, False]
+
+
+def test_secondary_hides_next_smallest_in_group() -> None:
+    t = pd.DataFrame(
+        {
+            "district": ["A"] * 4 + ["B"] * 3,
+            "cat": list("wxyz") + list("wxy"),
+            "count": [3, 20, 12, 0, 40, 50, 60],
+        }
+    )
+    res = suppress(t, "count", 5, secondary_by="district")
+    # A: 3 is primary; the total would reveal it, so the smallest non-zero other cell (12) goes too
+    assert res.mask.tolist() == [True, False, True, False, False, False, False]
+    sec = res.hidden[res.hidden["rule"] == "secondary"]
+    assert sec["row"].tolist() == [2] and "district = A" in sec["reason"].item()
+    # no secondary suppression without published totals
+    assert suppress(t, "count", 5).mask.sum() == 1
+
+
+def test_two_margins_need_a_chain() -> None:
+    """A 3x3 table with row and column totals: one small cell needs a rectangle of four hidden cells."""
+    t = pd.DataFrame(
+        {
+            "r": np.repeat(["a", "b", "c"], 3),
+            "c": ["x", "y", "z"] * 3,
+            "n": [2, 30, 40, 50, 60, 70, 80, 90, 99],
+        }
+    )
+    res = suppress(t, "n", 5, secondary_by=["r", "c"])
+    assert res.mask.sum() == 4
+    hidden = t[res.mask.to_numpy()]
+    assert hidden["r"].nunique() == 2 and hidden["c"].nunique() == 2
+    assert is_recoverable(t, res.mask, ["r", "c"], "n") == []
+    assert res.unprotected == []
+
+
+def test_single_cell_group_is_reported_unprotected() -> None:
+    t = pd.DataFrame({"g": ["a", "b", "b"], "n": [3, 10, 20]})
+    res = suppress(t, "n", 5, secondary_by="g")
+    assert res.unprotected == [0]
+
+
+def test_per_measure_thresholds_and_groups_within_measure() -> None:
+    t = pd.DataFrame(
+        {
+            "measure": ["hospital"] * 3 + ["police"] * 3,
+            "district": ["A", "A", "B", "A", "A", "B"],
+            "n": [6, 30, 9, 6, 30, 2],
+        }
+    )
+    res = suppress(t, "n", {"hospital": 8, "police": 3}, secondary_by="district", measure_col="measure")
+    # hospital 6 hidden (and 30 to protect it); police 6 shown; police 2 alone in its group -> unprotected
+    assert res.mask.tolist() == [True, True, False, False, False, True]
+    assert res.unprotected == [5]
+    with pytest.raises(ValueError):
+        suppress(t, "n", {"hospital": 8}, measure_col="measure")
+
+
+def _lp_range(
+    values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray], j: int
+) -> tuple[float, float]:
+    """Smallest and largest value hidden cell j can take given every published group total, counts >= 0."""
+    idx = np.flatnonzero(hidden)
+    rows, rhs = [], []
+    for code in groups:
+        for g in np.unique(code):
+            members = code == g
+            if not (members & hidden).any():
+                continue
+            rows.append((members[idx]).astype(float))
+            rhs.append(values[members].sum() - values[members & ~hidden].sum())
+    c = np.zeros(idx.size)
+    c[list(idx).index(j)] = 1.0
+    lo = linprog(c, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    hi = linprog(-c, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    return lo.fun, -hi.fun
+
+
+@given(
+    n_rows=st.integers(min_value=2, max_value=5),
+    n_cols=st.integers(min_value=2, max_value=5),
+    data=st.data(),
+)
+def test_no_hidden_cell_recoverable_from_margins(n_rows: int, n_cols: int, data) -> None:
+    counts = data.draw(
+        st.lists(st.integers(min_value=0, max_value=40), min_size=n_rows * n_cols, max_size=n_rows * n_cols)
+    )
+    t = pd.DataFrame(
+        {"r": np.repeat(np.arange(n_rows), n_cols), "c": np.tile(np.arange(n_cols), n_rows), "n": counts}
+    )
+    res = suppress(t, "n", 8, secondary_by=["r", "c"])
+    hidden = res.mask.to_numpy()
+    values = t["n"].to_numpy(dtype=float)
+    assert (hidden >= ((values >= 1) & (values < 8))).all()  # every primary cell is hidden
+    groups = [t["r"].to_numpy(), t["c"].to_numpy()]
+    for j in np.flatnonzero(hidden):
+        if j in res.unprotected:
+            continue
+        lo, hi = _lp_range(values, hidden, groups, j)
+        assert hi - lo > 0.5, f"cell {j} pinned to {lo}..{hi}"
+    # cells reported unprotected (only when zeros leave nothing to hide) must really be exposed
+    for j in res.unprotected:
+        lo, hi = _lp_range(values, hidden, groups, j)
+        assert hi - lo < 0.5
+
+
+def test_hidden_zeros_do_not_leak_through_non_negativity() -> None:
+    """Row 1's hidden cells would all be zero, which a reader can deduce (counts are >= 0) and use to
+    recover the 9 above; the check treats that as exposure and hides a positive cell instead."""
+    t = pd.DataFrame({"r": np.repeat([0, 1], 4), "c": np.tile(range(4), 2), "n": [15, 9, 3, 15, 15, 0, 0, 0]})
+    res = suppress(t, "n", 8, secondary_by=["r", "c"])
+    hidden = res.mask.to_numpy()
+    groups = [t["r"].to_numpy(), t["c"].to_numpy()]
+    for j in np.flatnonzero(hidden):
+        lo, hi = _lp_range(t["n"].to_numpy(dtype=float), hidden, groups, j)
+        assert hi - lo > 0.5
+    assert res.unprotected == []
+
+
+def test_unprotectable_table_is_reported() -> None:
+    t = pd.DataFrame({"r": [0, 0, 1, 1], "c": [0, 1, 0, 1], "n": [0, 2, 0, 30]})
+    res = suppress(t, "n", 8, secondary_by=["r", "c"])
+    assert 1 in res.unprotected  # the column of zeros gives the 2 away: its totals must be suppressed too

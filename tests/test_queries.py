@@ -1,0 +1,85 @@
+"""The read side: checked inputs, complete series, and the audience rule enforced in data_access."""
+
+from datetime import date
+
+import pytest
+
+from vrp.data_access.queries import InvalidQuery, NotPermitted, Warehouse
+
+
+@pytest.fixture(scope="module")
+def public(demo_warehouse):
+    wh = Warehouse(demo_warehouse.with_(audience="public"))
+    yield wh
+    wh.dispose()
+
+
+@pytest.fixture(scope="module")
+def partner(demo_warehouse, public):
+    public.dispose()  # one DuckDB file, one configuration per process at a time
+    wh = Warehouse(demo_warehouse.with_(audience="partner"))
+    yield wh
+    wh.dispose()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"measure_id": "nonsense"}, "unknown measure"),
+    ({"measure_id": "serious_violence", "districts": ["E06000045", "'; DROP TABLE mart_counts; --"]},
+     "unknown district"),
+    ({"measure_id": "serious_violence", "start": "2025-13"}, "must be a month like"),
+    ({"measure_id": "serious_violence", "start": "2025-06", "end": "2024-01"}, "is after the end month"),
+    ({"measure_id": "serious_violence", "age": "elderly"}, "age must be one of"),
+    ({"measure_id": "police_uk_robbery", "age": "u25"}, "has no victim ages"),
+    ({"measure_id": "serious_violence", "districts": 42}, "must be a list"),
+])
+def test_bad_filter_values_are_refused(public, kwargs, message):
+    with pytest.raises(InvalidQuery, match=message):
+        public.monthly_counts(**kwargs)
+
+
+def test_monthly_series_covers_every_month_of_the_period(public):
+    series = public.monthly_counts("knife_enabled_sv", ["E06000046"], "2023-04", "2024-03")
+    assert list(series["month"]) == [date(2023 + (m < 4), m, 1) for m in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]]
+    assert series["population"].iloc[0] == pytest.approx(public.population(("E06000046",)))
+
+
+def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(public):
+    frame = public.counts_by_lsoa("police_uk_robbery", ["E07000089"], "2022-02", "2022-02")
+    assert len(frame) == public._read("SELECT count(*) AS n FROM dim_area WHERE district_code = 'E07000089'")["n"][0]
+    assert (frame["count"].fillna(0) == 0).sum() > 0
+    assert set(frame["district_code"]) == {"E07000089"}
+
+
+def test_public_audience_never_receives_small_counts(public, partner):
+    # Homicide by month in one district: almost every month is 0, 1 or 2.
+    pub = public.monthly_counts("homicide", ["E06000045"])
+    part = partner.monthly_counts("homicide", ["E06000045"])
+    small = part["count"].between(1, 2)
+    assert small.any()
+    assert pub.loc[small, "count"].isna().all() and pub.loc[small, "suppressed"].all()
+    assert (pub.loc[~small, "count"] == part.loc[~small, "count"]).all()
+    assert not part["suppressed"].any()
+
+
+def test_hospital_counts_of_one_to_seven_are_hidden_in_public(public):
+    frame = public.counts_by_period("sharp_object_admissions", by="fy", districts=["E06000044"])
+    shown = frame["count"].dropna()
+    assert ((shown == 0) | (shown >= 8)).all()
+
+
+def test_record_level_rows_are_for_partners_only(public, partner):
+    with pytest.raises(NotPermitted):
+        public.incidents("knife_enabled_sv", ["E06000045"], "2024-01", "2024-01")
+    with pytest.raises(NotPermitted):
+        public.quarantine()
+    rows = partner.incidents("knife_enabled_sv", ["E06000045"], "2024-01", "2024-01")
+    assert len(rows) > 0 and {"longitude", "latitude"} <= set(rows.columns)
+
+
+def test_data_version_changes_with_every_load(tmp_path, engine, load, settings):
+    from tests.helpers import POLICE_HEADER, police_row, write_csv
+
+    wh = Warehouse(settings, engine=engine)
+    before = wh.data_version()
+    load("police_records", write_csv(tmp_path / "r.csv", POLICE_HEADER, [police_row("Q1")]))
+    assert wh.data_version() != before
