@@ -26,8 +26,14 @@ def pytest_setup_options():
 
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--window-size=1400,1000", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"):
+    for arg in (
+        "--window-size=1400,1000",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ):
         options.add_argument(arg)
     return options
 
@@ -111,8 +117,16 @@ def load(engine, settings, registry):
     from vrp.pipeline.load import load_files
 
     def _load(source: str, *paths: Path, synthetic: bool = False):
-        return load_files(engine, source, [Path(p) for p in paths], reference_dir=settings.reference_dir,
-                          registry=registry, sources_config=sources_config(settings), synthetic=synthetic)
+        return load_files(
+            engine,
+            source,
+            [Path(p) for p in paths],
+            reference_dir=settings.reference_dir,
+            registry=registry,
+            sources_config=sources_config(settings),
+            synthetic=synthetic,
+        )
+
     return _load
 
 
@@ -131,5 +145,7 @@ def table_counts(engine) -> dict[str, int]:
     from vrp.data_access.tables import metadata
 
     with engine.connect() as conn:
-        return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-                for name, table in metadata.tables.items()}
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            for name, table in metadata.tables.items()
+        }

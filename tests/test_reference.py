@@ -33,11 +33,13 @@ def test_lsoa_populations_add_up_to_each_district(dims, base_settings):
     mye = pd.read_csv(base_settings.reference_dir / "population" / "mye2023_lad_single_year_age.csv")
     pop = dims["mart_population"]
     lsoa = pop[(pop.geography_level == "lsoa") & (pop.age_group == "18_24")].merge(
-        dims["dim_area"], left_on="area_code", right_on="lsoa21_code")
+        dims["dim_area"], left_on="area_code", right_on="lsoa21_code"
+    )
     by_district = lsoa.groupby("district_code")["population"].sum()
     expected = mye.set_index("code")[[str(a) for a in range(18, 25)]].sum(axis=1)
-    pd.testing.assert_series_equal(by_district.sort_index(), expected.sort_index().astype(float),
-                                   check_names=False, atol=1e-6)
+    pd.testing.assert_series_equal(
+        by_district.sort_index(), expected.sort_index().astype(float), check_names=False, atol=1e-6
+    )
 
 
 def test_split_lsoas_inherit_their_parents_deprivation(dims, base_settings):
@@ -65,6 +67,9 @@ def test_missing_reference_folder_is_refused(tmp_path, base_settings):
 def test_reference_loads_into_each_backend(engine):
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.dim_area)).scalar() == 1231
-        total = conn.execute(sa.select(t.mart_population.c.population).where(
-            t.mart_population.c.geography_level == "force", t.mart_population.c.age_group == "all")).scalar()
+        total = conn.execute(
+            sa.select(t.mart_population.c.population).where(
+                t.mart_population.c.geography_level == "force", t.mart_population.c.age_group == "all"
+            )
+        ).scalar()
     assert total == pytest.approx(MYE_TOTAL, abs=0.5)

@@ -17,14 +17,26 @@ from vrp.data_access.queries import SUPPRESSED, InvalidQuery, NotPermitted, Ware
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.reference import ReferenceDataError
 
-EXPECTED = (FileRefused, WarehouseError, InvalidQuery, NotPermitted, MeasureConfigError, ReferenceDataError,
-            FileNotFoundError)
+EXPECTED = (
+    FileRefused,
+    WarehouseError,
+    InvalidQuery,
+    NotPermitted,
+    MeasureConfigError,
+    ReferenceDataError,
+    FileNotFoundError,
+)
 
 warehouse_option = click.option(
-    "--warehouse", "warehouse_url", metavar="URL", default=None,
-    help="duckdb:///FILE or postgresql+psycopg://USER@HOST/DB (default: $VRP_WAREHOUSE_URL, else the demo file).")
-format_option = click.option("--format", "fmt", type=click.Choice(["csv", "table"]), default="table",
-                             show_default=True)
+    "--warehouse",
+    "warehouse_url",
+    metavar="URL",
+    default=None,
+    help="duckdb:///FILE or postgresql+psycopg://USER@HOST/DB (default: $VRP_WAREHOUSE_URL, else the demo file).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["csv", "table"]), default="table", show_default=True
+)
 
 
 def _settings(warehouse_url: str | None) -> settings_mod.Settings:
@@ -96,9 +108,16 @@ def init(warehouse_url):
 
 @cli.command("build-demo")
 @warehouse_option
-@click.option("--seed", type=int, default=2024, show_default=True, help="Seed for the synthetic partner data.")
-@click.option("--scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True,
-              help="Volume multiplier (10 for benchmarks).")
+@click.option(
+    "--seed", type=int, default=2024, show_default=True, help="Seed for the synthetic partner data."
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.01, max=100),
+    default=1.0,
+    show_default=True,
+    help="Volume multiplier (10 for benchmarks).",
+)
 @click.option("--end", "end", metavar="YYYY-MM", default="2026-09", show_default=True, help="Last month.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def build_demo_cmd(warehouse_url, seed, scale, end, quiet):
@@ -115,11 +134,15 @@ def build_demo_cmd(warehouse_url, seed, scale, end, quiet):
     if not s.warehouse.startswith("duckdb"):
         check_reachable(make_engine(s.warehouse))
     started = time.perf_counter()
-    results = build_demo(s, s.warehouse, DemoOptions(seed=seed, scale=scale, end=end_month), progress=not quiet)
+    results = build_demo(
+        s, s.warehouse, DemoOptions(seed=seed, scale=scale, end=end_month), progress=not quiet
+    )
     for r in results:
         click.echo(r.summary())
-    click.echo(f"demo warehouse built at {s.warehouse} in {time.perf_counter() - started:.1f} s "
-               "(partner data SYNTHETIC)")
+    click.echo(
+        f"demo warehouse built at {s.warehouse} in {time.perf_counter() - started:.1f} s "
+        "(partner data SYNTHETIC)"
+    )
 
 
 @cli.group()
@@ -137,8 +160,16 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, synt
     failed = False
     for f in files:  # each file its own transaction: one refused file does not stop the rest
         try:
-            for r in load_files(engine, source, [Path(f)], reference_dir=s.reference_dir, registry=registry,
-                                sources_config=sources_config(s), synthetic=synthetic, rebuild=rebuild):
+            for r in load_files(
+                engine,
+                source,
+                [Path(f)],
+                reference_dir=s.reference_dir,
+                registry=registry,
+                sources_config=sources_config(s),
+                synthetic=synthetic,
+                rebuild=rebuild,
+            ):
                 click.echo(r.summary())
         except FileRefused as exc:
             click.echo(f"vrp: refused: {exc}", err=True)
@@ -154,6 +185,7 @@ for _name, _source, _help in [
     ("homicides", "homicides", "Homicide victims extract."),
     ("ons-knife", "ons_knife", "ONS knife or sharp instrument offences by force and quarter."),
 ]:
+
     def _make(source=_source, name=_name, help_=_help):
         @ingest.command(name, help=help_)
         @warehouse_option
@@ -161,9 +193,16 @@ for _name, _source, _help in [
         @click.option("--no-rebuild", is_flag=True, help="Leave the marts for a later `vrp rebuild-marts`.")
         @click.argument("files", nargs=-1 if source == "police_uk" else 1, required=True)
         def _cmd(warehouse_url, synthetic, no_rebuild, files):
-            _ingest(source, files if isinstance(files, tuple) else (files,), warehouse_url, synthetic,
-                    not no_rebuild)
+            _ingest(
+                source,
+                files if isinstance(files, tuple) else (files,),
+                warehouse_url,
+                synthetic,
+                not no_rebuild,
+            )
+
         return _cmd
+
     _make()
 
 
@@ -208,7 +247,12 @@ def loads(warehouse_url, fmt):
     """The load audit: one row per file loaded."""
     frame = _reader(_settings(warehouse_url)).load_audit()
     frame = frame.rename(columns={"file_name": "file"})
-    _emit(frame[["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]], fmt)
+    _emit(
+        frame[
+            ["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]
+        ],
+        fmt,
+    )
 
 
 @cli.command()
@@ -218,8 +262,18 @@ def sources(warehouse_url, fmt):
     """The source registry: owner, coverage, last load, synthetic or real, sharing status."""
     frame = _reader(_settings(warehouse_url)).sources()
     frame = frame.rename(columns={"source_id": "source", "synthetic": "data"})
-    cols = ["source", "owner", "coverage_start", "coverage_end", "rows", "files_loaded", "last_load_at", "data",
-            "sharing_status", "licence"]
+    cols = [
+        "source",
+        "owner",
+        "coverage_start",
+        "coverage_end",
+        "rows",
+        "files_loaded",
+        "last_load_at",
+        "data",
+        "sharing_status",
+        "licence",
+    ]
     if fmt == "table":
         for _, row in frame.iterrows():
             click.echo(f"{row['source']} ({row['name']})")
@@ -248,8 +302,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("vrp: aborted", err=True)
         sys.exit(1)
     except click.UsageError as exc:
-        click.echo(f"vrp: error: {exc.format_message()} (see `vrp {exc.ctx.info_name if exc.ctx else ''} --help`)"
-                   .replace(" )", ")").replace("`vrp vrp", "`vrp"), err=True)
+        click.echo(
+            f"vrp: error: {exc.format_message()} (see `vrp {exc.ctx.info_name if exc.ctx else ''} --help`)".replace(
+                " )", ")"
+            ).replace("`vrp vrp", "`vrp"),
+            err=True,
+        )
         sys.exit(2)
     except click.ClickException as exc:
         click.echo(f"vrp: error: {exc.format_message()}", err=True)

@@ -18,8 +18,9 @@ UNIT_LABEL = {"rate_per_100k": "per 100,000", "rate_per_million": "per million",
 
 def register() -> None:
     if "home" not in {p["module"] for p in dash.page_registry.values()}:
-        dash.register_page("home", path="/", name="Overview", title="Overview: HIPS serious violence",
-                           layout=layout, order=0)
+        dash.register_page(
+            "home", path="/", name="Overview", title="Overview: HIPS serious violence", layout=layout, order=0
+        )
 
 
 def _fmt_count(value, hidden: bool, incomplete: bool = False) -> str:
@@ -38,24 +39,44 @@ def _change(current, previous) -> str:
 
 
 def figures_table(frame: pd.DataFrame, synthetic: set[str]) -> dbc.Table:
-    header = html.Thead(html.Tr([html.Th(c, scope="col") for c in
-                                 ("Measure", "Period", "Count", "Previous period", "Change", "Rate", "Data")]))
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th(c, scope="col")
+                for c in ("Measure", "Period", "Count", "Previous period", "Change", "Rate", "Data")
+            ]
+        )
+    )
     body = []
     for _, r in frame.iterrows():
         unit = UNIT_LABEL.get(r["unit"], "")
         rate = "" if pd.isna(r["rate"]) else f"{r['rate']:,.1f} {unit}"
         data = "Synthetic" if r["source"] in synthetic else "Real"
-        body.append(html.Tr([
-            html.Th(r["label"], scope="row"), html.Td(r["period"]),
-            html.Td(_fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])),
-                    className="vrp-figure text-end"),
-            html.Td(_fmt_count(r["previous"], False), className="vrp-figure text-end"),
-            html.Td(_change(r["count"], r["previous"])), html.Td(rate, className="vrp-figure text-end"),
-            html.Td(dbc.Badge(data, color="warning" if data == "Synthetic" else "secondary",
-                              text_color="dark" if data == "Synthetic" else None)),
-        ]))
-    return dbc.Table([header, html.Tbody(body)], id=TABLE_ID, striped=True, hover=True, responsive=True,
-                     className="mt-2")
+        body.append(
+            html.Tr(
+                [
+                    html.Th(r["label"], scope="row"),
+                    html.Td(r["period"]),
+                    html.Td(
+                        _fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])),
+                        className="vrp-figure text-end",
+                    ),
+                    html.Td(_fmt_count(r["previous"], False), className="vrp-figure text-end"),
+                    html.Td(_change(r["count"], r["previous"])),
+                    html.Td(rate, className="vrp-figure text-end"),
+                    html.Td(
+                        dbc.Badge(
+                            data,
+                            color="warning" if data == "Synthetic" else "secondary",
+                            text_color="dark" if data == "Synthetic" else None,
+                        )
+                    ),
+                ]
+            )
+        )
+    return dbc.Table(
+        [header, html.Tbody(body)], id=TABLE_ID, striped=True, hover=True, responsive=True, className="mt-2"
+    )
 
 
 def layout(**_query) -> html.Div:
@@ -65,17 +86,25 @@ def layout(**_query) -> html.Div:
         synthetic = wh.synthetic_sources()
     except Exception as exc:
         log.exception("overview: warehouse unavailable")
-        return html.Div([html.H1("Overview", className="h2 mt-3"),
-                         dbc.Alert(f"The figures cannot be shown just now ({type(exc).__name__}).", color="warning")])
+        return html.Div(
+            [
+                html.H1("Overview", className="h2 mt-3"),
+                dbc.Alert(f"The figures cannot be shown just now ({type(exc).__name__}).", color="warning"),
+            ]
+        )
     headline = frame[frame["headline"]]
     other = frame[~frame["headline"]]
-    return html.Div([
-        html.H1("Serious violence: latest figures", className="h2 mt-3"),
-        html.P("The partnership's headline measures, then every other measure in the registry. Each row compares "
-               "the latest 12 months (4 quarters for the national series) with the 12 months before. Counts of "
-               "small numbers are hidden where publishing them could identify someone."),
-        html.H2("Headline measures", className="h4 mt-4"),
-        figures_table(headline, synthetic),
-        html.H2("Other measures", className="h4 mt-4"),
-        figures_table(other, synthetic),
-    ])
+    return html.Div(
+        [
+            html.H1("Serious violence: latest figures", className="h2 mt-3"),
+            html.P(
+                "The partnership's headline measures, then every other measure in the registry. Each row compares "
+                "the latest 12 months (4 quarters for the national series) with the 12 months before. Counts of "
+                "small numbers are hidden where publishing them could identify someone."
+            ),
+            html.H2("Headline measures", className="h4 mt-4"),
+            figures_table(headline, synthetic),
+            html.H2("Other measures", className="h4 mt-4"),
+            figures_table(other, synthetic),
+        ]
+    )

@@ -25,9 +25,14 @@ def synthetic_label(sources: set[str]) -> html.Div | None:
         return None
     names = ", ".join(sorted(s.replace("_", " ") for s in sources))
     return html.Div(
-        [html.Strong("Synthetic demonstration data. "),
-         f"These sources are generated, not real records: {names}. Do not publish or quote these figures."],
-        id=SYNTHETIC_ID, className="vrp-synthetic p-2 my-2", role="note")
+        [
+            html.Strong("Synthetic demonstration data. "),
+            f"These sources are generated, not real records: {names}. Do not publish or quote these figures.",
+        ],
+        id=SYNTHETIC_ID,
+        className="vrp-synthetic p-2 my-2",
+        role="note",
+    )
 
 
 def _data_status() -> tuple[set[str], str | None, str | None]:
@@ -37,29 +42,55 @@ def _data_status() -> tuple[set[str], str | None, str | None]:
         return wh.synthetic_sources(), wh.meta("updated_at"), None
     except Exception as exc:  # shown to the user as a sentence, logged in full for the operator
         log.exception("warehouse unavailable")
-        return set(), None, f"The data warehouse is not available just now ({type(exc).__name__}). " \
-                            "Figures cannot be shown; please try again later."
+        return (
+            set(),
+            None,
+            f"The data warehouse is not available just now ({type(exc).__name__}). "
+            "Figures cannot be shown; please try again later.",
+        )
 
 
 def layout() -> html.Div:
     synthetic, updated, problem = _data_status()
-    nav = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-           for page in dash.page_registry.values()]
-    return html.Div([
-        html.A("Skip to main content", href="#main", className="skip-link"),
-        dcc.Location(id="url", refresh="callback-nav"),
-        html.Header(dbc.Container([
-            html.Div("Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction Partnership",
-                     className="fs-5 fw-bold"),
-            dbc.Nav(nav, className="mt-1", navbar=False),
-        ], className="py-2"), className="vrp-header"),
-        dbc.Container([
-            synthetic_label(synthetic),
-            dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
-            html.Main(dash.page_container, id="main", tabIndex="-1"),
-        ]),
-        html.Footer(dbc.Container([
-            html.P(ATTRIBUTION, className="mb-1"),
-            html.P(f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-0"),
-        ], className="py-3"), className="vrp-footer mt-4"),
-    ])
+    nav = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in dash.page_registry.values()
+    ]
+    return html.Div(
+        [
+            html.A("Skip to main content", href="#main", className="skip-link"),
+            dcc.Location(id="url", refresh="callback-nav"),
+            html.Header(
+                dbc.Container(
+                    [
+                        html.Div(
+                            "Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction Partnership",
+                            className="fs-5 fw-bold",
+                        ),
+                        dbc.Nav(nav, className="mt-1", navbar=False),
+                    ],
+                    className="py-2",
+                ),
+                className="vrp-header",
+            ),
+            dbc.Container(
+                [
+                    synthetic_label(synthetic),
+                    dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
+                    html.Main(dash.page_container, id="main", tabIndex="-1"),
+                ]
+            ),
+            html.Footer(
+                dbc.Container(
+                    [
+                        html.P(ATTRIBUTION, className="mb-1"),
+                        html.P(
+                            f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-0"
+                        ),
+                    ],
+                    className="py-3",
+                ),
+                className="vrp-footer mt-4",
+            ),
+        ]
+    )

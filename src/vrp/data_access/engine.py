@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import csv
-from datetime import datetime, timezone
+import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -23,12 +23,16 @@ def normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a long message
-        raise WarehouseError(f"not a warehouse URL: {url!r} (expected duckdb:///FILE or postgresql+psycopg://...)") from exc
+        raise WarehouseError(
+            f"not a warehouse URL: {url!r} (expected duckdb:///FILE or postgresql+psycopg://...)"
+        ) from exc
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend != "duckdb":
-        raise WarehouseError(f"unsupported warehouse {backend!r}: use duckdb:///FILE or postgresql+psycopg://...")
+        raise WarehouseError(
+            f"unsupported warehouse {backend!r}: use duckdb:///FILE or postgresql+psycopg://..."
+        )
     return parsed.render_as_string(hide_password=False)
 
 
@@ -66,7 +70,9 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
-        raise WarehouseError(f"cannot reach the warehouse {engine.url.render_as_string()}: {_first_line(exc)}") from exc
+        raise WarehouseError(
+            f"cannot reach the warehouse {engine.url.render_as_string()}: {_first_line(exc)}"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -111,11 +117,19 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     elif dialect == "postgresql":
         buf = io.StringIO()
         # NULL as \N, everything else as CSV text that COPY parses by the column types.
-        frame.to_csv(buf, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL,
-                     date_format="%Y-%m-%d %H:%M:%S")
+        frame.to_csv(
+            buf,
+            index=False,
+            header=False,
+            na_rep="\\N",
+            quoting=csv.QUOTE_MINIMAL,
+            date_format="%Y-%m-%d %H:%M:%S",
+        )
         col_list = ", ".join(f'"{c}"' for c in cols)
         with raw.cursor() as cur:
-            with cur.copy(f'COPY "{table.name}" ({col_list}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')') as copy:
+            with cur.copy(
+                f"COPY \"{table.name}\" ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+            ) as copy:
                 copy.write(buf.getvalue())
     else:  # pragma: no cover - only the two supported dialects reach here
         conn.execute(table.insert(), frame.to_dict("records"))
@@ -135,10 +149,10 @@ def bump_data_version(conn: Connection) -> str:
     """Every load and rebuild changes the data version, so cached results keyed on it all lapse at once."""
     current = get_meta(conn, "data_version_counter")
     counter = int(current) + 1 if current else 1
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     set_meta(conn, "data_version_counter", str(counter))
     set_meta(conn, "data_version", f"{counter}-{stamp}")
-    set_meta(conn, "updated_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    set_meta(conn, "updated_at", datetime.now(UTC).isoformat(timespec="seconds"))
     return f"{counter}-{stamp}"
 
 

@@ -24,14 +24,31 @@ TIME_GRAINS = ("month", "quarter")
 
 # Which clause keys each source understands; anything else in the file is an error, not silently ignored.
 CLAUSE_KEYS = {
-    "police_records": {"offence_codes", "offence_subgroups", "knife", "domestic", "victim_age_min", "victim_age_max"},
+    "police_records": {
+        "offence_codes",
+        "offence_subgroups",
+        "knife",
+        "domestic",
+        "victim_age_min",
+        "victim_age_max",
+    },
     "police_uk": {"crime_types"},
     "homicides": {"domestic", "victim_age_min", "victim_age_max", "methods"},
     "admissions": {"age_bands"},
     "ons_knife": set(),
 }
-REQUIRED = ("id", "label", "definition", "source", "unit", "denominator", "polarity", "geography_levels",
-            "time_grain", "suppress_below")
+REQUIRED = (
+    "id",
+    "label",
+    "definition",
+    "source",
+    "unit",
+    "denominator",
+    "polarity",
+    "geography_levels",
+    "time_grain",
+    "suppress_below",
+)
 
 
 class MeasureConfigError(ValueError):
@@ -115,14 +132,23 @@ def _parse(entry: dict, path: Path) -> Measure:
     missing = [k for k in REQUIRED if k not in entry]
     if missing:
         raise MeasureConfigError(f"{where}: missing {', '.join(missing)}")
-    checks = [("source", SOURCES), ("unit", UNITS), ("denominator", DENOMINATORS), ("polarity", POLARITIES),
-              ("time_grain", TIME_GRAINS)]
+    checks = [
+        ("source", SOURCES),
+        ("unit", UNITS),
+        ("denominator", DENOMINATORS),
+        ("polarity", POLARITIES),
+        ("time_grain", TIME_GRAINS),
+    ]
     for key, allowed in checks:
         if entry[key] not in allowed:
-            raise MeasureConfigError(f"{where}: {key} must be one of {', '.join(allowed)}, not {entry[key]!r}")
+            raise MeasureConfigError(
+                f"{where}: {key} must be one of {', '.join(allowed)}, not {entry[key]!r}"
+            )
     levels = tuple(entry["geography_levels"])
     if not levels or any(level not in GEOGRAPHY_LEVELS for level in levels):
-        raise MeasureConfigError(f"{where}: geography_levels must be drawn from {', '.join(GEOGRAPHY_LEVELS)}")
+        raise MeasureConfigError(
+            f"{where}: geography_levels must be drawn from {', '.join(GEOGRAPHY_LEVELS)}"
+        )
     include = tuple(entry.get("include", ()))
     allowed_keys = CLAUSE_KEYS[entry["source"]]
     for clause in include:
@@ -130,16 +156,25 @@ def _parse(entry: dict, path: Path) -> Measure:
         if unknown:
             raise MeasureConfigError(
                 f"{where}: include clause keys {sorted(unknown)} are not understood for source {entry['source']}"
-                f" (allowed: {sorted(allowed_keys) or 'none'})")
+                f" (allowed: {sorted(allowed_keys) or 'none'})"
+            )
         if not clause:
             raise MeasureConfigError(f"{where}: empty include clause")
     if int(entry["suppress_below"]) < 0:
         raise MeasureConfigError(f"{where}: suppress_below must be 0 or more")
     return Measure(
-        id=str(entry["id"]), label=str(entry["label"]), definition=" ".join(str(entry["definition"]).split()),
-        source=entry["source"], unit=entry["unit"], denominator=entry["denominator"], polarity=entry["polarity"],
-        geography_levels=levels, time_grain=entry["time_grain"], suppress_below=int(entry["suppress_below"]),
-        headline=bool(entry.get("headline", False)), include=include,
+        id=str(entry["id"]),
+        label=str(entry["label"]),
+        definition=" ".join(str(entry["definition"]).split()),
+        source=entry["source"],
+        unit=entry["unit"],
+        denominator=entry["denominator"],
+        polarity=entry["polarity"],
+        geography_levels=levels,
+        time_grain=entry["time_grain"],
+        suppress_below=int(entry["suppress_below"]),
+        headline=bool(entry.get("headline", False)),
+        include=include,
     )
 
 
@@ -158,7 +193,8 @@ def _clause(source: str, clause: dict) -> sa.ColumnElement[bool]:
             parts.append(f.c.ho_offence_code.in_([str(c) for c in clause["offence_codes"]]))
         if "offence_subgroups" in clause:
             sub = sa.select(t.dim_offence.c.ho_offence_code).where(
-                t.dim_offence.c.offence_subgroup.in_(clause["offence_subgroups"]))
+                t.dim_offence.c.offence_subgroup.in_(clause["offence_subgroups"])
+            )
             parts.append(f.c.ho_offence_code.in_(sub))
         if "knife" in clause:
             parts.append(f.c.knife_flag.is_(bool(clause["knife"])))

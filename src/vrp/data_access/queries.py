@@ -82,14 +82,25 @@ class Filter:
     age: str
 
     def as_key(self) -> dict:
-        return {"m": self.measure_id, "d": list(self.districts), "s": self.start, "e": self.end, "a": self.age}
+        return {
+            "m": self.measure_id,
+            "d": list(self.districts),
+            "s": self.start,
+            "e": self.end,
+            "a": self.age,
+        }
 
 
 class Warehouse:
     """Read access to one warehouse, for one audience."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None, cache: QueryCache | None = None,
-                 registry: MeasureRegistry | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        cache: QueryCache | None = None,
+        registry: MeasureRegistry | None = None,
+    ):
         self.settings = settings
         self.audience = settings.audience
         self._engine = engine
@@ -198,8 +209,11 @@ class Warehouse:
     # ---- questions ------------------------------------------------------------------------------------------
 
     def districts(self) -> pd.DataFrame:
-        return self._cached("districts", {}, lambda: self._read(
-            sa.select(t.dim_district).order_by(t.dim_district.c.district_name)))
+        return self._cached(
+            "districts",
+            {},
+            lambda: self._read(sa.select(t.dim_district).order_by(t.dim_district.c.district_name)),
+        )
 
     def measures(self) -> pd.DataFrame:
         return self._cached("measures", {}, lambda: self._read(sa.select(t.dim_measure)))
@@ -212,12 +226,16 @@ class Warehouse:
             if measure.source == "ons_knife":
                 m = t.mart_force_counts
                 q = sa.select(sa.func.min(m.c.quarter_start), sa.func.max(m.c.quarter_start)).where(
-                    m.c.measure_id == measure.id)
+                    m.c.measure_id == measure.id
+                )
             else:
                 m = t.mart_counts
-                q = sa.select(sa.func.min(m.c.month), sa.func.max(m.c.month)).where(m.c.measure_id == measure.id)
+                q = sa.select(sa.func.min(m.c.month), sa.func.max(m.c.month)).where(
+                    m.c.measure_id == measure.id
+                )
             with self.engine.connect() as conn:
                 return tuple(conn.execute(q).one())
+
         return self._cached("month_range", f.as_key(), compute)
 
     def _mart_where(self, f: Filter):
@@ -233,19 +251,24 @@ class Warehouse:
             where.append(m.c.age_band.in_(AGE_GROUPS[f.age]))
         return where
 
-    def population(self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None) -> float:
+    def population(
+        self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None
+    ) -> float:
         """The denominator: the selected age group, or the measure's own (under-25 measures use under-25s)."""
         p = t.mart_population
         group = "u25" if age == "u25" or (measure is not None and measure.denominator == "u25") else "all"
         if districts:
             q = sa.select(sa.func.sum(p.c.population)).where(
-                p.c.geography_level == "district", p.c.area_code.in_(districts), p.c.age_group == group)
+                p.c.geography_level == "district", p.c.area_code.in_(districts), p.c.age_group == group
+            )
         else:
             q = sa.select(p.c.population).where(p.c.geography_level == "force", p.c.age_group == group)
         with self.engine.connect() as conn:
             return float(conn.execute(q).scalar() or 0.0)
 
-    def monthly_counts(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+    def monthly_counts(
+        self, measure_id: str, districts=(), start=None, end=None, age: str = "all"
+    ) -> pd.DataFrame:
         """One row per month of the period (months with nothing recorded included, as 0):
         month, count, suppressed, incomplete (supplier-hidden cells), population."""
         f = self.check(measure_id, districts, start, end, age)
@@ -255,16 +278,26 @@ class Warehouse:
 
         def compute():
             m = t.mart_counts
-            q = (sa.select(m.c.month, sa.func.sum(m.c.count).label("count"),
-                           sa.func.sum(m.c.suppressed_cells).label("hidden_cells"))
-                 .where(*self._mart_where(f)).group_by(m.c.month).order_by(m.c.month))
+            q = (
+                sa.select(
+                    m.c.month,
+                    sa.func.sum(m.c.count).label("count"),
+                    sa.func.sum(m.c.suppressed_cells).label("hidden_cells"),
+                )
+                .where(*self._mart_where(f))
+                .group_by(m.c.month)
+                .order_by(m.c.month)
+            )
             frame = self._read(q)
             lo, hi = f.start, f.end
             if lo is None or hi is None:
                 first, last = self.month_range(f.measure_id)
                 lo, hi = lo or first, hi or last
-            months = pd.DataFrame({"month": pd.date_range(lo, hi, freq="MS").date}) if lo and hi else \
-                pd.DataFrame({"month": pd.Series([], dtype=object)})
+            months = (
+                pd.DataFrame({"month": pd.date_range(lo, hi, freq="MS").date})
+                if lo and hi
+                else pd.DataFrame({"month": pd.Series([], dtype=object)})
+            )
             frame["month"] = pd.to_datetime(frame["month"]).dt.date
             out = months.merge(frame, on="month", how="left")
             out["count"] = out["count"].fillna(0).astype(int)
@@ -272,9 +305,12 @@ class Warehouse:
             out = out.drop(columns="hidden_cells")
             out["population"] = self.population(f.districts, f.age, measure)
             return self._suppress(out, measure)
+
         return self._cached("monthly_counts", f.as_key(), compute)
 
-    def counts_by_lsoa(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+    def counts_by_lsoa(
+        self, measure_id: str, districts=(), start=None, end=None, age: str = "all"
+    ) -> pd.DataFrame:
         """Every LSOA of the selected districts (those with nothing recorded included):
         lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed."""
         f = self.check(measure_id, districts, start, end, age)
@@ -284,25 +320,45 @@ class Warehouse:
 
         def compute():
             m, a, p = t.mart_counts, t.dim_area, t.mart_population
-            counts = (sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
-                      .where(*self._mart_where(f), m.c.geography_level == "lsoa")
-                      .group_by(m.c.lsoa21_code).subquery())
+            counts = (
+                sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
+                .where(*self._mart_where(f), m.c.geography_level == "lsoa")
+                .group_by(m.c.lsoa21_code)
+                .subquery()
+            )
             group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
-            q = (sa.select(a.c.lsoa21_code, a.c.lsoa21_name, a.c.district_code, a.c.imd_decile,
-                           sa.func.coalesce(counts.c.count, 0).label("count"), p.c.population)
-                 .select_from(a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code)
-                              .join(p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa",
-                                               p.c.age_group == group)))
-                 .order_by(a.c.lsoa21_code))
+            q = (
+                sa.select(
+                    a.c.lsoa21_code,
+                    a.c.lsoa21_name,
+                    a.c.district_code,
+                    a.c.imd_decile,
+                    sa.func.coalesce(counts.c.count, 0).label("count"),
+                    p.c.population,
+                )
+                .select_from(
+                    a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code).join(
+                        p,
+                        sa.and_(
+                            p.c.area_code == a.c.lsoa21_code,
+                            p.c.geography_level == "lsoa",
+                            p.c.age_group == group,
+                        ),
+                    )
+                )
+                .order_by(a.c.lsoa21_code)
+            )
             if f.districts:
                 q = q.where(a.c.district_code.in_(f.districts))
             frame = self._read(q)
             frame["count"] = frame["count"].astype(int)
             return self._suppress(frame, measure)
+
         return self._cached("counts_by_lsoa", f.as_key(), compute)
 
-    def counts_by_period(self, measure_id: str, by: str = "fy", districts=(), start=None, end=None,
-                         age: str = "all") -> pd.DataFrame:
+    def counts_by_period(
+        self, measure_id: str, by: str = "fy", districts=(), start=None, end=None, age: str = "all"
+    ) -> pd.DataFrame:
         """period (``2023-24`` or ``2023-04``), count, suppressed: the table behind ``vrp summary``."""
         if by not in ("fy", "month"):
             raise InvalidQuery("by must be fy or month")
@@ -318,20 +374,31 @@ class Warehouse:
                     frame = frame[frame["quarter_start"] >= f.start]
                 if f.end:
                     frame = frame[frame["quarter_start"] <= f.end]
-                key = frame["financial_year"] if by == "fy" else frame["quarter_start"].map(lambda d: f"{d:%Y-%m}")
+                key = (
+                    frame["financial_year"]
+                    if by == "fy"
+                    else frame["quarter_start"].map(lambda d: f"{d:%Y-%m}")
+                )
                 out = frame.groupby(key)["count"].sum().rename_axis("period").reset_index()
             else:
                 m, d = t.mart_counts, t.dim_month
                 period = d.c.financial_year if by == "fy" else d.c.month_label
-                q = (sa.select(period.label("period"), sa.func.sum(m.c.count).label("count"))
-                     .select_from(m.join(d, d.c.month == m.c.month)).where(*self._mart_where(f))
-                     .group_by(period).order_by(period))
+                q = (
+                    sa.select(period.label("period"), sa.func.sum(m.c.count).label("count"))
+                    .select_from(m.join(d, d.c.month == m.c.month))
+                    .where(*self._mart_where(f))
+                    .group_by(period)
+                    .order_by(period)
+                )
                 out = self._read(q)
             out["count"] = out["count"].astype(int)
             return self._suppress(out, measure)
+
         return self._cached("counts_by_period", {**f.as_key(), "by": by}, compute)
 
-    def force_quarterly(self, measure_id: str = "ons_knife_crime", forces: tuple[str, ...] = ()) -> pd.DataFrame:
+    def force_quarterly(
+        self, measure_id: str = "ons_knife_crime", forces: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
         f = self.check(measure_id)
         if self.registry.get(f.measure_id).source != "ons_knife":
             raise InvalidQuery(f"{measure_id} is not a force-level series")
@@ -345,17 +412,22 @@ class Warehouse:
             frame = self._read(q)
             frame["quarter_start"] = pd.to_datetime(frame["quarter_start"]).dt.date
             return frame
+
         return self._cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
 
     def source_coverage(self) -> dict[str, tuple[date | None, date | None]]:
         frame = self.sources()
-        return {r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()}
+        return {
+            r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()
+        }
 
     def _total(self, f: Filter) -> tuple[int, int]:
         """Raw total and supplier-hidden cells over a filter: internal only, never returned unsuppressed."""
         m = t.mart_counts
-        q = sa.select(sa.func.coalesce(sa.func.sum(m.c.count), 0), sa.func.coalesce(sa.func.sum(m.c.suppressed_cells), 0)
-                      ).where(*self._mart_where(f))
+        q = sa.select(
+            sa.func.coalesce(sa.func.sum(m.c.count), 0),
+            sa.func.coalesce(sa.func.sum(m.c.suppressed_cells), 0),
+        ).where(*self._mart_where(f))
         with self.engine.connect() as conn:
             total, hidden = conn.execute(q).one()
         return int(total), int(hidden)
@@ -368,15 +440,21 @@ class Warehouse:
         def compute():
             total, hidden = self._total(f)
             hide = 0 < total < self.threshold(measure)
-            return {"count": None if hide else total, "suppressed": hide, "incomplete": hidden > 0,
-                    "population": self.population(f.districts, f.age, measure)}
+            return {
+                "count": None if hide else total,
+                "suppressed": hide,
+                "incomplete": hidden > 0,
+                "population": self.population(f.districts, f.age, measure),
+            }
+
         return self._cached("period_total", f.as_key(), compute)
 
     def latest_figures(self, districts=()) -> pd.DataFrame:
         """For each measure: the latest 12 months of its source (4 quarters for the national series) against the
         12 before, as counts and rates. Fewer months are labelled as such where less has been loaded."""
-        f0 = self.check("serious_violence" if "serious_violence" in self.registry else self.registry.ids[0],
-                        districts)
+        f0 = self.check(
+            "serious_violence" if "serious_violence" in self.registry else self.registry.ids[0], districts
+        )
         key = {"d": list(f0.districts)}
 
         def compute():
@@ -386,8 +464,14 @@ class Warehouse:
                 first, last = coverage.get(measure.source, (None, None))
                 if last is None:
                     continue
-                row = {"measure_id": measure.id, "label": measure.label, "source": measure.source,
-                       "unit": measure.unit, "headline": measure.headline, "incomplete": False}
+                row = {
+                    "measure_id": measure.id,
+                    "label": measure.label,
+                    "source": measure.source,
+                    "unit": measure.unit,
+                    "headline": measure.headline,
+                    "incomplete": False,
+                }
                 if measure.source == "ons_knife":
                     if f0.districts:
                         continue
@@ -395,25 +479,43 @@ class Warehouse:
                     if frame.empty:
                         continue
                     cur, prev = frame.tail(4), frame.iloc[-8:-4]
-                    row.update(count=int(cur["count"].sum()), hidden=False,
-                               previous=int(prev["count"].sum()) if len(prev) == 4 else None,
-                               population=float(cur["population"].iloc[-1]),
-                               period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}")
+                    row.update(
+                        count=int(cur["count"].sum()),
+                        hidden=False,
+                        previous=int(prev["count"].sum()) if len(prev) == 4 else None,
+                        population=float(cur["population"].iloc[-1]),
+                        period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}",
+                    )
                 else:
                     window_start = max(_add_months(last, -11), first)
                     n = _months_between(window_start, last)
                     cur = self.period_total(measure.id, f0.districts, window_start, last)
                     prev_start = _add_months(window_start, -12)
-                    prev = (self.period_total(measure.id, f0.districts, prev_start, _add_months(last, -12))
-                            if prev_start >= first else None)
-                    row.update(count=cur["count"], hidden=cur["suppressed"], incomplete=cur["incomplete"],
-                               previous=prev["count"] if prev else None, population=cur["population"],
-                               period=(f"12 months to {last:%B %Y}" if n == 12 else
-                                       f"{n} month{'s' if n > 1 else ''} to {last:%B %Y} (all that is loaded)"))
-                rate = row["count"] / row["population"] * measure.per if row["count"] is not None and \
-                    row["population"] else np.nan
+                    prev = (
+                        self.period_total(measure.id, f0.districts, prev_start, _add_months(last, -12))
+                        if prev_start >= first
+                        else None
+                    )
+                    row.update(
+                        count=cur["count"],
+                        hidden=cur["suppressed"],
+                        incomplete=cur["incomplete"],
+                        previous=prev["count"] if prev else None,
+                        population=cur["population"],
+                        period=(
+                            f"12 months to {last:%B %Y}"
+                            if n == 12
+                            else f"{n} month{'s' if n > 1 else ''} to {last:%B %Y} (all that is loaded)"
+                        ),
+                    )
+                rate = (
+                    row["count"] / row["population"] * measure.per
+                    if row["count"] is not None and row["population"]
+                    else np.nan
+                )
                 rows.append({**row, "rate": rate})
             return pd.DataFrame(rows)
+
         return self._cached("latest_figures", key, compute)
 
     def load_audit(self) -> pd.DataFrame:
@@ -445,8 +547,16 @@ class Warehouse:
         if measure.source != "police_records":
             raise InvalidQuery(f"{measure.label} has no record-level points")
         r = t.fact_police_records
-        q = sa.select(r.c.crime_reference, r.c.recorded_date, r.c.occurred_at, r.c.ho_offence_code,
-                      r.c.longitude, r.c.latitude, r.c.lsoa21_code, r.c.district_code).where(condition(measure))
+        q = sa.select(
+            r.c.crime_reference,
+            r.c.recorded_date,
+            r.c.occurred_at,
+            r.c.ho_offence_code,
+            r.c.longitude,
+            r.c.latitude,
+            r.c.lsoa21_code,
+            r.c.district_code,
+        ).where(condition(measure))
         if f.districts:
             q = q.where(r.c.district_code.in_(f.districts))
         if f.start:

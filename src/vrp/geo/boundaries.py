@@ -61,5 +61,6 @@ def _load_lsoa_index(reference_dir: str) -> LsoaIndex:
     districts = np.array([f["properties"]["LADCD"] for f in features])
     geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
     shapely.prepare(geoms)
-    return LsoaIndex(codes=codes, districts=districts, geometries=geoms, tree=STRtree(geoms),
-                     hips=shapely.union_all(geoms))
+    return LsoaIndex(
+        codes=codes, districts=districts, geometries=geoms, tree=STRtree(geoms), hips=shapely.union_all(geoms)
+    )

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-csv.field_size_limit(sys.maxsize)  # a 10 MB field is read, then quarantined by the length check, not crashed on
+csv.field_size_limit(
+    sys.maxsize
+)  # a 10 MB field is read, then quarantined by the length check, not crashed on
 
 
 class FileRefused(ValueError):
@@ -54,7 +56,9 @@ def _decode(data: bytes, path: Path) -> str:
         # Spreadsheet exports on Windows are often cp1252; decoding them loses nothing.
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise FileRefused(f"{path.name}: not a CSV text file (undecodable byte at offset {exc.start})") from exc
+        raise FileRefused(
+            f"{path.name}: not a CSV text file (undecodable byte at offset {exc.start})"
+        ) from exc
 
 
 def _norm(name: str) -> str:
@@ -93,7 +97,8 @@ def read_csv_file(path: Path | str, required: list[str], optional: list[str] = (
     if missing:
         raise FileRefused(
             f"{path.name}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-            f" (found: {', '.join(h.strip() for h in header[:20])})")
+            f" (found: {', '.join(h.strip() for h in header[:20])})"
+        )
 
     n = len(header)
     good: list[list[str]] = []

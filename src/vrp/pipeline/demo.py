@@ -43,7 +43,9 @@ def police_uk_months(reference_dir: Path) -> list[Path]:
     return sorted(p for p in (reference_dir / "police_uk").glob("*-street*.csv") if "sample" not in p.name)
 
 
-def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: bool = True) -> list[LoadResult]:
+def build_demo(
+    settings: Settings, url: str, options: DemoOptions, *, progress: bool = True
+) -> list[LoadResult]:
     url = normalise_url(url)
     final = duckdb_path(url)
     building = final.with_name(final.name + ".building") if final else None
@@ -70,22 +72,46 @@ def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: 
         index = load_lsoa_index(ref)
         with engine.connect() as conn:
             area = pd.read_sql(sa.select(t.dim_area), conn)
-            pop = pd.read_sql(sa.select(t.mart_population.c.area_code, t.mart_population.c.population).where(
-                t.mart_population.c.geography_level == "lsoa", t.mart_population.c.age_group == "all"), conn)
-            points = pd.read_sql(sa.select(t.fact_police_uk.c.lsoa21_code, t.fact_police_uk.c.longitude,
-                                           t.fact_police_uk.c.latitude)
-                                 .where(t.fact_police_uk.c.crime_type.in_(VIOLENT_TYPES),
-                                        t.fact_police_uk.c.out_of_area.is_(False)), conn)
+            pop = pd.read_sql(
+                sa.select(t.mart_population.c.area_code, t.mart_population.c.population).where(
+                    t.mart_population.c.geography_level == "lsoa", t.mart_population.c.age_group == "all"
+                ),
+                conn,
+            )
+            points = pd.read_sql(
+                sa.select(
+                    t.fact_police_uk.c.lsoa21_code, t.fact_police_uk.c.longitude, t.fact_police_uk.c.latitude
+                ).where(
+                    t.fact_police_uk.c.crime_type.in_(VIOLENT_TYPES),
+                    t.fact_police_uk.c.out_of_area.is_(False),
+                ),
+                conn,
+            )
         rng = __import__("numpy").random.default_rng(options.seed)
         model = synthetic.spatial_model(index, area, pop.set_index("area_code")["population"], points, rng)
-        files = synthetic.write_extracts(settings.build_dir / "demo-extracts", model, index, seed=options.seed,
-                                         scale=options.scale, start=options.start, end=options.end)
+        files = synthetic.write_extracts(
+            settings.build_dir / "demo-extracts",
+            model,
+            index,
+            seed=options.seed,
+            scale=options.scale,
+            start=options.start,
+            end=options.end,
+        )
         steps.update()
 
-        for source, path in tqdm(files.items(), desc="loading extracts", unit="file", disable=not progress,
-                                 leave=False):
-            results += load_files(engine, source, [path], reference_dir=ref, synthetic=True, rebuild=False,
-                                  period_end=options.end)
+        for source, path in tqdm(
+            files.items(), desc="loading extracts", unit="file", disable=not progress, leave=False
+        ):
+            results += load_files(
+                engine,
+                source,
+                [path],
+                reference_dir=ref,
+                synthetic=True,
+                rebuild=False,
+                period_end=options.end,
+            )
         steps.set_postfix_str("ONS knife series")
         steps.update()
         results += load_files(engine, "ons_knife", [ref / ONS_KNIFE_FILE], reference_dir=ref, rebuild=False)
@@ -94,8 +120,12 @@ def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: 
         steps.set_postfix_str("marts")
         with engine.begin() as conn:
             rebuild_marts(conn, registry, sources_config(settings))
-            set_meta(conn, "demo", f"seed={options.seed} scale={options.scale:g} "
-                                   f"period={options.start:%Y-%m}..{options.end:%Y-%m}")
+            set_meta(
+                conn,
+                "demo",
+                f"seed={options.seed} scale={options.scale:g} "
+                f"period={options.start:%Y-%m}..{options.end:%Y-%m}",
+            )
         steps.update()
     except BaseException:
         engine.dispose()

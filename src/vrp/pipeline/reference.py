@@ -40,9 +40,14 @@ def read_reference(reference_dir: Path) -> dict[str, pd.DataFrame]:
         raise ReferenceDataError(f"reference data not found in {ref} (set VRP_REFERENCE_DIR)")
     lookup = pd.read_csv(ref / "lookups" / "lsoa21_lad.csv", dtype=str)
     parents = pd.read_csv(ref / "lookups" / "lsoa21_lsoa11.csv", dtype=str)
-    imd = pd.read_csv(ref / "deprivation" / "imd2019_lsoa11.csv",
-                      usecols=["lsoa11_code", "index_of_multiple_deprivation_imd_rank",
-                               "index_of_multiple_deprivation_imd_decile"])
+    imd = pd.read_csv(
+        ref / "deprivation" / "imd2019_lsoa11.csv",
+        usecols=[
+            "lsoa11_code",
+            "index_of_multiple_deprivation_imd_rank",
+            "index_of_multiple_deprivation_imd_decile",
+        ],
+    )
     census = pd.read_csv(ref / "population" / "census2021_lsoa21_age6.csv", dtype={"lsoa21_code": str})
     mye = pd.read_csv(ref / "population" / "mye2023_lad_single_year_age.csv")
     return {"lookup": lookup, "parents": parents, "imd": imd, "census": census, "mye": mye}
@@ -52,30 +57,57 @@ def build_dimensions(reference_dir: Path, offence_codes: Path) -> dict[str, pd.D
     raw = read_reference(reference_dir)
     lookup, parents, imd, census, mye = (raw[k] for k in ("lookup", "parents", "imd", "census", "mye"))
 
-    districts = lookup[["LADCD", "LADNM"]].drop_duplicates().rename(
-        columns={"LADCD": "district_code", "LADNM": "district_name"}).sort_values("district_code")
+    districts = (
+        lookup[["LADCD", "LADNM"]]
+        .drop_duplicates()
+        .rename(columns={"LADCD": "district_code", "LADNM": "district_name"})
+        .sort_values("district_code")
+    )
     if len(districts) != EXPECTED_DISTRICTS:
         raise ReferenceDataError(f"expected {EXPECTED_DISTRICTS} districts, found {len(districts)}")
 
-    area = (lookup.rename(columns={"LSOA21CD": "lsoa21_code", "LSOA21NM": "lsoa21_name", "LADCD": "district_code"})
-            [["lsoa21_code", "lsoa21_name", "district_code"]]
-            .merge(parents.rename(columns={"LSOA21CD": "lsoa21_code", "LSOA11CD": "lsoa11_code", "CHANGE": "change"})
-                   [["lsoa21_code", "lsoa11_code", "change"]], on="lsoa21_code", how="left")
-            .merge(imd.rename(columns={"index_of_multiple_deprivation_imd_rank": "imd_rank",
-                                       "index_of_multiple_deprivation_imd_decile": "imd_decile"}),
-                   on="lsoa11_code", how="left")
-            .merge(census[["lsoa21_code", "total"]].rename(columns={"total": "census_population"}),
-                   on="lsoa21_code", how="left"))
+    area = (
+        lookup.rename(
+            columns={"LSOA21CD": "lsoa21_code", "LSOA21NM": "lsoa21_name", "LADCD": "district_code"}
+        )[["lsoa21_code", "lsoa21_name", "district_code"]]
+        .merge(
+            parents.rename(
+                columns={"LSOA21CD": "lsoa21_code", "LSOA11CD": "lsoa11_code", "CHANGE": "change"}
+            )[["lsoa21_code", "lsoa11_code", "change"]],
+            on="lsoa21_code",
+            how="left",
+        )
+        .merge(
+            imd.rename(
+                columns={
+                    "index_of_multiple_deprivation_imd_rank": "imd_rank",
+                    "index_of_multiple_deprivation_imd_decile": "imd_decile",
+                }
+            ),
+            on="lsoa11_code",
+            how="left",
+        )
+        .merge(
+            census[["lsoa21_code", "total"]].rename(columns={"total": "census_population"}),
+            on="lsoa21_code",
+            how="left",
+        )
+    )
     if len(area) != EXPECTED_LSOAS or area["lsoa21_code"].nunique() != EXPECTED_LSOAS:
-        raise ReferenceDataError(f"expected {EXPECTED_LSOAS} LSOAs (2021), found {area['lsoa21_code'].nunique()}")
+        raise ReferenceDataError(
+            f"expected {EXPECTED_LSOAS} LSOAs (2021), found {area['lsoa21_code'].nunique()}"
+        )
     incomplete = area[area[["lsoa11_code", "imd_decile", "census_population"]].isna().any(axis=1)]
     if len(incomplete):
-        raise ReferenceDataError(f"{len(incomplete)} LSOAs lack a 2011 parent, IMD decile or census count, "
-                                 f"e.g. {incomplete['lsoa21_code'].iloc[0]}")
+        raise ReferenceDataError(
+            f"{len(incomplete)} LSOAs lack a 2011 parent, IMD decile or census count, "
+            f"e.g. {incomplete['lsoa21_code'].iloc[0]}"
+        )
     if int(census["total"].sum()) != CENSUS_TOTAL:
         raise ReferenceDataError(f"Census 2021 total {int(census['total'].sum()):,} is not {CENSUS_TOTAL:,}")
     area[["imd_decile", "imd_rank", "census_population"]] = area[
-        ["imd_decile", "imd_rank", "census_population"]].astype(int)
+        ["imd_decile", "imd_rank", "census_population"]
+    ].astype(int)
 
     population = _lsoa_population(census, mye)
     return {
@@ -93,16 +125,19 @@ def _mye_bands(mye: pd.DataFrame) -> pd.DataFrame:
     total = int(mye["all"].sum())
     u25 = int(mye[[str(a) for a in range(25)]].to_numpy().sum())
     if total != MYE_TOTAL or u25 != MYE_UNDER_25:
-        raise ReferenceDataError(f"mid-2023 population {total:,} (under 25: {u25:,}) is not "
-                                 f"{MYE_TOTAL:,} ({MYE_UNDER_25:,})")
-    bands = pd.DataFrame({
-        "district_code": mye["code"],
-        "u18": mye[[str(a) for a in range(18)]].sum(axis=1),
-        "18_24": mye[[str(a) for a in range(18, 25)]].sum(axis=1),
-        "25plus": mye[ages[25:]].sum(axis=1),
-        # Share of the 16-24 band aged 16-17, to split the Census band at 18.
-        "share_16_17": mye[["16", "17"]].sum(axis=1) / mye[[str(a) for a in range(16, 25)]].sum(axis=1),
-    })
+        raise ReferenceDataError(
+            f"mid-2023 population {total:,} (under 25: {u25:,}) is not {MYE_TOTAL:,} ({MYE_UNDER_25:,})"
+        )
+    bands = pd.DataFrame(
+        {
+            "district_code": mye["code"],
+            "u18": mye[[str(a) for a in range(18)]].sum(axis=1),
+            "18_24": mye[[str(a) for a in range(18, 25)]].sum(axis=1),
+            "25plus": mye[ages[25:]].sum(axis=1),
+            # Share of the 16-24 band aged 16-17, to split the Census band at 18.
+            "share_16_17": mye[["16", "17"]].sum(axis=1) / mye[[str(a) for a in range(16, 25)]].sum(axis=1),
+        }
+    )
     return bands
 
 
@@ -114,19 +149,22 @@ def _lsoa_population(census: pd.DataFrame, mye: pd.DataFrame) -> pd.DataFrame:
     """
     bands = _mye_bands(mye)
     c = census.merge(bands[["district_code", "share_16_17"]], left_on="lad_code", right_on="district_code")
-    lsoa = pd.DataFrame({
-        "lsoa21_code": c["lsoa21_code"],
-        "district_code": c["lad_code"],
-        "u18": c["age_0_15"] + c["age_16_24"] * c["share_16_17"],
-        "18_24": c["age_16_24"] * (1 - c["share_16_17"]),
-        "25plus": c[["age_25_34", "age_35_49", "age_50_64", "age_65_plus"]].sum(axis=1),
-    })
+    lsoa = pd.DataFrame(
+        {
+            "lsoa21_code": c["lsoa21_code"],
+            "district_code": c["lad_code"],
+            "u18": c["age_0_15"] + c["age_16_24"] * c["share_16_17"],
+            "18_24": c["age_16_24"] * (1 - c["share_16_17"]),
+            "25plus": c[["age_25_34", "age_35_49", "age_50_64", "age_65_plus"]].sum(axis=1),
+        }
+    )
     for band in AGE_BANDS:
         census_sum = lsoa.groupby("district_code")[band].transform("sum")
         target = lsoa["district_code"].map(bands.set_index("district_code")[band])
         lsoa[band] = lsoa[band] * target / census_sum
-    long = lsoa.melt(id_vars=["lsoa21_code"], value_vars=list(AGE_BANDS), var_name="age_band",
-                     value_name="population")
+    long = lsoa.melt(
+        id_vars=["lsoa21_code"], value_vars=list(AGE_BANDS), var_name="age_band", value_name="population"
+    )
     return long.sort_values(["lsoa21_code", "age_band"]).reset_index(drop=True)
 
 
@@ -144,8 +182,11 @@ def _population_groups(population: pd.DataFrame, area: pd.DataFrame) -> pd.DataF
             agg = wide.groupby(key)[groups].sum().reset_index().rename(columns={key: "area_code"})
         else:
             agg = wide[groups].sum().to_frame().T.assign(area_code="HIPS")
-        frames.append(agg.melt(id_vars="area_code", value_vars=groups, var_name="age_group",
-                               value_name="population").assign(geography_level=level))
+        frames.append(
+            agg.melt(
+                id_vars="area_code", value_vars=groups, var_name="age_group", value_name="population"
+            ).assign(geography_level=level)
+        )
     out = pd.concat(frames, ignore_index=True)
     force_all = out.query("geography_level == 'force' and age_group == 'all'")["population"].iloc[0]
     if abs(force_all - MYE_TOTAL) > 0.5:
@@ -155,13 +196,15 @@ def _population_groups(population: pd.DataFrame, area: pd.DataFrame) -> pd.DataF
 
 def _months() -> pd.DataFrame:
     months = pd.date_range(FIRST_MONTH, LAST_MONTH, freq="MS")
-    return pd.DataFrame({
-        "month": months.date,
-        "month_label": months.strftime("%Y-%m"),
-        "calendar_year": months.year,
-        "financial_year": [financial_year(m) for m in months.date],
-        "fy_quarter": ((months.month - 4) % 12) // 3 + 1,
-    })
+    return pd.DataFrame(
+        {
+            "month": months.date,
+            "month_label": months.strftime("%Y-%m"),
+            "calendar_year": months.year,
+            "financial_year": [financial_year(m) for m in months.date],
+            "fy_quarter": ((months.month - 4) % 12) // 3 + 1,
+        }
+    )
 
 
 def _offences(path: Path) -> pd.DataFrame:
@@ -172,7 +215,14 @@ def _offences(path: Path) -> pd.DataFrame:
     return frame
 
 
-REFERENCE_TABLES = (t.dim_district, t.dim_area, t.dim_population, t.mart_population, t.dim_month, t.dim_offence)
+REFERENCE_TABLES = (
+    t.dim_district,
+    t.dim_area,
+    t.dim_population,
+    t.mart_population,
+    t.dim_month,
+    t.dim_offence,
+)
 
 
 def load_reference(conn: Connection, reference_dir: Path, offence_codes: Path) -> dict[str, int]:

@@ -75,8 +75,13 @@ def seasonal(months: pd.DatetimeIndex) -> np.ndarray:
     return 1 + 0.12 * np.cos(2 * np.pi * (months.month.to_numpy() - 6.5) / 12)
 
 
-def spatial_model(index: LsoaIndex, area: pd.DataFrame, population: pd.Series, police_uk: pd.DataFrame,
-                  rng: np.random.Generator) -> SpatialModel:
+def spatial_model(
+    index: LsoaIndex,
+    area: pd.DataFrame,
+    population: pd.Series,
+    police_uk: pd.DataFrame,
+    rng: np.random.Generator,
+) -> SpatialModel:
     """``area``: dim_area rows; ``population``: all-ages population by LSOA; ``police_uk``: real violence points."""
     area = area.set_index("lsoa21_code").loc[index.codes]
     pop = population.reindex(index.codes).fillna(0).to_numpy()
@@ -124,19 +129,25 @@ def _random_points(geom, n: int, rng: np.random.Generator) -> tuple[np.ndarray, 
     return x, y
 
 
-def _place(model: SpatialModel, lsoa_idx: np.ndarray, rng: np.random.Generator,
-           index: LsoaIndex) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    model: SpatialModel, lsoa_idx: np.ndarray, rng: np.random.Generator, index: LsoaIndex
+) -> tuple[np.ndarray, np.ndarray]:
     lon = np.empty(len(lsoa_idx))
     lat = np.empty(len(lsoa_idx))
-    for i in np.unique(lsoa_idx):
-        rows = np.flatnonzero(lsoa_idx == i)
+    order = np.argsort(lsoa_idx, kind="stable")
+    areas, starts = np.unique(lsoa_idx[order], return_index=True)
+    for i, rows in zip(areas, np.split(order, starts[1:]), strict=True):
         pick = rng.integers(0, len(model.points_lon[i]), len(rows))
         lon[rows] = model.points_lon[i][pick]
         lat[rows] = model.points_lat[i][pick]
     # A little jitter (about 30 m) so repeated map points do not stack exactly; keep it only inside the LSOA.
     jl = lon + rng.normal(0, 0.0004, len(lon))
     jt = lat + rng.normal(0, 0.00027, len(lat))
-    ok = shapely.contains_xy(index.geometries[lsoa_idx].astype(object), jl, jt) if len(lon) else np.array([], bool)
+    ok = (
+        shapely.contains_xy(index.geometries[lsoa_idx].astype(object), jl, jt)
+        if len(lon)
+        else np.array([], bool)
+    )
     lon = np.where(ok, jl, lon)
     lat = np.where(ok, jt, lat)
     return np.round(lon, 6), np.round(lat, 6)
@@ -144,10 +155,14 @@ def _place(model: SpatialModel, lsoa_idx: np.ndarray, rng: np.random.Generator,
 
 def _victim_ages(n: int, rng: np.random.Generator, young: float) -> np.ndarray:
     """Ages with a young skew; ``young`` scales the share under 25."""
-    band = rng.choice(3, size=n, p=np.array([0.13, 0.27, 0.60]) * [young, young, 1] /
-                      (0.13 * young + 0.27 * young + 0.60))
-    age = np.where(band == 0, rng.integers(10, 18, n),
-                   np.where(band == 1, rng.integers(18, 25, n), 25 + np.minimum(rng.exponential(14, n), 64)))
+    band = rng.choice(
+        3, size=n, p=np.array([0.13, 0.27, 0.60]) * [young, young, 1] / (0.13 * young + 0.27 * young + 0.60)
+    )
+    age = np.where(
+        band == 0,
+        rng.integers(10, 18, n),
+        np.where(band == 1, rng.integers(18, 25, n), 25 + np.minimum(rng.exponential(14, n), 64)),
+    )
     return age.astype(int)
 
 
@@ -168,8 +183,13 @@ def _occurred(recorded_days: np.ndarray, domestic: np.ndarray, rng: np.random.Ge
     return np.minimum(stamp, latest)
 
 
-def police_records(model: SpatialModel, index: LsoaIndex, months: pd.DatetimeIndex, rng: np.random.Generator,
-                   scale: float = 1.0) -> pd.DataFrame:
+def police_records(
+    model: SpatialModel,
+    index: LsoaIndex,
+    months: pd.DatetimeIndex,
+    rng: np.random.Generator,
+    scale: float = 1.0,
+) -> pd.DataFrame:
     years = (months - months[0]).days.to_numpy() / 365.25
     season = seasonal(months)
     frames = []
@@ -184,8 +204,11 @@ def police_records(model: SpatialModel, index: LsoaIndex, months: pd.DatetimeInd
         recorded = month_start + rng.integers(0, days_in_month).astype("timedelta64[D]")
         is_knife = rng.random(n) < knife
         is_domestic = (rng.random(n) < domestic_share) & victim
-        lsoa = np.where(is_domestic, rng.choice(len(model.codes), n, p=model.domestic_weight),
-                        rng.choice(len(model.codes), n, p=model.public_weight))
+        lsoa = np.where(
+            is_domestic,
+            rng.choice(len(model.codes), n, p=model.domestic_weight),
+            rng.choice(len(model.codes), n, p=model.public_weight),
+        )
         lon, lat = _place(model, lsoa, rng, index)
         ages = _victim_ages(n, rng, young=1.6 if knife > 0.1 else 1.0).astype(object)
         ages[rng.random(n) < 0.06] = ""
@@ -194,24 +217,33 @@ def police_records(model: SpatialModel, index: LsoaIndex, months: pd.DatetimeInd
         occurred = _occurred(recorded.astype("int64"), is_domestic, rng).astype("datetime64[m]")
         occurred_text = pd.Series(pd.to_datetime(occurred).strftime("%Y-%m-%dT%H:%M"))
         occurred_text[rng.random(n) < 0.08] = ""
-        frames.append(pd.DataFrame({
-            "recorded_date": pd.to_datetime(recorded).strftime("%Y-%m-%d"),
-            "occurred_datetime": occurred_text.to_numpy(),
-            "ho_offence_code": code,
-            "knife_flag": np.where(is_knife, "Y", "N"),
-            "victim_age": ages,
-            "domestic_flag": np.where(is_domestic, "Y", "N"),
-            "longitude": lon,
-            "latitude": lat,
-        }))
-    out = pd.concat(frames, ignore_index=True).sort_values(["recorded_date", "ho_offence_code"], kind="stable")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "recorded_date": pd.to_datetime(recorded).strftime("%Y-%m-%d"),
+                    "occurred_datetime": occurred_text.to_numpy(),
+                    "ho_offence_code": code,
+                    "knife_flag": np.where(is_knife, "Y", "N"),
+                    "victim_age": ages,
+                    "domestic_flag": np.where(is_domestic, "Y", "N"),
+                    "longitude": lon,
+                    "latitude": lat,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True).sort_values(
+        ["recorded_date", "ho_offence_code"], kind="stable"
+    )
     year = out["recorded_date"].str.slice(2, 4)
-    out.insert(0, "crime_reference", "44" + year + "/" + (out.groupby(year).cumcount() + 1).astype(str).str.zfill(7))
+    out.insert(
+        0, "crime_reference", "44" + year + "/" + (out.groupby(year).cumcount() + 1).astype(str).str.zfill(7)
+    )
     return out.reset_index(drop=True)
 
 
-def admissions(model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Generator,
-               scale: float = 1.0) -> pd.DataFrame:
+def admissions(
+    model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Generator, scale: float = 1.0
+) -> pd.DataFrame:
     """District-month counts by age band and sex (the usual shape of a HES extract)."""
     years = (months - months[0]).days.to_numpy() / 365.25
     district_codes = np.unique(model.districts)
@@ -219,8 +251,8 @@ def admissions(model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Gen
     bands = [("0-17", 0.16), ("18-24", 0.30), ("25+", 0.52), ("unknown", 0.02)]
     rows = []
     for mi, month in enumerate(months):
-        total = ADMISSIONS_PER_YEAR / 12 * scale * seasonal(months[mi:mi + 1])[0] * 0.96 ** years[mi]
-        for d, dshare in zip(district_codes, share):
+        total = ADMISSIONS_PER_YEAR / 12 * scale * seasonal(months[mi : mi + 1])[0] * 0.96 ** years[mi]
+        for d, dshare in zip(district_codes, share, strict=True):
             for band, bshare in bands:
                 for sex, sshare in (("M", MALE_SHARE_ADMISSIONS), ("F", 1 - MALE_SHARE_ADMISSIONS)):
                     n = rng.poisson(total * dshare * bshare * sshare)
@@ -234,8 +266,9 @@ def admissions(model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Gen
     return out
 
 
-def homicides(model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Generator,
-              scale: float = 1.0) -> pd.DataFrame:
+def homicides(
+    model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Generator, scale: float = 1.0
+) -> pd.DataFrame:
     lam = HOMICIDES_PER_YEAR / 12 * scale * np.ones(len(months))
     counts = rng.poisson(lam)
     n = int(counts.sum())
@@ -243,40 +276,71 @@ def homicides(model: SpatialModel, months: pd.DatetimeIndex, rng: np.random.Gene
     days = np.repeat(months.days_in_month.to_numpy(), counts)
     when = month_start + rng.integers(0, days).astype("timedelta64[D]")
     domestic = rng.random(n) < 0.33
-    lsoa = np.where(domestic, rng.choice(len(model.codes), n, p=model.domestic_weight),
-                    rng.choice(len(model.codes), n, p=model.public_weight))
-    age = np.where(domestic, 25 + np.minimum(rng.exponential(22, n), 70).astype(int),
-                   _victim_ages(n, rng, young=1.3))
-    methods = ["sharp_instrument", "hitting_kicking", "blunt_instrument", "strangulation", "shooting", "other",
-               "not_known"]
+    lsoa = np.where(
+        domestic,
+        rng.choice(len(model.codes), n, p=model.domestic_weight),
+        rng.choice(len(model.codes), n, p=model.public_weight),
+    )
+    age = np.where(
+        domestic, 25 + np.minimum(rng.exponential(22, n), 70).astype(int), _victim_ages(n, rng, young=1.3)
+    )
+    methods = [
+        "sharp_instrument",
+        "hitting_kicking",
+        "blunt_instrument",
+        "strangulation",
+        "shooting",
+        "other",
+        "not_known",
+    ]
     method = rng.choice(methods, n, p=[0.46, 0.2, 0.08, 0.1, 0.03, 0.09, 0.04])
-    location = np.where(domestic, "dwelling", rng.choice(
-        ["street_public", "dwelling", "commercial_premises", "open_space", "other"], n,
-        p=[0.5, 0.22, 0.1, 0.13, 0.05]))
+    location = np.where(
+        domestic,
+        "dwelling",
+        rng.choice(
+            ["street_public", "dwelling", "commercial_premises", "open_space", "other"],
+            n,
+            p=[0.5, 0.22, 0.1, 0.13, 0.05],
+        ),
+    )
     sex = np.where(rng.random(n) < np.where(domestic, 0.35, 0.85), "M", "F")
     refs = [f"HOM{pd.Timestamp(w).year}-{i + 1:03d}" for i, w in enumerate(when)]
-    out = pd.DataFrame({
-        "homicide_reference": refs, "victim_number": 1, "offence_date": pd.to_datetime(when).strftime("%Y-%m-%d"),
-        # Area of the offence: mostly the LSOA; some records give only the district.
-        "area_code": np.where(rng.random(n) < 0.85, model.codes[lsoa], model.districts[lsoa]),
-        "victim_age": age, "victim_sex": sex, "domestic": np.where(domestic, "Y", "N"),
-        "method": method, "location_type": location,
-    })
+    out = pd.DataFrame(
+        {
+            "homicide_reference": refs,
+            "victim_number": 1,
+            "offence_date": pd.to_datetime(when).strftime("%Y-%m-%d"),
+            # Area of the offence: mostly the LSOA; some records give only the district.
+            "area_code": np.where(rng.random(n) < 0.85, model.codes[lsoa], model.districts[lsoa]),
+            "victim_age": age,
+            "victim_sex": sex,
+            "domestic": np.where(domestic, "Y", "N"),
+            "method": method,
+            "location_type": location,
+        }
+    )
     # A few incidents with a second victim.
     extra = out[rng.random(n) < 0.03].assign(victim_number=2)
-    return pd.concat([out, extra], ignore_index=True).sort_values(["offence_date", "homicide_reference",
-                                                                   "victim_number"]).reset_index(drop=True)
+    return (
+        pd.concat([out, extra], ignore_index=True)
+        .sort_values(["offence_date", "homicide_reference", "victim_number"])
+        .reset_index(drop=True)
+    )
 
 
-def write_extracts(out_dir: Path, model: SpatialModel, index: LsoaIndex, *, seed: int, scale: float,
-                   start: date, end: date) -> dict[str, Path]:
+def write_extracts(
+    out_dir: Path, model: SpatialModel, index: LsoaIndex, *, seed: int, scale: float, start: date, end: date
+) -> dict[str, Path]:
     """Generate and write the three partner extracts; returns source -> file."""
     months = months_between(start, end)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"synthetic-seed{seed}-scale{scale:g}-{start:%Y%m}-{end:%Y%m}"
     files = {
-        "police_records": (out_dir / f"police-records-{stem}.csv", police_records(model, index, months, streams[0], scale)),
+        "police_records": (
+            out_dir / f"police-records-{stem}.csv",
+            police_records(model, index, months, streams[0], scale),
+        ),
         "admissions": (out_dir / f"admissions-x99-{stem}.csv", admissions(model, months, streams[1], scale)),
         "homicides": (out_dir / f"homicides-{stem}.csv", homicides(model, months, streams[2], scale)),
     }

@@ -22,23 +22,36 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     sex = parse_choice(frame, "sex", reasons, SEXES, label="sex (M, F, U)")
     raw = frame["admissions"].str.strip()
     suppressed = raw == "*"  # the supplier hid a count of 1-7 (NHS rule)
-    count = parse_int(frame.assign(admissions=raw.where(~suppressed, "0")), "admissions", reasons, lo=0, hi=100_000)
+    count = parse_int(
+        frame.assign(admissions=raw.where(~suppressed, "0")), "admissions", reasons, lo=0, hi=100_000
+    )
     diagnosis = frame["diagnosis_code"].str.strip().str.upper()
-    reasons.add((diagnosis != "") & ~diagnosis.str.startswith("X99"),
-                "diagnosis_code: '" + diagnosis.str.slice(0, 12) + "' is not ICD-10 X99 (assault by sharp object)")
-    out = pd.DataFrame({
-        "month": month.dt.date,
-        "area_code": frame["area_code"].str.strip().str.upper(),
-        "age_band": band,
-        "sex": sex,
-        "area_level": level,
-        "lsoa21_code": lsoa,
-        "district_code": district,
-        "admissions": count.where(~suppressed, pd.NA),
-        "suppressed_upstream": suppressed,
-    }, index=frame.index)
+    reasons.add(
+        (diagnosis != "") & ~diagnosis.str.startswith("X99"),
+        "diagnosis_code: '" + diagnosis.str.slice(0, 12) + "' is not ICD-10 X99 (assault by sharp object)",
+    )
+    out = pd.DataFrame(
+        {
+            "month": month.dt.date,
+            "area_code": frame["area_code"].str.strip().str.upper(),
+            "age_band": band,
+            "sex": sex,
+            "area_level": level,
+            "lsoa21_code": lsoa,
+            "district_code": district,
+            "admissions": count.where(~suppressed, pd.NA),
+            "suppressed_upstream": suppressed,
+        },
+        index=frame.index,
+    )
     return Prepared(out, reasons.joined())
 
 
-SPEC = SourceSpec(name="admissions", required=REQUIRED, optional=OPTIONAL,
-                  key=["month", "area_code", "age_band", "sex"], prepare=prepare, month_col="month")
+SPEC = SourceSpec(
+    name="admissions",
+    required=REQUIRED,
+    optional=OPTIONAL,
+    key=["month", "area_code", "age_band", "sex"],
+    prepare=prepare,
+    month_col="month",
+)

@@ -5,14 +5,46 @@ from __future__ import annotations
 import pandas as pd
 
 from vrp.pipeline.sources.base import Context, Prepared, SourceSpec, area_codes
-from vrp.pipeline.validate import Reasons, age_band, check_lengths, parse_choice, parse_date, parse_flag, parse_int
+from vrp.pipeline.validate import (
+    Reasons,
+    age_band,
+    check_lengths,
+    parse_choice,
+    parse_date,
+    parse_flag,
+    parse_int,
+)
 
-REQUIRED = ["homicide_reference", "victim_number", "offence_date", "area_code", "victim_age", "victim_sex",
-            "domestic", "method", "location_type"]
+REQUIRED = [
+    "homicide_reference",
+    "victim_number",
+    "offence_date",
+    "area_code",
+    "victim_age",
+    "victim_sex",
+    "domestic",
+    "method",
+    "location_type",
+]
 SEXES = {"m": "M", "male": "M", "f": "F", "female": "F", "u": "U", "unknown": "U"}
-METHODS = {m: m for m in ("sharp_instrument", "blunt_instrument", "hitting_kicking", "shooting", "strangulation",
-                          "poison_drugs", "burning", "motor_vehicle", "other", "not_known")}
-LOCATIONS = {m: m for m in ("street_public", "dwelling", "commercial_premises", "open_space", "other", "not_known")}
+METHODS = {
+    m: m
+    for m in (
+        "sharp_instrument",
+        "blunt_instrument",
+        "hitting_kicking",
+        "shooting",
+        "strangulation",
+        "poison_drugs",
+        "burning",
+        "motor_vehicle",
+        "other",
+        "not_known",
+    )
+}
+LOCATIONS = {
+    m: m for m in ("street_public", "dwelling", "commercial_premises", "open_space", "other", "not_known")
+}
 
 
 def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
@@ -29,24 +61,33 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     domestic = parse_flag(frame, "domestic", reasons)
     method = parse_choice(frame, "method", reasons, METHODS, label="method")
     location = parse_choice(frame, "location_type", reasons, LOCATIONS, label="location type")
-    out = pd.DataFrame({
-        "homicide_reference": ref,
-        "victim_number": victim,
-        "offence_date": date.dt.date,
-        "month": date.dt.to_period("M").dt.start_time.dt.date,
-        "area_code": frame["area_code"].str.strip().str.upper(),
-        "area_level": level,
-        "lsoa21_code": lsoa,
-        "district_code": district,
-        "victim_age": age,
-        "age_band": age_band(age),
-        "victim_sex": sex,
-        "domestic": domestic,
-        "method": method,
-        "location_type": location,
-    }, index=frame.index)
+    out = pd.DataFrame(
+        {
+            "homicide_reference": ref,
+            "victim_number": victim,
+            "offence_date": date.dt.date,
+            "month": date.dt.to_period("M").dt.start_time.dt.date,
+            "area_code": frame["area_code"].str.strip().str.upper(),
+            "area_level": level,
+            "lsoa21_code": lsoa,
+            "district_code": district,
+            "victim_age": age,
+            "age_band": age_band(age),
+            "victim_sex": sex,
+            "domestic": domestic,
+            "method": method,
+            "location_type": location,
+        },
+        index=frame.index,
+    )
     return Prepared(out, reasons.joined())
 
 
-SPEC = SourceSpec(name="homicides", required=REQUIRED, optional=[], key=["homicide_reference", "victim_number"],
-                  prepare=prepare, month_col="month")
+SPEC = SourceSpec(
+    name="homicides",
+    required=REQUIRED,
+    optional=[],
+    key=["homicide_reference", "victim_number"],
+    prepare=prepare,
+    month_col="month",
+)

@@ -10,7 +10,14 @@ from vrp.pipeline.sources.base import Context, Prepared, SourceSpec
 from vrp.pipeline.validate import Reasons, check_lengths, parse_float, parse_int
 
 REQUIRED = ["Force Name", "Financial Year", "Financial Quarter", "Knife Crime"]
-OPTIONAL = ["QtrNum", "Region", "Population", "Knife enabled", "Violence with Injury", "Homicide and serious injury"]
+OPTIONAL = [
+    "QtrNum",
+    "Region",
+    "Population",
+    "Knife enabled",
+    "Violence with Injury",
+    "Homicide and serious injury",
+]
 
 
 def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
@@ -35,22 +42,32 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     population = parse_float(frame, "Population", reasons, required=False)
     start_year = start_year.where(fy_ok, 1900).astype(int)
     q = quarter.str.slice(1, 2).where(q_ok, "1").astype(int)
-    quarter_start = [date(y + (1 if qq == 4 else 0), (4 + 3 * (qq - 1) - 1) % 12 + 1, 1)
-                     for y, qq in zip(start_year, q)]
-    out = pd.DataFrame({
-        "force_name": force,
-        "financial_year": fy.str.replace("/", "-", regex=False),
-        "fy_quarter": q,
-        "quarter_start": quarter_start,
-        "region": frame["Region"].str.strip().replace("", None),
-        "population_thousands": population,
-        "knife_enabled": optional_ints["Knife enabled"],
-        "violence_with_injury": optional_ints["Violence with Injury"],
-        "homicide_serious_injury": optional_ints["Homicide and serious injury"],
-        "knife_crime": knife,
-    }, index=frame.index)
+    quarter_start = [
+        date(y + (1 if qq == 4 else 0), (4 + 3 * (qq - 1) - 1) % 12 + 1, 1) for y, qq in zip(start_year, q, strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "force_name": force,
+            "financial_year": fy.str.replace("/", "-", regex=False),
+            "fy_quarter": q,
+            "quarter_start": quarter_start,
+            "region": frame["Region"].str.strip().replace("", None),
+            "population_thousands": population,
+            "knife_enabled": optional_ints["Knife enabled"],
+            "violence_with_injury": optional_ints["Violence with Injury"],
+            "homicide_serious_injury": optional_ints["Homicide and serious injury"],
+            "knife_crime": knife,
+        },
+        index=frame.index,
+    )
     return Prepared(out, reasons.joined())
 
 
-SPEC = SourceSpec(name="ons_knife", required=REQUIRED, optional=OPTIONAL,
-                  key=["force_name", "financial_year", "fy_quarter"], prepare=prepare, month_col="quarter_start")
+SPEC = SourceSpec(
+    name="ons_knife",
+    required=REQUIRED,
+    optional=OPTIONAL,
+    key=["force_name", "financial_year", "fy_quarter"],
+    prepare=prepare,
+    month_col="quarter_start",
+)

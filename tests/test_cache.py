@@ -1,0 +1,64 @@
+"""Caching in data_access: keyed on arguments and data version, shared through the real Redis, and a failing
+backend degrades to uncached service with a warning."""
+
+import logging
+
+import pytest
+from flask import Flask
+from flask_caching import Cache
+
+from tests.conftest import REDIS_URL, need_service
+from vrp.data_access.cache import QueryCache, cache_key
+from vrp.data_access.queries import Warehouse
+
+
+def test_key_ignores_the_order_of_a_set_but_not_the_data_version():
+    a = cache_key("f", "v1", {"d": {"E06000045", "E06000044"}})
+    b = cache_key("f", "v1", {"d": {"E06000044", "E06000045"}})
+    assert a == b
+    assert cache_key("f", "v2", {"d": {"E06000045", "E06000044"}}) != a
+
+
+def _redis_cache(url=REDIS_URL):
+    server = Flask("test")
+    cache = Cache(config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "vrptest:"})
+    cache.init_app(server)
+    return cache
+
+
+@pytest.mark.redis
+def test_results_are_shared_through_redis(demo_warehouse):
+    need_service("Redis", 6379)
+    backend = _redis_cache()
+    backend.clear()
+    first = Warehouse(demo_warehouse, cache=QueryCache(backend))
+    assert first.district_codes  # the list of districts is a query of its own: warm it first
+    calls = []
+    real_read = first._read
+
+    def counting_read(q):
+        calls.append(q)
+        return real_read(q)
+
+    first._read = counting_read
+    a = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
+    b = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
+    assert len(calls) == 1  # the second came from Redis
+    assert a.equals(b)
+    # Another process (another Warehouse on the same Redis) gets the cached frame without querying.
+    second = Warehouse(demo_warehouse, cache=QueryCache(_redis_cache()))
+    second._read = lambda q: pytest.fail("should have been served from Redis")
+    assert second.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12").equals(a)
+    first.dispose()
+    second.dispose()
+    backend.clear()
+
+
+def test_a_down_cache_serves_uncached_and_warns(demo_warehouse, caplog):
+    backend = _redis_cache("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    wh = Warehouse(demo_warehouse, cache=QueryCache(backend))
+    with caplog.at_level(logging.WARNING):
+        frame = wh.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
+    assert len(frame) == 12
+    assert "cache backend unavailable" in caplog.text
+    wh.dispose()
