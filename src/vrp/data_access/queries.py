@@ -26,6 +26,7 @@ from vrp.data_access.cache import QueryCache
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
 from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
 from vrp.settings import Settings
+from vrp.stats import suppress
 
 log = logging.getLogger(__name__)
 AGE_GROUPS = {"all": None, "u25": ("u18", "18_24")}
@@ -193,13 +194,24 @@ class Warehouse:
     def threshold(self, measure: Measure) -> int:
         return max(measure.suppress_below, self.settings.public_min_count) if self.audience == "public" else 0
 
-    def _suppress(self, frame: pd.DataFrame, measure: Measure, col: str = "count") -> pd.DataFrame:
-        """Public: counts from 1 to threshold-1 become missing, flagged ``suppressed``; zero is shown."""
+    def _suppress(self, frame: pd.DataFrame, measure: Measure, col: str = "count",
+                  secondary_by: str | None = None) -> pd.DataFrame:
+        """Public: counts from 1 to threshold-1 become missing, flagged ``suppressed``; zero is shown.
+
+        ``secondary_by`` names the groups whose totals are published elsewhere (a district's total beside its
+        LSOAs, a period's total beside its months): further cells are hidden so no small count can be worked
+        back from those totals (stats.suppress, docs/METHODS.md#small-number-suppression).
+        """
         frame = frame.copy()
         limit = self.threshold(measure)
-        hide = (frame[col] > 0) & (frame[col] < limit)
-        frame["suppressed"] = hide
-        frame[col] = frame[col].astype("Int64").mask(hide)
+        frame[col] = frame[col].astype("Int64")
+        if limit <= 1 or frame.empty:
+            frame["suppressed"] = False
+            return frame
+        table = frame.assign(_series=0)
+        result = suppress(table, col, limit, secondary_by=secondary_by)
+        frame["suppressed"] = result.mask.to_numpy()
+        frame[col] = frame[col].mask(frame["suppressed"])
         return frame
 
     def require_partner(self, what: str) -> None:
