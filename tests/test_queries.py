@@ -93,3 +93,21 @@ def test_data_version_changes_with_every_load(tmp_path, engine, load, settings):
     before = wh.data_version()
     load("police_records", write_csv(tmp_path / "r.csv", POLICE_HEADER, [police_row("Q1")]))
     assert wh.data_version() != before
+
+
+def test_hidden_months_cannot_be_worked_back_from_the_period_total(public, partner):
+    from vrp.stats.suppression import is_recoverable
+
+    truth = partner.monthly_counts("homicide", ["E06000045"]).assign(_series=0)
+    shown = public.monthly_counts("homicide", ["E06000045"])
+    assert shown["suppressed"].sum() >= 2
+    assert not is_recoverable(truth, shown["suppressed"], "_series", "count")
+
+
+def test_hidden_lsoas_cannot_be_worked_back_from_the_district_totals(public, partner):
+    from vrp.stats.suppression import is_recoverable
+
+    truth = partner.counts_by_lsoa("knife_enabled_sv", ["E06000044", "E06000046"], "2025-04", "2026-03")
+    shown = public.counts_by_lsoa("knife_enabled_sv", ["E06000044", "E06000046"], "2025-04", "2026-03")
+    assert shown["suppressed"].any()
+    assert not is_recoverable(truth, shown["suppressed"], "district_code", "count")
