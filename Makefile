@@ -20,7 +20,13 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 setup: $(VENV)/.installed
 
-setup-test: $(VENV)/.installed-test browser
+setup-test: $(VENV)/.installed-test browser build/axe/axe.min.js
+
+# axe-core from the npm registry, for the accessibility audits in the browser tests (not committed).
+build/axe/axe.min.js:
+	mkdir -p build/axe
+	cd build/axe && npm pack --silent axe-core@4.14.1 >/dev/null && tar xzf axe-core-4.14.1.tgz && \
+	  cp package/axe.min.js axe.min.js && rm -rf package axe-core-4.14.1.tgz
 
 # Debian's chromium and chromedriver for the browser tests (root, as on CI; skipped when already present).
 browser:

@@ -17,6 +17,18 @@ def client(app):
     return app.server.test_client()
 
 
+def test_overview_follows_the_district_filter(app):
+    from vrp.dashboards import home
+
+    wh = app.server.config["VRP_WAREHOUSE"]
+    hips = wh.latest_figures()
+    iow = wh.latest_figures(["E06000046"])
+    sv = "serious_violence"
+    assert iow.set_index("measure_id").loc[sv, "count"] < hips.set_index("measure_id").loc[sv, "count"]
+    assert "ons_knife_crime" not in set(iow["measure_id"])  # force-level only
+    assert "Serious violence" in _render(app, lambda: home.figures_for(wh, ["E06000046"]))
+
+
 def _render(app, layout_fn) -> str:
     """A layout as the JSON Dash sends to the browser."""
     import plotly.io as pio
@@ -29,7 +41,8 @@ def test_overview_lists_every_measure_with_its_latest_figures(app, client, regis
     from vrp.dashboards import home
 
     assert client.get("/").status_code == 200
-    body = _render(app, home.layout)
+    wh = app.server.config["VRP_WAREHOUSE"]
+    body = _render(app, lambda: home.figures_for(wh))
     for m in registry:
         assert m.label in body
     assert "12 months to September 2026" in body

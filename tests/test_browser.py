@@ -1,20 +1,135 @@
-"""End to end in headless chromium: the overview draws from the warehouse with an empty browser log."""
+"""End to end in headless chromium: pages draw from the warehouse with an empty browser log, the filters live in
+the URL, the map follows the district, an LSOA can be picked, and axe-core finds nothing serious."""
+
+import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
+from tests.a11y import serious_violations
 from vrp.app import create_app
 from vrp.dashboards.home import TABLE_ID
 from vrp.dashboards.shell import SYNTHETIC_ID
 
 pytestmark = pytest.mark.browser
+MAP_LOCATIONS = (
+    "const g = document.querySelector('#hotspots-map .js-plotly-plot');"
+    "return g && g.data ? g.data.map(t => Array.from(t.locations || [])).flat() : null;"
+)
 
 
-def test_overview_in_the_browser(dash_duo, demo_warehouse):
+@pytest.fixture
+def started(dash_duo, demo_warehouse):
     app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.driver.set_script_timeout(30)
     dash_duo.start_server(app)
-    dash_duo.wait_for_element(f"#{TABLE_ID}", timeout=20)
-    assert "Knife-enabled serious violence" in dash_duo.find_element(f"#{TABLE_ID}").text
-    assert "Synthetic demonstration data" in dash_duo.find_element(f"#{SYNTHETIC_ID}").text
-    assert dash_duo.driver.find_element("tag name", "html").get_attribute("lang") == "en"
-    assert dash_duo.get_logs() == []
+    yield dash_duo, app
     app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def wait_for(fn, timeout=20, interval=0.2):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {fn}")
+
+
+def query(duo) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlparse(duo.driver.current_url).query).items()}
+
+
+def lsoas_of(app, district) -> set[str]:
+    wh = app.server.config["VRP_WAREHOUSE"]
+    return set(wh.read(f"SELECT lsoa21_code FROM dim_area WHERE district_code = '{district}'")["lsoa21_code"])
+
+
+def tick(duo, label_text):
+    """Tick a district with the keyboard: focus its checkbox, press space."""
+    label = next(
+        x for x in duo.driver.find_elements(By.CSS_SELECTOR, "#filter-district label") if x.text.strip() == label_text
+    )
+    box = duo.driver.find_element(By.ID, label.get_attribute("for"))
+    duo.driver.execute_script("arguments[0].focus()", box)
+    box.send_keys(Keys.SPACE)
+
+
+def type_and_enter(duo, selector, text):
+    box = duo.find_element(selector)
+    box.clear()
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+
+
+def test_overview_in_the_browser(started):
+    duo, _ = started
+    duo.wait_for_element(f"#{TABLE_ID}", timeout=20)
+    assert "Knife-enabled serious violence" in duo.find_element(f"#{TABLE_ID}").text
+    assert "Synthetic demonstration data" in duo.find_element(f"#{SYNTHETIC_ID}").text
+    assert duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert serious_violations(duo.driver) == []
+    assert duo.get_logs() == []
+
+
+def test_hotspots_follow_the_district_and_the_url(started):
+    duo, app = started
+    duo.driver.get(duo.server_url + "/hotspots")
+    first = wait_for(lambda: duo.driver.execute_script(MAP_LOCATIONS))
+    assert len(first) == 1231  # all of HIPS by default
+    assert query(duo)["measure"] == "serious_violence"
+
+    tick(duo, "Portsmouth")
+    wait_for(lambda: query(duo).get("district") == "E06000044")
+    portsmouth = lsoas_of(app, "E06000044")
+    wait_for(lambda: set(duo.driver.execute_script(MAP_LOCATIONS) or []) == portsmouth)
+    assert "Portsmouth" in duo.find_element("#hotspots-title").text
+
+    # The link reproduces the view.
+    link = duo.driver.current_url
+    duo.driver.get(link)
+    wait_for(lambda: set(duo.driver.execute_script(MAP_LOCATIONS) or []) == portsmouth)
+    ticked = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#filter-district input:checked')).map(e => e.value)"
+    )
+    assert ticked == ["E06000044"]
+
+    # Back to all of HIPS with the browser's back button.
+    duo.driver.back()
+    wait_for(lambda: "district" not in query(duo) and len(duo.driver.execute_script(MAP_LOCATIONS) or []) == 1231)
+    assert duo.get_logs() == []
+
+
+def test_pick_an_lsoa_and_see_its_panel(started):
+    duo, _ = started
+    duo.driver.get(duo.server_url + "/hotspots?district=E06000045")
+    wait_for(lambda: duo.driver.execute_script(MAP_LOCATIONS))
+    type_and_enter(duo, "#hotspots-lsoa-search", "Southampton 023E")
+    panel = wait_for(
+        lambda: "Southampton 023E" in duo.find_element("#hotspots-panel").text and duo.find_element("#hotspots-panel")
+    )
+    assert "IMD 2019 decile" in panel.text and "per 1,000 residents" in panel.text
+    assert serious_violations(duo.driver) == []
+    assert duo.get_logs() == []
+
+
+def test_bad_link_is_reported_not_fatal(started):
+    duo, _ = started
+    duo.driver.get(duo.server_url + "/hotspots?district=NOWHERE&from=2030-01&measure=nonsense")
+    message = wait_for(lambda: duo.find_element("#filter-message").text)
+    assert "Unknown district" in message and "Unknown measure" in message
+    wait_for(lambda: query(duo).get("measure") == "serious_violence")
+    assert duo.get_logs() == []
+
+
+def test_data_page(started):
+    duo, _ = started
+    duo.driver.get(duo.server_url + "/data")
+    duo.wait_for_element("#data-measures", timeout=20)
+    assert "Knife-enabled serious violence" in duo.find_element("#data-measures").text
+    assert "synthetic" in duo.find_element("#data-sources").text
+    assert serious_violations(duo.driver) == []
+    assert duo.get_logs() == []

@@ -34,20 +34,20 @@ def test_results_are_shared_through_redis(demo_warehouse):
     first = Warehouse(demo_warehouse, cache=QueryCache(backend))
     assert first.district_codes  # the list of districts is a query of its own: warm it first
     calls = []
-    real_read = first._read
+    real_read = first.read
 
     def counting_read(q):
         calls.append(q)
         return real_read(q)
 
-    first._read = counting_read
+    first.read = counting_read
     a = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
     b = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
     assert len(calls) == 1  # the second came from Redis
     assert a.equals(b)
     # Another process (another Warehouse on the same Redis) gets the cached frame without querying.
     second = Warehouse(demo_warehouse, cache=QueryCache(_redis_cache()))
-    second._read = lambda q: pytest.fail("should have been served from Redis")
+    second.read = lambda q: pytest.fail("should have been served from Redis")
     assert second.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12").equals(a)
     first.dispose()
     second.dispose()

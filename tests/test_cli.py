@@ -89,9 +89,7 @@ def test_ingest_on_each_backend_with_the_warehouse_option(capsys, warehouse_url,
     from tests.helpers import POLICE_HEADER, police_row, write_csv
 
     assert run(capsys, "init", "--warehouse", warehouse_url)[0] == 0
-    path = write_csv(
-        tmp_path / "r.csv", POLICE_HEADER, [police_row("C1"), police_row("C2", date="31/12/2024")]
-    )
+    path = write_csv(tmp_path / "r.csv", POLICE_HEADER, [police_row("C1"), police_row("C2", date="31/12/2024")])
     code, out, _ = run(capsys, "ingest", "police-records", "--warehouse", warehouse_url, str(path))
     assert code == 0 and "1 loaded" in out and "1 quarantined" in out
     code, out, _ = run(

@@ -40,9 +40,7 @@ def test_semicolon_delimited_file_is_refused(tmp_path):
 
 
 def test_bom_and_windows_line_endings_read_cleanly(tmp_path):
-    path = write_csv(
-        tmp_path / "f.csv", POLICE_HEADER, [police_row("A1"), police_row("A2")], newline="\r\n", bom=True
-    )
+    path = write_csv(tmp_path / "f.csv", POLICE_HEADER, [police_row("A1"), police_row("A2")], newline="\r\n", bom=True)
     f = read_csv_file(path, REQUIRED, ["occurred_datetime"])
     assert list(f.rows["crime_reference"]) == ["A1", "A2"]
     assert not f.rows["latitude"].str.contains("\r").any()
@@ -51,9 +49,7 @@ def test_bom_and_windows_line_endings_read_cleanly(tmp_path):
 
 def test_rows_with_the_wrong_number_of_fields_are_kept_for_quarantine(tmp_path):
     path = tmp_path / "f.csv"
-    path.write_text(
-        ",".join(POLICE_HEADER) + "\n" + ",".join(map(str, police_row("A1"))) + "\nonly,three,fields\n"
-    )
+    path.write_text(",".join(POLICE_HEADER) + "\n" + ",".join(map(str, police_row("A1"))) + "\nonly,three,fields\n")
     f = read_csv_file(path, REQUIRED, ["occurred_datetime"])
     assert len(f.rows) == 1
     assert f.malformed == [(3, "expected 9 fields, found 3", "only,three,fields")]

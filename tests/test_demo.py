@@ -101,10 +101,7 @@ def test_same_seed_same_warehouse_other_seed_differs(base_settings, tmp_path):
         engine = make_engine(url, read_only=True)
         with engine.connect() as conn:
             rows = conn.execute(
-                sa.text(
-                    "SELECT measure_id, month, lsoa21_code, age_band, count FROM mart_counts "
-                    "ORDER BY 1, 2, 3, 4"
-                )
+                sa.text("SELECT measure_id, month, lsoa21_code, age_band, count FROM mart_counts ORDER BY 1, 2, 3, 4")
             ).all()
         engine.dispose()
         return rows

@@ -39,14 +39,10 @@ def test_police_uk_month_loads_with_every_crime_type_intact(engine, load, settin
     with engine.connect() as conn:
         stored = dict(
             conn.execute(
-                sa.select(t.fact_police_uk.c.crime_type, sa.func.count()).group_by(
-                    t.fact_police_uk.c.crime_type
-                )
+                sa.select(t.fact_police_uk.c.crime_type, sa.func.count()).group_by(t.fact_police_uk.c.crime_type)
             ).all()
         )
-        asb_keys = conn.execute(
-            sa.select(sa.func.count()).where(t.fact_police_uk.c.crime_id.is_(None))
-        ).scalar()
+        asb_keys = conn.execute(sa.select(sa.func.count()).where(t.fact_police_uk.c.crime_id.is_(None))).scalar()
         in_mart = conn.execute(
             sa.select(sa.func.sum(t.mart_counts.c.count)).where(
                 t.mart_counts.c.measure_id == "police_uk_violence_and_sexual_offences"
@@ -173,9 +169,7 @@ def test_a_failure_mid_load_rolls_the_whole_file_back(engine, load, tmp_path, mo
 
     monkeypatch.setattr(loader, "bulk_insert", fail_on_quarantine)
     with pytest.raises(RuntimeError, match="disk full"):
-        load(
-            "police_records", write_csv(tmp_path / "x.csv", POLICE_HEADER, [police_row("A"), police_row("B")])
-        )
+        load("police_records", write_csv(tmp_path / "x.csv", POLICE_HEADER, [police_row("A"), police_row("B")]))
     assert table_counts(engine) == before
 
 
@@ -211,9 +205,9 @@ def test_admissions_keep_upstream_suppression(engine, load, tmp_path):
     assert "unknown age band" in reasons[3] and "is not ICD-10 X99" in reasons[3]
     with engine.connect() as conn:
         mart = conn.execute(
-            sa.select(
-                sa.func.sum(t.mart_counts.c.count), sa.func.sum(t.mart_counts.c.suppressed_cells)
-            ).where(t.mart_counts.c.measure_id == "sharp_object_admissions")
+            sa.select(sa.func.sum(t.mart_counts.c.count), sa.func.sum(t.mart_counts.c.suppressed_cells)).where(
+                t.mart_counts.c.measure_id == "sharp_object_admissions"
+            )
         ).one()
     assert tuple(mart) == (11, 1)
 
@@ -250,9 +244,7 @@ def test_homicides_load_per_victim(engine, load, tmp_path):
 
 
 def test_ons_knife_series_loads_as_real_data(engine, load, settings):
-    [result] = load(
-        "ons_knife", settings.reference_dir / "national/knife_offences_by_force_quarterly_2008_2019.csv"
-    )
+    [result] = load("ons_knife", settings.reference_dir / "national/knife_offences_by_force_quarterly_2008_2019.csv")
     assert result.rows_rejected == 0 and result.rows_loaded == result.rows_read
     with engine.connect() as conn:
         hampshire_2012 = conn.execute(

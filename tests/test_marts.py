@@ -45,9 +45,7 @@ def test_editing_the_definition_and_rebuilding_changes_the_counts(engine, load, 
     shutil.copytree(settings.config_dir, config)
     text = (config / "measures.toml").read_text()
     # The partnership widens its definition: violence with injury counts whether or not a blade was used.
-    edited = text.replace(
-        'offence_codes = ["8N", "8P", "8S"]\nknife = true', 'offence_codes = ["8N", "8P", "8S"]', 1
-    )
+    edited = text.replace('offence_codes = ["8N", "8P", "8S"]\nknife = true', 'offence_codes = ["8N", "8P", "8S"]', 1)
     assert edited != text
     (config / "measures.toml").write_text(edited)
     with engine.begin() as conn:

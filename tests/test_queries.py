@@ -44,18 +44,13 @@ def test_bad_filter_values_are_refused(public, kwargs, message):
 
 def test_monthly_series_covers_every_month_of_the_period(public):
     series = public.monthly_counts("knife_enabled_sv", ["E06000046"], "2023-04", "2024-03")
-    assert list(series["month"]) == [
-        date(2023 + (m < 4), m, 1) for m in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
-    ]
+    assert list(series["month"]) == [date(2023 + (m < 4), m, 1) for m in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]]
     assert series["population"].iloc[0] == pytest.approx(public.population(("E06000046",)))
 
 
 def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(public):
     frame = public.counts_by_lsoa("police_uk_robbery", ["E07000089"], "2022-02", "2022-02")
-    assert (
-        len(frame)
-        == public._read("SELECT count(*) AS n FROM dim_area WHERE district_code = 'E07000089'")["n"][0]
-    )
+    assert len(frame) == public.read("SELECT count(*) AS n FROM dim_area WHERE district_code = 'E07000089'")["n"][0]
     assert (frame["count"].fillna(0) == 0).sum() > 0
     assert set(frame["district_code"]) == {"E07000089"}
 

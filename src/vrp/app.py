@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-import dash
-import dash_bootstrap_components as dbc
-from dash import Dash, html
+from dash import Dash
 from flask_caching import Cache
 
 from vrp.data_access.cache import QueryCache
@@ -41,8 +39,6 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     settings = settings or from_env()
     app = Dash(
         __name__,
-        use_pages=True,
-        pages_folder="",
         assets_folder=str(REPO_ROOT / "assets"),
         title="HIPS serious violence dashboard",
         external_stylesheets=[],  # Bootstrap is served from assets/, never a CDN: the app works offline
@@ -54,15 +50,57 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     app.server.config["VRP_WAREHOUSE"] = warehouse
     app.server.config["VRP_SETTINGS"] = settings
 
-    from vrp.dashboards import home, shell  # registers the pages
+    from vrp.callbacks import home as home_callbacks
+    from vrp.callbacks import hotspots as hotspot_callbacks
+    from vrp.callbacks import shell as shell_callbacks
+    from vrp.dashboards import shell
 
-    home.register()
     app.layout = shell.layout
+    for module in (shell_callbacks, home_callbacks, hotspot_callbacks):
+        module.register(app)
+    _serve_geometry(app, settings)
+    _no_tracebacks(app)
     return app
 
 
-def layout_error(message: str) -> html.Div:
-    return dbc.Alert(message, color="warning", className="mt-3")
+def _serve_geometry(app: Dash, settings: Settings) -> None:
+    """Boundaries at /geo/<layer>.geojson: gzip when the browser takes it, cached for a day, ETag for revalidation."""
+    from flask import abort, request, send_file
+
+    from vrp.geo.serve import LAYERS, build_layer
+
+    @app.server.route("/geo/<name>.geojson")
+    def geometry(name: str):
+        if name not in LAYERS:
+            abort(404)
+        path = build_layer(settings.reference_dir, settings.build_dir, name)
+        gz = path.with_name(path.name + ".gz")
+        use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
+        response = send_file(
+            gz if use_gz else path,
+            mimetype="application/geo+json",
+            max_age=86400,
+            conditional=True,
+            etag=path.stem + ("-gz" if use_gz else ""),
+        )
+        if use_gz:
+            response.headers["Content-Encoding"] = "gzip"
+            response.headers["Vary"] = "Accept-Encoding"
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
 
 
-__all__ = ["create_app", "dash"]
+def _no_tracebacks(app: Dash) -> None:
+    """Whatever reaches the server, the browser never sees a stack trace: errors are logged, answered briefly."""
+    from flask import jsonify
+    from werkzeug.exceptions import HTTPException
+
+    @app.server.errorhandler(Exception)
+    def handle(exc):
+        if isinstance(exc, HTTPException):
+            return jsonify(error=exc.name), exc.code
+        log.exception("unhandled error")
+        return jsonify(error="The request could not be handled."), 400
+
+
+__all__ = ["create_app"]

@@ -34,9 +34,7 @@ warehouse_option = click.option(
     default=None,
     help="duckdb:///FILE or postgresql+psycopg://USER@HOST/DB (default: $VRP_WAREHOUSE_URL, else the demo file).",
 )
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["csv", "table"]), default="table", show_default=True
-)
+format_option = click.option("--format", "fmt", type=click.Choice(["csv", "table"]), default="table", show_default=True)
 
 
 def _settings(warehouse_url: str | None) -> settings_mod.Settings:
@@ -108,9 +106,7 @@ def init(warehouse_url):
 
 @cli.command("build-demo")
 @warehouse_option
-@click.option(
-    "--seed", type=int, default=2024, show_default=True, help="Seed for the synthetic partner data."
-)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seed for the synthetic partner data.")
 @click.option(
     "--scale",
     type=click.FloatRange(min=0.01, max=100),
@@ -134,14 +130,11 @@ def build_demo_cmd(warehouse_url, seed, scale, end, quiet):
     if not s.warehouse.startswith("duckdb"):
         check_reachable(make_engine(s.warehouse))
     started = time.perf_counter()
-    results = build_demo(
-        s, s.warehouse, DemoOptions(seed=seed, scale=scale, end=end_month), progress=not quiet
-    )
+    results = build_demo(s, s.warehouse, DemoOptions(seed=seed, scale=scale, end=end_month), progress=not quiet)
     for r in results:
         click.echo(r.summary())
     click.echo(
-        f"demo warehouse built at {s.warehouse} in {time.perf_counter() - started:.1f} s "
-        "(partner data SYNTHETIC)"
+        f"demo warehouse built at {s.warehouse} in {time.perf_counter() - started:.1f} s (partner data SYNTHETIC)"
     )
 
 
@@ -248,9 +241,7 @@ def loads(warehouse_url, fmt):
     frame = _reader(_settings(warehouse_url)).load_audit()
     frame = frame.rename(columns={"file_name": "file"})
     _emit(
-        frame[
-            ["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]
-        ],
+        frame[["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]],
         fmt,
     )
 

@@ -86,9 +86,7 @@ def test_edge_cases() -> None:
 
 def test_funnel_position() -> None:
     # benchmark 50 per 100k; at 10,000 people 5 are expected and the 95% upper limit is ~103 per 100k
-    pos = funnel_position(
-        pd.Series([5, 11, 200, 0, 3], index=list("abcde")), [10_000, 10_000, 100_000, 0, 10_000], 50
-    )
+    pos = funnel_position(pd.Series([5, 11, 200, 0, 3], index=list("abcde")), [10_000, 10_000, 100_000, 0, 10_000], 50)
     assert pos.to_dict() == {
         "a": "within",
         "b": "above 95%",

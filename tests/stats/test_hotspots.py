@@ -141,9 +141,7 @@ def test_concentration_1231_areas_counts_whole_areas(rng: np.random.Generator) -
     top = np.sort(x)[::-1]
     assert c.top_5 == pytest.approx(top[:62].sum() / x.sum())
     assert 0 < c.top_1 < c.top_5 < c.top_10 < 1
-    assert c.curve["value_share"].is_monotonic_increasing and c.curve["value_share"].iloc[
-        -1
-    ] == pytest.approx(1)
+    assert c.curve["value_share"].is_monotonic_increasing and c.curve["value_share"].iloc[-1] == pytest.approx(1)
 
 
 def test_concentration_edge_cases() -> None:

@@ -10,9 +10,7 @@ import pytest
 from vrp.stats import its
 
 
-def simulate(
-    rng: np.random.Generator, level: float, slope: float, n: int = 72, t0: int = 48, base: float = 400
-):
+def simulate(rng: np.random.Generator, level: float, slope: float, n: int = 72, t0: int = 48, base: float = 400):
     t = np.arange(n)
     post = t >= t0
     pop = np.linspace(1.80e6, 1.86e6, n)
@@ -78,9 +76,7 @@ def test_population_scale_does_not_change_effects(rng: np.random.Generator) -> N
     a = its(counts, start, population=pop)
     b = its(counts, start, population=pop * 10)
     assert a.level_change.rate_ratio == pytest.approx(b.level_change.rate_ratio, rel=1e-8)
-    assert b.series["counterfactual"].to_numpy() == pytest.approx(
-        a.series["counterfactual"].to_numpy(), rel=1e-6
-    )
+    assert b.series["counterfactual"].to_numpy() == pytest.approx(a.series["counterfactual"].to_numpy(), rel=1e-6)
 
 
 def test_overdispersion_widens_intervals(rng: np.random.Generator) -> None:

@@ -153,11 +153,7 @@ def test_signals_unchanged_by_shifting_and_scaling(values, shift, scale) -> None
         y = np.asarray(values)
         m, a = base["mean"].iloc[0], (base["ucl"].iloc[0] - base["mean"].iloc[0])
         tol = 1e-9 * (1 + np.abs(y).max())
-        edge = (
-            (np.abs(y - m) < tol)
-            | (np.abs(np.abs(y - m) - a) < tol)
-            | (np.abs(np.abs(y - m) - 2 / 3 * a) < tol)
-        )
+        edge = (np.abs(y - m) < tol) | (np.abs(np.abs(y - m) - a) < tol) | (np.abs(np.abs(y - m) - 2 / 3 * a) < tol)
         if edge.any():
             return
         assert base[col].tolist() == moved[col].tolist(), col

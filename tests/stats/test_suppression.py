@@ -84,9 +84,7 @@ def test_per_measure_thresholds_and_groups_within_measure() -> None:
         suppress(t, "n", {"hospital": 8}, measure_col="measure")
 
 
-def _lp_range(
-    values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray], j: int
-) -> tuple[float, float]:
+def _lp_range(values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray], j: int) -> tuple[float, float]:
     """Smallest and largest value hidden cell j can take given every published group total, counts >= 0."""
     idx = np.flatnonzero(hidden)
     rows, rhs = [], []
@@ -113,9 +111,7 @@ def test_no_hidden_cell_recoverable_from_margins(n_rows: int, n_cols: int, data)
     counts = data.draw(
         st.lists(st.integers(min_value=0, max_value=40), min_size=n_rows * n_cols, max_size=n_rows * n_cols)
     )
-    t = pd.DataFrame(
-        {"r": np.repeat(np.arange(n_rows), n_cols), "c": np.tile(np.arange(n_cols), n_rows), "n": counts}
-    )
+    t = pd.DataFrame({"r": np.repeat(np.arange(n_rows), n_cols), "c": np.tile(np.arange(n_cols), n_rows), "n": counts})
     res = suppress(t, "n", 8, secondary_by=["r", "c"])
     hidden = res.mask.to_numpy()
     values = t["n"].to_numpy(dtype=float)

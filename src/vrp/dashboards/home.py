@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import logging
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from vrp.dashboards.context import warehouse
-
 log = logging.getLogger(__name__)
 TABLE_ID = "latest-figures"
 UNIT_LABEL = {"rate_per_100k": "per 100,000", "rate_per_million": "per million", "count": ""}
-
-
-def register() -> None:
-    if "home" not in {p["module"] for p in dash.page_registry.values()}:
-        dash.register_page(
-            "home", path="/", name="Overview", title="Overview: HIPS serious violence", layout=layout, order=0
-        )
 
 
 def _fmt_count(value, hidden: bool, incomplete: bool = False) -> str:
@@ -38,7 +28,7 @@ def _change(current, previous) -> str:
     return "no change" if round(pct) == 0 else f"{abs(pct):.0f}% {word}"
 
 
-def figures_table(frame: pd.DataFrame, synthetic: set[str]) -> dbc.Table:
+def figures_table(frame: pd.DataFrame, synthetic: set[str], table_id: str) -> dbc.Table:
     header = html.Thead(
         html.Tr(
             [
@@ -75,36 +65,37 @@ def figures_table(frame: pd.DataFrame, synthetic: set[str]) -> dbc.Table:
             )
         )
     return dbc.Table(
-        [header, html.Tbody(body)], id=TABLE_ID, striped=True, hover=True, responsive=True, className="mt-2"
+        [header, html.Tbody(body)], id=table_id, striped=True, hover=True, responsive=True, className="mt-2"
     )
 
 
-def layout(**_query) -> html.Div:
-    try:
-        wh = warehouse()
-        frame = wh.latest_figures()
-        synthetic = wh.synthetic_sources()
-    except Exception as exc:
-        log.exception("overview: warehouse unavailable")
-        return html.Div(
-            [
-                html.H1("Overview", className="h2 mt-3"),
-                dbc.Alert(f"The figures cannot be shown just now ({type(exc).__name__}).", color="warning"),
-            ]
-        )
+FIGURES = "home-figures"
+
+
+def figures_for(wh, districts=()) -> html.Div:
+    frame = wh.latest_figures(districts)
+    synthetic = wh.synthetic_sources()
     headline = frame[frame["headline"]]
     other = frame[~frame["headline"]]
     return html.Div(
         [
+            html.H2("Headline measures", className="h4 mt-4"),
+            figures_table(headline, synthetic, TABLE_ID),
+            html.H2("Other measures", className="h4 mt-4"),
+            figures_table(other, synthetic, TABLE_ID + "-other"),
+        ]
+    )
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
             html.H1("Serious violence: latest figures", className="h2 mt-3"),
             html.P(
-                "The partnership's headline measures, then every other measure in the registry. Each row compares "
-                "the latest 12 months (4 quarters for the national series) with the 12 months before. Counts of "
-                "small numbers are hidden where publishing them could identify someone."
+                "The partnership's headline measures, then every other measure in the registry, for the districts "
+                "chosen above. Each row compares the latest 12 months (4 quarters for the national series) with the "
+                "12 months before. Counts of small numbers are hidden where publishing them could identify someone."
             ),
-            html.H2("Headline measures", className="h4 mt-4"),
-            figures_table(headline, synthetic),
-            html.H2("Other measures", className="h4 mt-4"),
-            figures_table(other, synthetic),
+            html.Div(id=FIGURES),
         ]
     )

@@ -1,14 +1,15 @@
-"""The frame every page shares: header, navigation, synthetic-data label, footer with attribution."""
+"""The frame every page shares: header, navigation, filter bar, synthetic-data label, footer with attribution."""
 
 from __future__ import annotations
 
 import logging
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vrp.dashboards import filters
 from vrp.dashboards.context import warehouse
+from vrp.dashboards.pages import pages
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ ATTRIBUTION = (
     "Government Licence v3.0 (data.police.uk)."
 )
 SYNTHETIC_ID = "synthetic-label"
+URL = "url"
+CONTENT = "page-content"
+FILTERS = "filter-bar"
 
 
 def synthetic_label(sources: set[str]) -> html.Div | None:
@@ -35,31 +39,31 @@ def synthetic_label(sources: set[str]) -> html.Div | None:
     )
 
 
-def _data_status() -> tuple[set[str], str | None, str | None]:
-    """Synthetic sources and last update, or a polite message when the warehouse cannot be read."""
+def _data_status():
+    """Synthetic sources, last update and the filter bar, or a polite message when the warehouse cannot be read."""
     try:
         wh = warehouse()
-        return wh.synthetic_sources(), wh.meta("updated_at"), None
+        return wh.synthetic_sources(), wh.meta("updated_at"), filters.filter_bar(wh), None
     except Exception as exc:  # shown to the user as a sentence, logged in full for the operator
         log.exception("warehouse unavailable")
         return (
             set(),
             None,
-            f"The data warehouse is not available just now ({type(exc).__name__}). "
-            "Figures cannot be shown; please try again later.",
+            filters.empty_filter_bar(),
+            (
+                f"The data warehouse is not available just now ({type(exc).__name__}). "
+                "Figures cannot be shown; please try again later."
+            ),
         )
 
 
 def layout() -> html.Div:
-    synthetic, updated, problem = _data_status()
-    nav = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in dash.page_registry.values()
-    ]
+    synthetic, updated, bar, problem = _data_status()
+    nav = [dbc.NavItem(dbc.NavLink(p.name, href=p.path, active="exact", id=f"nav-{i}")) for i, p in enumerate(pages())]
     return html.Div(
         [
             html.A("Skip to main content", href="#main", className="skip-link"),
-            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Location(id=URL, refresh=False),
             html.Header(
                 dbc.Container(
                     [
@@ -67,7 +71,7 @@ def layout() -> html.Div:
                             "Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction Partnership",
                             className="fs-5 fw-bold",
                         ),
-                        dbc.Nav(nav, className="mt-1", navbar=False),
+                        html.Nav(dbc.Nav(nav, className="mt-1"), **{"aria-label": "Pages"}),
                     ],
                     className="py-2",
                 ),
@@ -77,16 +81,16 @@ def layout() -> html.Div:
                 [
                     synthetic_label(synthetic),
                     dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
-                    html.Main(dash.page_container, id="main", tabIndex="-1"),
-                ]
+                    html.Div(bar, id=FILTERS),
+                    html.Main(dcc.Loading(html.Div(id=CONTENT), delay_show=400), id="main", tabIndex="-1"),
+                ],
+                fluid="xxl",
             ),
             html.Footer(
                 dbc.Container(
                     [
                         html.P(ATTRIBUTION, className="mb-1"),
-                        html.P(
-                            f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-0"
-                        ),
+                        html.P(f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-0"),
                     ],
                     className="py-3",
                 ),

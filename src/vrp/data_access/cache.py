@@ -63,6 +63,4 @@ class QueryCache:
         return value
 
     def _warn(self, exc: Exception) -> None:
-        log.warning(
-            "cache backend unavailable, serving uncached: %s", str(exc).splitlines()[0] if str(exc) else exc
-        )
+        log.warning("cache backend unavailable, serving uncached: %s", str(exc).splitlines()[0] if str(exc) else exc)

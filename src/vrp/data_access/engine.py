@@ -30,9 +30,7 @@ def normalise_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend != "duckdb":
-        raise WarehouseError(
-            f"unsupported warehouse {backend!r}: use duckdb:///FILE or postgresql+psycopg://..."
-        )
+        raise WarehouseError(f"unsupported warehouse {backend!r}: use duckdb:///FILE or postgresql+psycopg://...")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -70,9 +68,7 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:
-        raise WarehouseError(
-            f"cannot reach the warehouse {engine.url.render_as_string()}: {_first_line(exc)}"
-        ) from exc
+        raise WarehouseError(f"cannot reach the warehouse {engine.url.render_as_string()}: {_first_line(exc)}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -127,9 +123,7 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
         )
         col_list = ", ".join(f'"{c}"' for c in cols)
         with raw.cursor() as cur:
-            with cur.copy(
-                f"COPY \"{table.name}\" ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            ) as copy:
+            with cur.copy(f"COPY \"{table.name}\" ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 copy.write(buf.getvalue())
     else:  # pragma: no cover - only the two supported dialects reach here
         conn.execute(table.insert(), frame.to_dict("records"))

@@ -141,14 +141,10 @@ def _parse(entry: dict, path: Path) -> Measure:
     ]
     for key, allowed in checks:
         if entry[key] not in allowed:
-            raise MeasureConfigError(
-                f"{where}: {key} must be one of {', '.join(allowed)}, not {entry[key]!r}"
-            )
+            raise MeasureConfigError(f"{where}: {key} must be one of {', '.join(allowed)}, not {entry[key]!r}")
     levels = tuple(entry["geography_levels"])
     if not levels or any(level not in GEOGRAPHY_LEVELS for level in levels):
-        raise MeasureConfigError(
-            f"{where}: geography_levels must be drawn from {', '.join(GEOGRAPHY_LEVELS)}"
-        )
+        raise MeasureConfigError(f"{where}: geography_levels must be drawn from {', '.join(GEOGRAPHY_LEVELS)}")
     include = tuple(entry.get("include", ()))
     allowed_keys = CLAUSE_KEYS[entry["source"]]
     for clause in include:

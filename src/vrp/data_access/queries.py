@@ -150,11 +150,11 @@ class Warehouse:
             self._registry = load_registry(self.settings.measures_file)
         return self._registry
 
-    def _cached(self, name: str, key: dict, compute):
+    def cached(self, name: str, key: dict, compute):
         # The code version is in the key too, so an upgrade never serves results shaped by older code.
         return self.cache.fetch(name, f"{__version__}:{self.data_version()}:{self.audience}", key, compute)
 
-    def _read(self, query) -> pd.DataFrame:
+    def read(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
             return pd.read_sql(query, conn)
 
@@ -194,8 +194,9 @@ class Warehouse:
     def threshold(self, measure: Measure) -> int:
         return max(measure.suppress_below, self.settings.public_min_count) if self.audience == "public" else 0
 
-    def _suppress(self, frame: pd.DataFrame, measure: Measure, col: str = "count",
-                  secondary_by: str | None = None) -> pd.DataFrame:
+    def _suppress(
+        self, frame: pd.DataFrame, measure: Measure, col: str = "count", secondary_by: str | None = None
+    ) -> pd.DataFrame:
         """Public: counts from 1 to threshold-1 become missing, flagged ``suppressed``; zero is shown.
 
         ``secondary_by`` names the groups whose totals are published elsewhere (a district's total beside its
@@ -221,14 +222,14 @@ class Warehouse:
     # ---- questions ------------------------------------------------------------------------------------------
 
     def districts(self) -> pd.DataFrame:
-        return self._cached(
+        return self.cached(
             "districts",
             {},
-            lambda: self._read(sa.select(t.dim_district).order_by(t.dim_district.c.district_name)),
+            lambda: self.read(sa.select(t.dim_district).order_by(t.dim_district.c.district_name)),
         )
 
     def measures(self) -> pd.DataFrame:
-        return self._cached("measures", {}, lambda: self._read(sa.select(t.dim_measure)))
+        return self.cached("measures", {}, lambda: self.read(sa.select(t.dim_measure)))
 
     def month_range(self, measure_id: str) -> tuple[date | None, date | None]:
         f = self.check(measure_id)
@@ -242,13 +243,11 @@ class Warehouse:
                 )
             else:
                 m = t.mart_counts
-                q = sa.select(sa.func.min(m.c.month), sa.func.max(m.c.month)).where(
-                    m.c.measure_id == measure.id
-                )
+                q = sa.select(sa.func.min(m.c.month), sa.func.max(m.c.month)).where(m.c.measure_id == measure.id)
             with self.engine.connect() as conn:
                 return tuple(conn.execute(q).one())
 
-        return self._cached("month_range", f.as_key(), compute)
+        return self.cached("month_range", f.as_key(), compute)
 
     def _mart_where(self, f: Filter):
         m = t.mart_counts
@@ -263,9 +262,7 @@ class Warehouse:
             where.append(m.c.age_band.in_(AGE_GROUPS[f.age]))
         return where
 
-    def population(
-        self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None
-    ) -> float:
+    def population(self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None) -> float:
         """The denominator: the selected age group, or the measure's own (under-25 measures use under-25s)."""
         p = t.mart_population
         group = "u25" if age == "u25" or (measure is not None and measure.denominator == "u25") else "all"
@@ -278,9 +275,7 @@ class Warehouse:
         with self.engine.connect() as conn:
             return float(conn.execute(q).scalar() or 0.0)
 
-    def monthly_counts(
-        self, measure_id: str, districts=(), start=None, end=None, age: str = "all"
-    ) -> pd.DataFrame:
+    def monthly_counts(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
         """One row per month of the period (months with nothing recorded included, as 0):
         month, count, suppressed, incomplete (supplier-hidden cells), population."""
         f = self.check(measure_id, districts, start, end, age)
@@ -300,7 +295,7 @@ class Warehouse:
                 .group_by(m.c.month)
                 .order_by(m.c.month)
             )
-            frame = self._read(q)
+            frame = self.read(q)
             lo, hi = f.start, f.end
             if lo is None or hi is None:
                 first, last = self.month_range(f.measure_id)
@@ -318,11 +313,9 @@ class Warehouse:
             out["population"] = self.population(f.districts, f.age, measure)
             return self._suppress(out, measure)
 
-        return self._cached("monthly_counts", f.as_key(), compute)
+        return self.cached("monthly_counts", f.as_key(), compute)
 
-    def counts_by_lsoa(
-        self, measure_id: str, districts=(), start=None, end=None, age: str = "all"
-    ) -> pd.DataFrame:
+    def counts_by_lsoa(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
         """Every LSOA of the selected districts (those with nothing recorded included):
         lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed."""
         f = self.check(measure_id, districts, start, end, age)
@@ -362,11 +355,11 @@ class Warehouse:
             )
             if f.districts:
                 q = q.where(a.c.district_code.in_(f.districts))
-            frame = self._read(q)
+            frame = self.read(q)
             frame["count"] = frame["count"].astype(int)
             return self._suppress(frame, measure)
 
-        return self._cached("counts_by_lsoa", f.as_key(), compute)
+        return self.cached("counts_by_lsoa", f.as_key(), compute)
 
     def counts_by_period(
         self, measure_id: str, by: str = "fy", districts=(), start=None, end=None, age: str = "all"
@@ -386,11 +379,7 @@ class Warehouse:
                     frame = frame[frame["quarter_start"] >= f.start]
                 if f.end:
                     frame = frame[frame["quarter_start"] <= f.end]
-                key = (
-                    frame["financial_year"]
-                    if by == "fy"
-                    else frame["quarter_start"].map(lambda d: f"{d:%Y-%m}")
-                )
+                key = frame["financial_year"] if by == "fy" else frame["quarter_start"].map(lambda d: f"{d:%Y-%m}")
                 out = frame.groupby(key)["count"].sum().rename_axis("period").reset_index()
             else:
                 m, d = t.mart_counts, t.dim_month
@@ -402,15 +391,13 @@ class Warehouse:
                     .group_by(period)
                     .order_by(period)
                 )
-                out = self._read(q)
+                out = self.read(q)
             out["count"] = out["count"].astype(int)
             return self._suppress(out, measure)
 
-        return self._cached("counts_by_period", {**f.as_key(), "by": by}, compute)
+        return self.cached("counts_by_period", {**f.as_key(), "by": by}, compute)
 
-    def force_quarterly(
-        self, measure_id: str = "ons_knife_crime", forces: tuple[str, ...] = ()
-    ) -> pd.DataFrame:
+    def force_quarterly(self, measure_id: str = "ons_knife_crime", forces: tuple[str, ...] = ()) -> pd.DataFrame:
         f = self.check(measure_id)
         if self.registry.get(f.measure_id).source != "ons_knife":
             raise InvalidQuery(f"{measure_id} is not a force-level series")
@@ -421,17 +408,15 @@ class Warehouse:
             q = sa.select(m).where(m.c.measure_id == f.measure_id).order_by(m.c.force_name, m.c.quarter_start)
             if forces:
                 q = q.where(m.c.force_name.in_(forces))
-            frame = self._read(q)
+            frame = self.read(q)
             frame["quarter_start"] = pd.to_datetime(frame["quarter_start"]).dt.date
             return frame
 
-        return self._cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
+        return self.cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
 
     def source_coverage(self) -> dict[str, tuple[date | None, date | None]]:
         frame = self.sources()
-        return {
-            r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()
-        }
+        return {r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()}
 
     def _total(self, f: Filter) -> tuple[int, int]:
         """Raw total and supplier-hidden cells over a filter: internal only, never returned unsuppressed."""
@@ -459,14 +444,12 @@ class Warehouse:
                 "population": self.population(f.districts, f.age, measure),
             }
 
-        return self._cached("period_total", f.as_key(), compute)
+        return self.cached("period_total", f.as_key(), compute)
 
     def latest_figures(self, districts=()) -> pd.DataFrame:
         """For each measure: the latest 12 months of its source (4 quarters for the national series) against the
         12 before, as counts and rates. Fewer months are labelled as such where less has been loaded."""
-        f0 = self.check(
-            "serious_violence" if "serious_violence" in self.registry else self.registry.ids[0], districts
-        )
+        f0 = self.check("serious_violence" if "serious_violence" in self.registry else self.registry.ids[0], districts)
         key = {"d": list(f0.districts)}
 
         def compute():
@@ -528,14 +511,14 @@ class Warehouse:
                 rows.append({**row, "rate": rate})
             return pd.DataFrame(rows)
 
-        return self._cached("latest_figures", key, compute)
+        return self.cached("latest_figures", key, compute)
 
     def load_audit(self) -> pd.DataFrame:
         a = t.load_audit
-        return self._read(sa.select(a).order_by(a.c.load_id))
+        return self.read(sa.select(a).order_by(a.c.load_id))
 
     def sources(self) -> pd.DataFrame:
-        return self._read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
+        return self.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
 
     def synthetic_sources(self) -> set[str]:
         frame = self.sources()
@@ -547,7 +530,7 @@ class Warehouse:
         q = sa.select(t.quarantine).order_by(t.quarantine.c.load_id, t.quarantine.c.line)
         if load_id is not None:
             q = q.where(t.quarantine.c.load_id == int(load_id))
-        return self._read(q)
+        return self.read(q)
 
     def incidents(self, measure_id: str, districts=(), start=None, end=None) -> pd.DataFrame:
         """Record-level points for a police-records measure: partner audience only."""
@@ -575,4 +558,4 @@ class Warehouse:
             q = q.where(r.c.recorded_month >= f.start)
         if f.end:
             q = q.where(r.c.recorded_month <= f.end)
-        return self._read(q)
+        return self.read(q)

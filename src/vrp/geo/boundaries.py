@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,10 @@ from shapely.strtree import STRtree
 LSOA21_FILE = "geography/lsoa21_hips.geojson"
 LSOA21_SIMPLIFIED_FILE = "geography/lsoa21_hips_simplified.geojson"
 LAD_FILE = "geography/lad_hips.geojson"
+
+# GEOS prepared geometries and STRtree queries are not safe to share between threads (a concurrent query aborted
+# the process under the threaded test server), and the first load must happen once: one lock for all of it.
+GEOMETRY_LOCK = threading.RLock()
 
 
 def read_features(path: Path) -> list[dict]:
@@ -41,7 +46,8 @@ class LsoaIndex:
             return out
         points = shapely.points(lon[ok], lat[ok])
         # "intersects" rather than "within" so a point on a shared edge still lands in one area.
-        point_idx, poly_idx = self.tree.query(points, predicate="intersects")
+        with GEOMETRY_LOCK:
+            point_idx, poly_idx = self.tree.query(points, predicate="intersects")
         # Where a point touches two areas, keep the first match for a stable answer.
         first = np.unique(point_idx, return_index=True)[1]
         hit = np.full(points.shape[0], -1, dtype=np.int64)
@@ -51,7 +57,8 @@ class LsoaIndex:
 
 
 def load_lsoa_index(reference_dir: Path) -> LsoaIndex:
-    return _load_lsoa_index(str(Path(reference_dir).resolve()))
+    with GEOMETRY_LOCK:
+        return _load_lsoa_index(str(Path(reference_dir).resolve()))
 
 
 @lru_cache(maxsize=2)
@@ -64,3 +71,34 @@ def _load_lsoa_index(reference_dir: str) -> LsoaIndex:
     return LsoaIndex(
         codes=codes, districts=districts, geometries=geoms, tree=STRtree(geoms), hips=shapely.union_all(geoms)
     )
+
+
+def lsoa_neighbours(reference_dir: Path) -> dict[str, list[str]]:
+    """Queen contiguity between 2021 LSOAs (shared boundary point), by code."""
+    with GEOMETRY_LOCK:
+        return _lsoa_neighbours(str(Path(reference_dir).resolve()))
+
+
+@lru_cache(maxsize=2)
+def _lsoa_neighbours(reference_dir: str) -> dict[str, list[str]]:
+    from vrp.geo.neighbours import queen_neighbours
+
+    index = _load_lsoa_index(reference_dir)
+    lists = queen_neighbours(index.geometries)
+    return {str(code): [str(index.codes[j]) for j in nbrs] for code, nbrs in zip(index.codes, lists, strict=True)}
+
+
+def district_bounds(reference_dir: Path) -> dict[str, tuple[float, float, float, float]]:
+    """(min lon, min lat, max lon, max lat) of each district, for zooming the map to a selection."""
+    with GEOMETRY_LOCK:
+        return _district_bounds(str(Path(reference_dir).resolve()))
+
+
+@lru_cache(maxsize=2)
+def _district_bounds(reference_dir: str) -> dict[str, tuple[float, float, float, float]]:
+    index = _load_lsoa_index(reference_dir)
+    out = {}
+    for district in np.unique(index.districts):
+        geoms = index.geometries[index.districts == district]
+        out[str(district)] = tuple(float(v) for v in shapely.total_bounds(geoms))
+    return out

@@ -11,9 +11,7 @@ from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
 
-def queen_neighbours(
-    geometries: Sequence[BaseGeometry] | np.ndarray, tolerance: float = 0.0
-) -> list[list[int]]:
+def queen_neighbours(geometries: Sequence[BaseGeometry] | np.ndarray, tolerance: float = 0.0) -> list[list[int]]:
     """Queen contiguity: for each area, the positions of the other areas sharing at least one boundary point.
 
     Returned lists are sorted and never include the area itself, the form `vrp.stats.gi_star` expects.

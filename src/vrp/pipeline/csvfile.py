@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-csv.field_size_limit(
-    sys.maxsize
-)  # a 10 MB field is read, then quarantined by the length check, not crashed on
+csv.field_size_limit(sys.maxsize)  # a 10 MB field is read, then quarantined by the length check, not crashed on
 
 
 class FileRefused(ValueError):
@@ -56,9 +54,7 @@ def _decode(data: bytes, path: Path) -> str:
         # Spreadsheet exports on Windows are often cp1252; decoding them loses nothing.
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise FileRefused(
-            f"{path.name}: not a CSV text file (undecodable byte at offset {exc.start})"
-        ) from exc
+        raise FileRefused(f"{path.name}: not a CSV text file (undecodable byte at offset {exc.start})") from exc
 
 
 def _norm(name: str) -> str:

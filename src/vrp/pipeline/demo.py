@@ -43,9 +43,7 @@ def police_uk_months(reference_dir: Path) -> list[Path]:
     return sorted(p for p in (reference_dir / "police_uk").glob("*-street*.csv") if "sample" not in p.name)
 
 
-def build_demo(
-    settings: Settings, url: str, options: DemoOptions, *, progress: bool = True
-) -> list[LoadResult]:
+def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: bool = True) -> list[LoadResult]:
     url = normalise_url(url)
     final = duckdb_path(url)
     building = final.with_name(final.name + ".building") if final else None
@@ -123,8 +121,7 @@ def build_demo(
             set_meta(
                 conn,
                 "demo",
-                f"seed={options.seed} scale={options.scale:g} "
-                f"period={options.start:%Y-%m}..{options.end:%Y-%m}",
+                f"seed={options.seed} scale={options.scale:g} period={options.start:%Y-%m}..{options.end:%Y-%m}",
             )
         steps.update()
     except BaseException:

@@ -82,15 +82,11 @@ def load_file(
     spec = SPECS[source]
     path = Path(path)
     if not reference_loaded(conn):
-        raise WarehouseError(
-            "the warehouse has no reference data: run `vrp init` (or `vrp build-demo`) first"
-        )
+        raise WarehouseError("the warehouse has no reference data: run `vrp init` (or `vrp build-demo`) first")
     digest = sha256_of(path) if path.is_file() else ""
     if digest:
         seen = conn.execute(
-            sa.select(t.load_audit.c.load_id).where(
-                t.load_audit.c.source == source, t.load_audit.c.sha256 == digest
-            )
+            sa.select(t.load_audit.c.load_id).where(t.load_audit.c.source == source, t.load_audit.c.sha256 == digest)
         ).scalar()
         if seen is not None:
             return LoadResult(source, path.name, digest, status=f"already loaded (load {seen})", load_id=seen)
@@ -119,9 +115,7 @@ def load_file(
         reasons = reasons.mask(dup_in_warehouse, key_text + " (already in the warehouse)")
     accepted = (reasons == "") & ~dup_in_file & ~dup_in_warehouse
 
-    load_id = (
-        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.load_audit.c.load_id), 0))).scalar()) + 1
-    )
+    load_id = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.load_audit.c.load_id), 0))).scalar()) + 1
     facts = frame[accepted].assign(load_id=load_id)
     bulk_insert(conn, t.FACT_TABLES[source], facts)
 
@@ -144,9 +138,7 @@ def load_file(
     if period_end is None and accepted.any():
         period_end = max(frame.loc[accepted, spec.month_col])
         if source == "ons_knife":  # a quarter covers three months
-            period_end = date(
-                period_end.year + (period_end.month + 1) // 12, (period_end.month + 1) % 12 + 1, 1
-            )
+            period_end = date(period_end.year + (period_end.month + 1) // 12, (period_end.month + 1) % 12 + 1, 1)
     result = LoadResult(
         source=source,
         file_name=path.name,

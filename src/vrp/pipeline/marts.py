@@ -88,9 +88,7 @@ def _select_for(measure: Measure) -> sa.Select | None:
     return None
 
 
-def rebuild_marts(
-    conn: Connection, registry: MeasureRegistry, sources_config: Path | None = None
-) -> dict[str, int]:
+def rebuild_marts(conn: Connection, registry: MeasureRegistry, sources_config: Path | None = None) -> dict[str, int]:
     """Rebuild every mart inside the caller's transaction; returns rows written per measure."""
     conn.execute(t.mart_counts.delete())
     conn.execute(t.mart_force_counts.delete())
@@ -153,9 +151,7 @@ def _coverage(conn: Connection, source: str) -> tuple:
     month = {"police_records": table.c.get("recorded_month"), "ons_knife": table.c.get("quarter_start")}.get(
         source, table.c.get("month")
     )
-    return conn.execute(
-        sa.select(sa.func.min(month), sa.func.max(month), sa.func.count()).select_from(table)
-    ).one()
+    return conn.execute(sa.select(sa.func.min(month), sa.func.max(month), sa.func.count()).select_from(table)).one()
 
 
 def refresh_source_registry(conn: Connection, sources_config: Path) -> None:
@@ -174,13 +170,7 @@ def refresh_source_registry(conn: Connection, sources_config: Path) -> None:
         ).one()
         n_synth = int(n_synth or 0)
         status = (
-            "none loaded"
-            if not files
-            else "synthetic"
-            if n_synth == files
-            else "real"
-            if n_synth == 0
-            else "mixed"
+            "none loaded" if not files else "synthetic" if n_synth == files else "real" if n_synth == 0 else "mixed"
         )
         conn.execute(
             t.source_registry.insert().values(

@@ -67,13 +67,13 @@ def build_dimensions(reference_dir: Path, offence_codes: Path) -> dict[str, pd.D
         raise ReferenceDataError(f"expected {EXPECTED_DISTRICTS} districts, found {len(districts)}")
 
     area = (
-        lookup.rename(
-            columns={"LSOA21CD": "lsoa21_code", "LSOA21NM": "lsoa21_name", "LADCD": "district_code"}
-        )[["lsoa21_code", "lsoa21_name", "district_code"]]
+        lookup.rename(columns={"LSOA21CD": "lsoa21_code", "LSOA21NM": "lsoa21_name", "LADCD": "district_code"})[
+            ["lsoa21_code", "lsoa21_name", "district_code"]
+        ]
         .merge(
-            parents.rename(
-                columns={"LSOA21CD": "lsoa21_code", "LSOA11CD": "lsoa11_code", "CHANGE": "change"}
-            )[["lsoa21_code", "lsoa11_code", "change"]],
+            parents.rename(columns={"LSOA21CD": "lsoa21_code", "LSOA11CD": "lsoa11_code", "CHANGE": "change"})[
+                ["lsoa21_code", "lsoa11_code", "change"]
+            ],
             on="lsoa21_code",
             how="left",
         )
@@ -94,9 +94,7 @@ def build_dimensions(reference_dir: Path, offence_codes: Path) -> dict[str, pd.D
         )
     )
     if len(area) != EXPECTED_LSOAS or area["lsoa21_code"].nunique() != EXPECTED_LSOAS:
-        raise ReferenceDataError(
-            f"expected {EXPECTED_LSOAS} LSOAs (2021), found {area['lsoa21_code'].nunique()}"
-        )
+        raise ReferenceDataError(f"expected {EXPECTED_LSOAS} LSOAs (2021), found {area['lsoa21_code'].nunique()}")
     incomplete = area[area[["lsoa11_code", "imd_decile", "census_population"]].isna().any(axis=1)]
     if len(incomplete):
         raise ReferenceDataError(
@@ -162,9 +160,7 @@ def _lsoa_population(census: pd.DataFrame, mye: pd.DataFrame) -> pd.DataFrame:
         census_sum = lsoa.groupby("district_code")[band].transform("sum")
         target = lsoa["district_code"].map(bands.set_index("district_code")[band])
         lsoa[band] = lsoa[band] * target / census_sum
-    long = lsoa.melt(
-        id_vars=["lsoa21_code"], value_vars=list(AGE_BANDS), var_name="age_band", value_name="population"
-    )
+    long = lsoa.melt(id_vars=["lsoa21_code"], value_vars=list(AGE_BANDS), var_name="age_band", value_name="population")
     return long.sort_values(["lsoa21_code", "age_band"]).reset_index(drop=True)
 
 
@@ -183,9 +179,9 @@ def _population_groups(population: pd.DataFrame, area: pd.DataFrame) -> pd.DataF
         else:
             agg = wide[groups].sum().to_frame().T.assign(area_code="HIPS")
         frames.append(
-            agg.melt(
-                id_vars="area_code", value_vars=groups, var_name="age_group", value_name="population"
-            ).assign(geography_level=level)
+            agg.melt(id_vars="area_code", value_vars=groups, var_name="age_group", value_name="population").assign(
+                geography_level=level
+            )
         )
     out = pd.concat(frames, ignore_index=True)
     force_all = out.query("geography_level == 'force' and age_group == 'all'")["population"].iloc[0]

@@ -143,11 +143,7 @@ def _place(
     # A little jitter (about 30 m) so repeated map points do not stack exactly; keep it only inside the LSOA.
     jl = lon + rng.normal(0, 0.0004, len(lon))
     jt = lat + rng.normal(0, 0.00027, len(lat))
-    ok = (
-        shapely.contains_xy(index.geometries[lsoa_idx].astype(object), jl, jt)
-        if len(lon)
-        else np.array([], bool)
-    )
+    ok = shapely.contains_xy(index.geometries[lsoa_idx].astype(object), jl, jt) if len(lon) else np.array([], bool)
     lon = np.where(ok, jl, lon)
     lat = np.where(ok, jt, lat)
     return np.round(lon, 6), np.round(lat, 6)
@@ -231,13 +227,9 @@ def police_records(
                 }
             )
         )
-    out = pd.concat(frames, ignore_index=True).sort_values(
-        ["recorded_date", "ho_offence_code"], kind="stable"
-    )
+    out = pd.concat(frames, ignore_index=True).sort_values(["recorded_date", "ho_offence_code"], kind="stable")
     year = out["recorded_date"].str.slice(2, 4)
-    out.insert(
-        0, "crime_reference", "44" + year + "/" + (out.groupby(year).cumcount() + 1).astype(str).str.zfill(7)
-    )
+    out.insert(0, "crime_reference", "44" + year + "/" + (out.groupby(year).cumcount() + 1).astype(str).str.zfill(7))
     return out.reset_index(drop=True)
 
 
@@ -281,9 +273,7 @@ def homicides(
         rng.choice(len(model.codes), n, p=model.domestic_weight),
         rng.choice(len(model.codes), n, p=model.public_weight),
     )
-    age = np.where(
-        domestic, 25 + np.minimum(rng.exponential(22, n), 70).astype(int), _victim_ages(n, rng, young=1.3)
-    )
+    age = np.where(domestic, 25 + np.minimum(rng.exponential(22, n), 70).astype(int), _victim_ages(n, rng, young=1.3))
     methods = [
         "sharp_instrument",
         "hitting_kicking",

@@ -127,9 +127,7 @@ def parse_flag(frame, col, reasons: Reasons, *, required=True) -> pd.Series:
     return is_true
 
 
-def parse_choice(
-    frame, col, reasons: Reasons, allowed: dict[str, str], *, label: str | None = None
-) -> pd.Series:
+def parse_choice(frame, col, reasons: Reasons, allowed: dict[str, str], *, label: str | None = None) -> pd.Series:
     """Map case-insensitive spellings onto canonical values; anything else is a reason."""
     s = frame[col].str.strip().str.lower()
     mapped = s.map(allowed)

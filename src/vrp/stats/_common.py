@@ -26,9 +26,7 @@ def to_float_array(x: ArrayLike) -> np.ndarray:
         return np.array(np.nan)
     arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
     if arr.dtype == object:
-        arr = np.array([np.nan if v is None or v is pd.NA else v for v in arr.ravel()], dtype=float).reshape(
-            arr.shape
-        )
+        arr = np.array([np.nan if v is None or v is pd.NA else v for v in arr.ravel()], dtype=float).reshape(arr.shape)
     return arr.astype(float)
 
 

@@ -30,9 +30,7 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return q
 
 
-def _neighbour_lists(
-    neighbours: Sequence[Sequence[int]] | Mapping, index: pd.Index | None, n: int
-) -> list[np.ndarray]:
+def _neighbour_lists(neighbours: Sequence[Sequence[int]] | Mapping, index: pd.Index | None, n: int) -> list[np.ndarray]:
     if isinstance(neighbours, Mapping):
         if index is None:
             index = pd.RangeIndex(n)
@@ -77,9 +75,7 @@ def gi_star(
     index = values.index if isinstance(values, pd.Series) else None
     x = np.atleast_1d(to_float_array(values)).astype(float)
     if np.any(np.isnan(x)):
-        raise ValueError(
-            "gi_star needs a value for every area (missing values found); fill or drop them first"
-        )
+        raise ValueError("gi_star needs a value for every area (missing values found); fill or drop them first")
     n = x.size
     nbs = _neighbour_lists(neighbours, index, n)
     k = np.array([nb.size for nb in nbs], dtype=np.int64)

@@ -110,9 +110,7 @@ def its(
             ordered = isinstance(index, pd.DatetimeIndex | pd.PeriodIndex) and index.is_monotonic_increasing
             t0 = int(index.searchsorted(key)) if ordered else int(index.get_loc(key))
         except (KeyError, TypeError) as exc:
-            raise ValueError(
-                f"intervention_start {intervention_start!r} not found in the series index"
-            ) from exc
+            raise ValueError(f"intervention_start {intervention_start!r} not found in the series index") from exc
     n_pre, n_post = t0, n - t0
 
     def fail(reason: str) -> ITSResult:
@@ -129,9 +127,7 @@ def its(
     if np.any(y[usable] < 0):
         raise ValueError("counts must not be negative")
     if usable.sum() < n:
-        warnings.warn(
-            f"{n - usable.sum()} periods with missing count or population are left out", stacklevel=2
-        )
+        warnings.warn(f"{n - usable.sum()} periods with missing count or population are left out", stacklevel=2)
     if y[usable].sum() == 0:
         return fail("no events in the series")
 

@@ -37,9 +37,7 @@ def normalise_polarity(polarity: str | None) -> str:
     """Map the accepted spellings of a measure's polarity onto the three canonical ones."""
     key = polarity.lower() if isinstance(polarity, str) else polarity
     if key not in _POLARITY_ALIASES:
-        raise ValueError(
-            f"polarity must be one of lower_is_better, higher_is_better, neutral; got {polarity!r}"
-        )
+        raise ValueError(f"polarity must be one of lower_is_better, higher_is_better, neutral; got {polarity!r}")
     return _POLARITY_ALIASES[key]
 
 
@@ -69,9 +67,7 @@ def poisson_count_limits(count: ArrayLike, level: float = 0.95) -> tuple[np.ndar
     return lower, upper
 
 
-def rate_ci(
-    count: ArrayLike, population: ArrayLike, per: float = 100_000, level: float = 0.95
-) -> tuple[Any, Any, Any]:
+def rate_ci(count: ArrayLike, population: ArrayLike, per: float = 100_000, level: float = 0.95) -> tuple[Any, Any, Any]:
     """Crude rate per `per` with its confidence interval (Byar's from 10 events, exact Poisson below).
 
     Vectorised: scalars give floats, arrays give arrays, Series give Series on the first Series' index.
@@ -173,9 +169,7 @@ def dsr(
     else:
         w = to_float_array(standard).ravel()
     if not (len(o) == len(n) == len(w)):
-        raise ValueError(
-            f"counts ({len(o)}), populations ({len(n)}) and standard ({len(w)}) differ in length"
-        )
+        raise ValueError(f"counts ({len(o)}), populations ({len(n)}) and standard ({len(w)}) differ in length")
     if np.any(o < 0) or np.any(n < 0) or np.any(w < 0):
         raise ValueError("counts, populations and standard weights must not be negative")
     o = np.nan_to_num(o, nan=0.0)

@@ -42,9 +42,7 @@ def _normalise_specs(secondary_by: str | Sequence[str | Sequence[str]] | None) -
     return specs
 
 
-def _thresholds(
-    table: pd.DataFrame, threshold: int | Mapping[str, int], measure_col: str | None
-) -> np.ndarray:
+def _thresholds(table: pd.DataFrame, threshold: int | Mapping[str, int], measure_col: str | None) -> np.ndarray:
     if isinstance(threshold, Mapping):
         if measure_col is None:
             raise ValueError("per-measure thresholds need measure_col")
@@ -119,8 +117,7 @@ def suppress(
         label = ", ".join(specs[spec_i])
         reasons[choice] = (
             "secondary",
-            f"protects row {table.index[because]!r} from the published total for "
-            f"{label} = {keys[spec_i][choice]}",
+            f"protects row {table.index[because]!r} from the published total for {label} = {keys[spec_i][choice]}",
         )
         return True
 
@@ -239,9 +236,7 @@ def _pinned_by_bounds(a: np.ndarray, at_zero: np.ndarray) -> list[int]:
     return pinned
 
 
-def is_recoverable(
-    table: pd.DataFrame, mask: pd.Series, secondary_by: str | Sequence, value_col: str
-) -> list:
+def is_recoverable(table: pd.DataFrame, mask: pd.Series, secondary_by: str | Sequence, value_col: str) -> list:
     """Index labels of hidden cells that can be worked out exactly from the published totals (for audits)."""
     specs = _normalise_specs(secondary_by)
     codes = [table.groupby(spec, sort=False, dropna=False).ngroup().to_numpy() for spec in specs]

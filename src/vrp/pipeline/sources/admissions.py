@@ -22,9 +22,7 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     sex = parse_choice(frame, "sex", reasons, SEXES, label="sex (M, F, U)")
     raw = frame["admissions"].str.strip()
     suppressed = raw == "*"  # the supplier hid a count of 1-7 (NHS rule)
-    count = parse_int(
-        frame.assign(admissions=raw.where(~suppressed, "0")), "admissions", reasons, lo=0, hi=100_000
-    )
+    count = parse_int(frame.assign(admissions=raw.where(~suppressed, "0")), "admissions", reasons, lo=0, hi=100_000)
     diagnosis = frame["diagnosis_code"].str.strip().str.upper()
     reasons.add(
         (diagnosis != "") & ~diagnosis.str.startswith("X99"),

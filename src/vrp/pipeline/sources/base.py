@@ -46,22 +46,16 @@ class SourceSpec:
     duplicates: str = "quarantine"  # or "ignore"
 
 
-def place_points(
-    frame: pd.DataFrame, lon: pd.Series, lat: pd.Series, ctx: Context
-) -> tuple[pd.Series, pd.Series]:
+def place_points(frame: pd.DataFrame, lon: pd.Series, lat: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
     """LSOA and district for each point ('' where the point is in no HIPS LSOA)."""
-    idx = ctx.lsoa_index.assign(
-        lon.to_numpy(dtype=float, na_value=np.nan), lat.to_numpy(dtype=float, na_value=np.nan)
-    )
+    idx = ctx.lsoa_index.assign(lon.to_numpy(dtype=float, na_value=np.nan), lat.to_numpy(dtype=float, na_value=np.nan))
     inside = idx >= 0
     lsoa = np.where(inside, ctx.lsoa_index.codes[np.where(inside, idx, 0)], "")
     district = np.where(inside, ctx.lsoa_index.districts[np.where(inside, idx, 0)], "")
     return pd.Series(lsoa, index=frame.index), pd.Series(district, index=frame.index)
 
 
-def area_codes(
-    frame: pd.DataFrame, col: str, ctx: Context, reasons
-) -> tuple[pd.Series, pd.Series, pd.Series]:
+def area_codes(frame: pd.DataFrame, col: str, ctx: Context, reasons) -> tuple[pd.Series, pd.Series, pd.Series]:
     """An area column holding either a 2021 LSOA or a HIPS district code -> (level, lsoa, district)."""
     code = frame[col].str.strip().str.upper()
     is_lsoa = code.isin(ctx.lsoa_district.keys())

@@ -42,9 +42,7 @@ METHODS = {
         "not_known",
     )
 }
-LOCATIONS = {
-    m: m for m in ("street_public", "dwelling", "commercial_premises", "open_space", "other", "not_known")
-}
+LOCATIONS = {m: m for m in ("street_public", "dwelling", "commercial_premises", "open_space", "other", "not_known")}
 
 
 def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:

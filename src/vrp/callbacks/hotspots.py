@@ -1,0 +1,334 @@
+"""Hotspots page callbacks: filter state -> data_access.places -> figures. Map updates use Patch when only the
+values change, so a filter change sends ids and values, not a new figure."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, Patch, State, dcc, html, no_update
+
+from vrp.callbacks import guarded, polite
+from vrp.dashboards import hotspots as ids
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE, FilterState
+from vrp.data_access import places
+from vrp.figures import hotspots as figs
+from vrp.geo.boundaries import district_bounds
+
+UNIT = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
+
+
+def where(wh, districts) -> str:
+    if not districts:
+        return "all of HIPS"
+    names = wh.districts().set_index("district_code")["district_name"]
+    named = [names.get(d, d) for d in districts]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def period_text(start: str, end: str) -> str:
+    def fmt(m):
+        return date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y")
+
+    return fmt(start) if start == end else f"{fmt(start)} to {fmt(end)}"
+
+
+def selection_bounds(wh, districts) -> tuple[float, float, float, float]:
+    if not districts:
+        return figs.HIPS_BOUNDS
+    b = [district_bounds(wh.settings.reference_dir)[d] for d in districts]
+    return (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b))
+
+
+def lsoa_table(frame: pd.DataFrame, names: dict) -> dbc.Table:
+    rows = frame.sort_values(["count", "lsoa21_code"], ascending=[False, True], na_position="last")
+    head = html.Thead(
+        html.Tr(
+            [html.Th(c, scope="col") for c in ("LSOA", "Name", "District", "Count", "Rate per 1,000", "Hotspot class")]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r.lsoa21_code),
+                    html.Th(r.lsoa21_name, scope="row"),
+                    html.Td(names.get(r.district_code, "")),
+                    html.Td("*" if pd.isna(r.count) else f"{int(r.count):,}", className="text-end"),
+                    html.Td("*" if pd.isna(r.rate) else f"{r.rate:,.1f}", className="text-end"),
+                    html.Td(r.hotspot),
+                ]
+            )
+            for r in rows.itertuples()
+        ]
+    )
+    return dbc.Table([head, body], size="sm", striped=True, className="small")
+
+
+def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterState, place: str) -> str:
+    total = conc["total"]
+    hot = int(frame["hotspot"].str.startswith("hot").sum())
+    text = f"{label}: {total:,} in {place}, {period_text(state.start, state.end)}."
+    if conc.get("top_5") is not None and total:
+        n5 = max(1, round(len(frame) * 0.05))
+        text += f" The top 5% of LSOAs ({n5:,} of {len(frame):,}) hold {conc['top_5']:.0%} of it."
+    text += (
+        f" {hot:,} LSOA{'s are' if hot != 1 else ' is'} a statistically significant hotspot."
+        if hot
+        else " No LSOA is a statistically significant hotspot."
+    )
+    return text
+
+
+def fail_map(message: str) -> tuple:
+    return no_update, no_update, "Hotspots", "", None, polite(message), no_update
+
+
+def update_map(state_data, mode, meta):
+    """Filter state and colouring -> the map (a Patch when only values change), title, summary, table."""
+    if not state_data:
+        return (no_update,) * 7
+    state = FilterState.from_dict(state_data)
+    mode = mode if mode in figs.MODES else "count"
+    wh = warehouse()
+    frame = places.hotspot_map(wh, state.measure, state.districts, state.start, state.end, state.age)
+    measure = wh.registry.get(state.measure)
+    conc = places.concentration_of_harm(wh, state.measure, state.districts, state.start, state.end, state.age)
+    names = wh.districts().set_index("district_code")["district_name"].to_dict()
+    place = where(wh, state.districts)
+    new_meta = {"mode": mode, "districts": list(state.districts)}
+    if meta == new_meta:
+        # Same LSOAs and colouring: send only the new values.
+        fig = Patch()
+        for i, trace in enumerate(figs.value_traces(frame, mode, names)):
+            fig["data"][i]["locations"] = list(trace.locations)
+            fig["data"][i]["z"] = list(trace.z)
+            fig["data"][i]["customdata"] = trace.customdata.tolist()
+    else:
+        fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
+    options = [
+        html.Option(value=f"{r.lsoa21_name} ({r.lsoa21_code})")
+        for r in places.lsoa_options(wh, state.districts).itertuples()
+    ]
+    title = f"Where {measure.label.lower()} is concentrated: {place}"
+    return (
+        fig,
+        new_meta,
+        title,
+        summary_sentence(measure.label, frame, conc, state, place),
+        lsoa_table(frame, names),
+        None,
+        options,
+    )
+
+
+def fail_lower(message: str) -> tuple:
+    return polite(message), {}, "", {}, "", True
+
+
+def update_lower(state_data):
+    """Top places, the concentration curve and the hour-by-day heat map."""
+    if not state_data:
+        return (no_update,) * 6
+    state = FilterState.from_dict(state_data)
+    wh = warehouse()
+    args = (state.measure, state.districts, state.start, state.end, state.age)
+    measure = wh.registry.get(state.measure)
+    top = places.top_places(wh, *args)
+    conc = places.concentration_of_harm(wh, *args)
+    table = top_table(top)
+    text = (
+        "No incidents in this selection."
+        if not conc["total"]
+        else (
+            f"The top 1% of LSOAs hold {conc['top_1']:.0%}, the top 5% hold {conc['top_5']:.0%} and the top 10% "
+            f"hold {conc['top_10']:.0%} of {measure.label.lower()} in {where(wh, state.districts)} "
+            f"(Gini coefficient {conc['gini']:.2f})."
+        )
+    )
+    grid = places.hour_by_weekday(wh, *args)
+    if grid is None:
+        return table, figs.concentration_figure(conc, measure.label), text, {}, "", True
+    busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
+    heat_text = "Hour of the day and day of the week when the offences happened (where the record says). " + (
+        f"The busiest hour was {places.WEEKDAYS[int(busiest.weekday.iloc[0])]} "
+        f"{int(busiest.hour.iloc[0]):02d}:00-{int(busiest.hour.iloc[0]):02d}:59."
+        if len(busiest) and busiest["count"].iloc[0]
+        else ""
+    )
+    return (
+        table,
+        figs.concentration_figure(conc, measure.label),
+        text,
+        figs.hour_weekday_figure(grid),
+        heat_text,
+        False,
+    )
+
+
+def pick_from_map(click):
+    """A click on the map chooses that LSOA and shows its name in the search box."""
+    try:
+        code = str(click["points"][0]["location"])
+    except (TypeError, KeyError, IndexError):
+        return no_update, no_update
+    names = places.lsoa_options(warehouse()).set_index("lsoa21_code")["lsoa21_name"]
+    return (code, f"{names[code]} ({code})") if code in names.index else (no_update, no_update)
+
+
+def pick_from_search(_submitted, _left, text):
+    """Typed text (on Enter or leaving the box) -> an LSOA code: the code itself, "Name (code)" from the list,
+    or an exact name."""
+    if not text or not isinstance(text, str):
+        return None
+    text = text.strip()[:80]
+    options = places.lsoa_options(warehouse())
+    codes = set(options["lsoa21_code"])
+    match = re.search(r"E0\d{7}", text.upper())
+    if match and match.group(0) in codes:
+        return match.group(0)
+    by_name = options[options["lsoa21_name"].str.lower() == text.lower()]
+    return by_name["lsoa21_code"].iloc[0] if len(by_name) else "not-found:" + text
+
+
+def update_panel(lsoa, state_data):
+    if isinstance(lsoa, str) and lsoa.startswith("not-found:"):
+        return polite(f"No LSOA called “{lsoa[10:]}”. Pick a name from the list as you type, or click the map.")
+    if not lsoa or not state_data:
+        return html.P(
+            "Choose an LSOA on the map or in the list to see its trend, offence mix and deprivation.",
+            className="text-muted",
+        )
+    state = FilterState.from_dict(state_data)
+    wh = warehouse()
+    p = places.lsoa_profile(wh, lsoa, state.measure, state.start, state.end, state.age)
+    measure = wh.registry.get(state.measure)
+    return lsoa_panel(p, measure, where(wh, [p["district_code"]]))
+
+
+# What the app registers: each callback wrapped so a refused value becomes a message on the page.
+map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(7)])(update_map)
+lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(update_lower)
+panel_callback = guarded(polite)(update_panel)
+
+
+def register(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_META, "data"),
+        Output(ids.TITLE, "children"),
+        Output(ids.SUMMARY, "children"),
+        Output(ids.MAP_TABLE, "children"),
+        Output(ids.MAP_MESSAGE, "children"),
+        Output(ids.LSOA_LIST, "children"),
+        Input(STATE, "data"),
+        Input(ids.MODE, "value"),
+        State(ids.MAP_META, "data"),
+    )(map_callback)
+    app.callback(
+        Output(ids.TOP, "children"),
+        Output(ids.CONCENTRATION, "figure"),
+        Output(ids.CONCENTRATION_TEXT, "children"),
+        Output(ids.HEATMAP, "figure"),
+        Output(ids.HEATMAP_TEXT, "children"),
+        Output(ids.HEATMAP_SECTION, "hidden"),
+        Input(STATE, "data"),
+    )(lower_callback)
+    app.callback(
+        Output(ids.LSOA, "data", allow_duplicate=True),
+        Output(ids.LSOA_SEARCH, "value"),
+        Input(ids.MAP, "clickData"),
+        prevent_initial_call=True,
+    )(pick_from_map)
+    app.callback(
+        Output(ids.LSOA, "data"),
+        Input(ids.LSOA_SEARCH, "n_submit"),
+        Input(ids.LSOA_SEARCH, "n_blur"),
+        State(ids.LSOA_SEARCH, "value"),
+        prevent_initial_call=True,
+    )(pick_from_search)
+    app.callback(Output(ids.PANEL, "children"), Input(ids.LSOA, "data"), Input(STATE, "data"))(
+        guarded(polite)(update_panel)
+    )
+
+
+def top_table(top: pd.DataFrame) -> html.Div:
+    if top.empty:
+        return html.P("No incidents in this selection.")
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(c, scope="col")
+                for c in ("Rank", "LSOA", "District", "Count", "Share", "Cumulative share", "Gi* class")
+            ]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(int(r.rank)),
+                    html.Th(f"{r.lsoa21_name} ({r.lsoa21_code})", scope="row"),
+                    html.Td(r.district_name),
+                    html.Td(f"{int(r.count):,}", className="text-end"),
+                    html.Td(f"{r.share:.1%}", className="text-end"),
+                    html.Td(f"{r.cumulative_share:.1%}", className="text-end"),
+                    html.Td(r.hotspot),
+                ]
+            )
+            for r in top.itertuples()
+        ]
+    )
+    return dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)
+
+
+COMPARISON_TEXT = {
+    "worse": "higher than",
+    "better": "lower than",
+    "similar": "similar to",
+    "higher": "higher than",
+    "lower": "lower than",
+    "not compared": "not compared with",
+}
+
+
+def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
+    if p["count"] is None:
+        headline = "A small number (hidden to protect privacy)."
+    else:
+        headline = (
+            f"{p['count']:,} in the period: {p['rate']:.1f} per 1,000 residents "
+            f"(95% CI {p['lower']:.1f} to {p['upper']:.1f}), "
+            f"{COMPARISON_TEXT.get(p['comparison'], p['comparison'])} {district_name} "
+            f"({p['district_rate']:.1f})."
+        )
+    mix = p["mix"]
+    mix_list = (
+        html.Ul(
+            [html.Li(f"{r.group}: {'*' if pd.isna(r.count) else int(r.count)}") for r in mix.itertuples()],
+            className="mb-0",
+        )
+        if len(mix)
+        else html.P("No offence breakdown for this source.")
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3(f"{p['lsoa21_name']}", className="h5"),
+                html.P(
+                    f"{p['lsoa21_code']}, {district_name}. Deprivation: IMD 2019 decile {p['imd_decile']} "
+                    "(1 = most deprived 10% of England)."
+                ),
+                html.P(headline, className="fw-bold"),
+                html.H4("Monthly trend", className="h6"),
+                dcc.Graph(figure=figs.lsoa_trend_figure(p["series"]), config={"displayModeBar": False}),
+                html.H4("Offence mix", className="h6"),
+                mix_list,
+            ]
+        ),
+        className="shadow-sm",
+    )

@@ -1,0 +1,97 @@
+"""The router and the filter state: URL query string <-> filter controls <-> the state store pages listen to."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, ctx, html, no_update
+
+from vrp.callbacks import guarded, polite
+from vrp.dashboards import filters as f
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.pages import find, pages
+from vrp.dashboards.shell import CONTENT, FILTERS, URL
+
+
+def not_found(path: str) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Page not found", className="h2 mt-3"),
+            html.P(f"There is no page at {path[:80]}. Use the navigation above."),
+        ]
+    )
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(Output(CONTENT, "children"), Output(FILTERS, "hidden"), Input(URL, "pathname"))
+    @guarded(polite, lambda _m: False)
+    def route(pathname):
+        page = find(pathname)
+        if page is None:
+            return not_found(str(pathname)), True
+        return page.layout(), not page.uses_filters
+
+    app.clientside_callback(
+        "function(path){const t={'/':'Overview','/hotspots':'Hotspots','/data':'Data and definitions'};"
+        "document.title=(t[path]||'Page not found')+' - HIPS serious violence dashboard';"
+        "return window.dash_clientside.no_update;}",
+        Output(URL, "id"),
+        Input(URL, "pathname"),
+    )
+
+    paths = [p.path for p in pages()]
+
+    @app.callback([Output(f"nav-{i}", "href") for i in range(len(paths))], Input(f.STATE, "data"))
+    def carry_filters(state_data):
+        """Navigation keeps the filters: each link carries the current query string."""
+        query = f.FilterState.from_dict(state_data).query() if state_data else ""
+        return [path + query for path in paths]
+
+    @app.callback(
+        Output(f.DISTRICT, "value"),
+        Output(f.MEASURE, "value"),
+        Output(f.AGE, "value"),
+        Output(f.FROM, "options"),
+        Output(f.FROM, "value"),
+        Output(f.TO, "options"),
+        Output(f.TO, "value"),
+        Output(f.PRESET, "value"),
+        Output(f.STATE, "data"),
+        Output(URL, "search"),
+        Output(f.MESSAGE, "children"),
+        Input(URL, "search"),
+        Input(f.DISTRICT, "value"),
+        Input(f.MEASURE, "value"),
+        Input(f.AGE, "value"),
+        Input(f.FROM, "value"),
+        Input(f.TO, "value"),
+        Input(f.PRESET, "value"),
+        State(URL, "pathname"),
+    )
+    def sync(search, districts, measure, age, start, end, preset, pathname):
+        try:
+            wh = warehouse()
+            trigger = ctx.triggered_id
+            if trigger in (None, URL):
+                state = f.from_query(wh, search)
+            else:
+                if trigger == f.PRESET and preset in f.PRESETS:
+                    start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
+                state = f.resolve(wh, districts=districts, start=start, end=end, measure=measure, age=age)
+        except Exception:  # the warehouse is down: the shell already says so
+            return (no_update,) * 11
+        months = f.month_options(wh, state.measure)
+        query = state.query()
+        message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
+        return (
+            list(state.districts),
+            state.measure,
+            state.age,
+            months,
+            state.start,
+            months,
+            state.end,
+            preset if trigger == f.PRESET else None,
+            state.as_dict(),
+            query if query != search else no_update,
+            message,
+        )

@@ -1,0 +1,96 @@
+"""Data and definitions: every measure's definition, the sources behind them and what has been loaded."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import html
+
+from vrp.dashboards.context import warehouse
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(label, scope="col") for label in columns.values()]))
+    body = html.Tbody(
+        [html.Tr([html.Td("" if pd.isna(r[c]) else str(r[c])) for c in columns]) for _, r in frame.iterrows()]
+    )
+    return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small")
+
+
+def layout() -> html.Div:
+    wh = warehouse()
+    measures = pd.DataFrame(
+        [
+            {
+                "label": m.label,
+                "id": m.id,
+                "definition": m.definition,
+                "source": m.source.replace("_", " "),
+                "unit": m.unit.replace("_", " ").replace("100k", "100,000"),
+                "polarity": m.polarity.replace("_", " "),
+                "suppression": f"counts below {m.suppress_below} hidden for the public"
+                if m.suppress_below > 1
+                else "none",
+            }
+            for m in wh.registry
+        ]
+    )
+    sources = wh.sources()
+    sources["coverage"] = (
+        sources["coverage_start"].astype(str).str[:7] + " to " + sources["coverage_end"].astype(str).str[:7]
+    )
+    loads = wh.load_audit()
+    return html.Div(
+        [
+            html.H1("Data and definitions", className="h2 mt-3"),
+            html.P(
+                "What each measure counts, where the data come from, on what terms they are shared, and every file "
+                "loaded. Definitions live in the measure registry (config/measures.toml); statistical methods are "
+                "described in docs/METHODS.md."
+            ),
+            html.H2("Measures", className="h4 mt-4"),
+            _table(
+                measures,
+                {
+                    "label": "Measure",
+                    "id": "Id",
+                    "definition": "Definition",
+                    "source": "Source",
+                    "unit": "Unit",
+                    "polarity": "Polarity",
+                    "suppression": "Small numbers",
+                },
+                "data-measures",
+            ),
+            html.H2("Sources (Partnership Data Tracker)", className="h4 mt-4"),
+            _table(
+                sources,
+                {
+                    "name": "Source",
+                    "owner": "Owner",
+                    "synthetic": "Data",
+                    "coverage": "Coverage",
+                    "rows": "Rows",
+                    "last_load_at": "Last load",
+                    "sharing_status": "Sharing status",
+                    "licence": "Licence",
+                },
+                "data-sources",
+            ),
+            html.H2("Load audit", className="h4 mt-4"),
+            _table(
+                loads,
+                {
+                    "load_id": "Load",
+                    "source": "Source",
+                    "file_name": "File",
+                    "rows_read": "Read",
+                    "rows_loaded": "Loaded",
+                    "rows_out_of_area": "Out of area",
+                    "rows_rejected": "Quarantined",
+                    "loaded_at": "Loaded at",
+                },
+                "data-loads",
+            ),
+        ]
+    )

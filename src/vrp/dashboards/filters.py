@@ -1,0 +1,280 @@
+"""The shared filter bar: districts, period, measure, age group; and its state in the URL query string.
+
+Parameters: ``district`` (comma-separated district codes), ``from`` and ``to`` (``YYYY-MM``), ``measure`` (a measure
+id), ``age`` (``all`` or ``u25``). A link reproduces the view; an unknown or malformed value is reported on the page
+and replaced by the default, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from urllib.parse import parse_qs, urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from vrp.data_access.queries import Warehouse
+
+DISTRICT = "filter-district"
+MEASURE = "filter-measure"
+AGE = "filter-age"
+FROM = "filter-from"
+TO = "filter-to"
+PRESET = "filter-preset"
+STATE = "filter-state"
+MESSAGE = "filter-message"
+PARAMS = ("district", "from", "to", "measure", "age")
+DEFAULT_MEASURE = "serious_violence"
+AGES = {"all": "All ages", "u25": "Under 25"}
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class FilterState:
+    districts: tuple[str, ...] = ()
+    start: str = ""
+    end: str = ""
+    measure: str = DEFAULT_MEASURE
+    age: str = "all"
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def query(self) -> str:
+        params = {}
+        if self.districts:
+            params["district"] = ",".join(self.districts)
+        params.update({"from": self.start, "to": self.end, "measure": self.measure, "age": self.age})
+        return "?" + urlencode(params, safe=",")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["districts"] = list(self.districts)
+        d["problems"] = list(self.problems)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> FilterState:
+        data = data or {}
+        return cls(
+            districts=tuple(data.get("districts") or ()),
+            start=data.get("start", ""),
+            end=data.get("end", ""),
+            measure=data.get("measure", DEFAULT_MEASURE),
+            age=data.get("age", "all"),
+        )
+
+
+def _month(d: date) -> str:
+    return f"{d:%Y-%m}"
+
+
+def _add_months(label: str, n: int) -> str:
+    y, m = int(label[:4]), int(label[5:7])
+    y, m = divmod(y * 12 + m - 1 + n, 12)
+    return f"{y:04d}-{m + 1:02d}"
+
+
+def coverage(wh: Warehouse, measure_id: str) -> tuple[str, str] | None:
+    first, last = wh.source_coverage().get(wh.registry.get(measure_id).source, (None, None))
+    return (_month(first), _month(last)) if first and last else None
+
+
+def resolve(wh: Warehouse, *, districts=None, start=None, end=None, measure=None, age=None) -> FilterState:
+    """Check every value against what the warehouse knows; replace what is wrong by the default and say so."""
+    problems: list[str] = []
+    if measure is not None and measure not in wh.registry:
+        problems.append(f"Unknown measure “{str(measure)[:40]}”: showing {wh.registry.get(DEFAULT_MEASURE).label}.")
+        measure = None
+    measure = measure or DEFAULT_MEASURE
+    label = wh.registry.get(measure).label
+
+    known = wh.district_codes
+    chosen: list[str] = []
+    if districts:
+        if isinstance(districts, str):
+            districts = districts.split(",")
+        if not isinstance(districts, (list, tuple)):
+            districts = []
+            problems.append("The district filter was not a list of district codes: showing all of HIPS.")
+        for d in districts:
+            code = str(d).strip().upper()
+            if code in ("", "HIPS"):
+                continue
+            if code in known:
+                chosen.append(code)
+            else:
+                problems.append(f"Unknown district “{str(d)[:20]}” ignored.")
+    chosen = sorted(set(chosen))
+
+    if age not in (None, "", *AGES):
+        problems.append(f"Unknown age group “{str(age)[:20]}”: showing all ages.")
+        age = "all"
+    age = age or "all"
+    if age == "u25" and wh.registry.get(measure).source in ("police_uk", "ons_knife"):
+        problems.append(f"{label} has no victim ages: showing all ages.")
+        age = "all"
+
+    cov = coverage(wh, measure)
+    default_end = cov[1] if cov else ""
+    default_start = max(_add_months(default_end, -11), cov[0]) if cov else ""
+    bad = [v for v in (start, end) if v not in (None, "") and (not isinstance(v, str) or not _MONTH.match(v))]
+    if bad:
+        problems.append(f"“{str(bad[0])[:20]}” is not a month like 2025-04: showing the latest 12 months.")
+        start = end = None
+    start, end = start or None, end or None
+    if start and end and start > end:
+        problems.append(f"The period started ({start}) after it ended ({end}): showing the latest 12 months.")
+        start = end = None
+    if cov and ((start and (start > cov[1])) or (end and end < cov[0])):
+        problems.append(f"{label} has data from {cov[0]} to {cov[1]}: showing the latest 12 months.")
+        start = end = None
+    if cov and start and start < cov[0]:
+        problems.append(f"{label} starts in {cov[0]}: the period starts there.")
+        start = cov[0]
+    if cov and end and end > cov[1]:
+        problems.append(f"{label} ends in {cov[1]}: the period ends there.")
+        end = cov[1]
+    if start and not end:
+        end = min(_add_months(start, 11), cov[1]) if cov else start
+    if end and not start:
+        start = max(_add_months(end, -11), cov[0]) if cov else end
+    return FilterState(tuple(chosen), start or default_start, end or default_end, measure, age, tuple(problems))
+
+
+def from_query(wh: Warehouse, search: str | None) -> FilterState:
+    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    unknown = sorted(set(raw) - set(PARAMS))
+    values = {k: v[-1] for k, v in raw.items() if k in PARAMS}
+    state = resolve(
+        wh,
+        districts=values.get("district"),
+        start=values.get("from"),
+        end=values.get("to"),
+        measure=values.get("measure"),
+        age=values.get("age"),
+    )
+    if unknown:
+        note = f"Unknown link parameter{'s' if len(unknown) > 1 else ''} ignored: {', '.join(u[:20] for u in unknown)}."
+        state = FilterState(state.districts, state.start, state.end, state.measure, state.age, (*state.problems, note))
+    return state
+
+
+PRESETS = {"12m": "Latest 12 months", "36m": "Latest 3 years", "fy": "Latest full financial year", "all": "All months"}
+
+
+def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
+    cov = coverage(wh, measure)
+    if not cov:
+        return "", ""
+    first, last = cov
+    if preset == "36m":
+        return max(_add_months(last, -35), first), last
+    if preset == "all":
+        return first, last
+    if preset == "fy":
+        # The latest April-March year that is complete in the data.
+        y, m = int(last[:4]), int(last[5:7])
+        end_year = y if m >= 3 else y - 1
+        start, end = f"{end_year - 1}-04", f"{end_year}-03"
+        return (start, end) if start >= first else (first, last)
+    return max(_add_months(last, -11), first), last
+
+
+def month_options(wh: Warehouse, measure: str) -> list[dict]:
+    cov = coverage(wh, measure)
+    if not cov:
+        return []
+    out, m = [], cov[0]
+    while m <= cov[1]:
+        out.append({"label": date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y"), "value": m})
+        m = _add_months(m, 1)
+    return out
+
+
+def empty_filter_bar() -> html.Div:
+    """The same controls with no options, so the page's callbacks still find them when the warehouse is down."""
+    return filter_bar(None)
+
+
+def filter_bar(wh: Warehouse | None) -> html.Div:
+    """The controls; their values are filled from the URL by the shell's callback.
+
+    Native controls (checkboxes, radios, selects) throughout: Dash 4's own dropdown puts keyboard focus on an
+    aria-hidden element, which screen readers cannot announce (axe-core: aria-hidden-focus).
+    """
+    districts = wh.districts() if wh is not None else None
+    measures = [{"label": m.label, "value": m.id} for m in wh.registry] if wh is not None else []
+    district_options = (
+        [{"label": r.district_name, "value": r.district_code} for r in districts.itertuples()]
+        if districts is not None
+        else []
+    )
+    return html.Section(
+        [
+            html.H2("Filters", className="visually-hidden"),
+            html.Fieldset(
+                [
+                    html.Legend("Districts (none ticked: all of HIPS)", className="form-label fw-bold fs-6 mb-0"),
+                    dbc.Checklist(
+                        id=DISTRICT, options=district_options, value=[], inline=True, className="vrp-districts"
+                    ),
+                ],
+                className="mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Measure", html_for=MEASURE, className="fw-bold mb-0"),
+                            dbc.Select(id=MEASURE, options=measures),
+                        ],
+                        lg=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Period", html_for=PRESET, className="fw-bold mb-0"),
+                            dbc.Select(
+                                id=PRESET,
+                                options=[{"label": "Custom (choose the months)", "value": ""}]
+                                + [{"label": v, "value": k} for k, v in PRESETS.items()],
+                                value="",
+                            ),
+                        ],
+                        lg=3,
+                    ),
+                    dbc.Col(
+                        [dbc.Label("From", html_for=FROM, className="fw-bold mb-0"), dbc.Select(id=FROM)],
+                        lg=1,
+                        xs=6,
+                        className="vrp-month",
+                    ),
+                    dbc.Col(
+                        [dbc.Label("To", html_for=TO, className="fw-bold mb-0"), dbc.Select(id=TO)],
+                        lg=1,
+                        xs=6,
+                        className="vrp-month",
+                    ),
+                    dbc.Col(
+                        html.Fieldset(
+                            [
+                                html.Legend("Age group", className="form-label fw-bold fs-6 mb-0"),
+                                dbc.RadioItems(
+                                    id=AGE,
+                                    options=[{"label": v, "value": k} for k, v in AGES.items()],
+                                    value="all",
+                                    inline=True,
+                                ),
+                            ]
+                        ),
+                        lg=3,
+                    ),
+                ],
+                className="g-2 align-items-end",
+            ),
+            html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),
+            dcc.Store(id=STATE),
+        ],
+        className="vrp-filters border rounded p-2 my-2 bg-light",
+        **{"aria-label": "Filters"},
+    )

@@ -1,0 +1,132 @@
+"""Hotspots: where is harm concentrated in the selection, and is it a real cluster or noise?"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from vrp.figures.hotspots import MODES
+
+TITLE = "hotspots-title"
+SUMMARY = "hotspots-summary"
+MODE = "hotspots-mode"
+MAP = "hotspots-map"
+MAP_META = "hotspots-map-meta"
+MAP_TABLE = "hotspots-map-table"
+MAP_MESSAGE = "hotspots-map-message"
+LSOA = "hotspots-lsoa"  # the chosen LSOA code (a store: set by the search box or a map click)
+LSOA_SEARCH = "hotspots-lsoa-search"
+LSOA_LIST = "hotspots-lsoa-list"
+PANEL = "hotspots-panel"
+TOP = "hotspots-top"
+CONCENTRATION = "hotspots-concentration"
+CONCENTRATION_TEXT = "hotspots-concentration-text"
+HEATMAP_SECTION = "hotspots-heatmap-section"
+HEATMAP = "hotspots-heatmap"
+HEATMAP_TEXT = "hotspots-heatmap-text"
+POINTS = "hotspots-points"
+
+METHOD = (
+    "Hotspot classes use the Getis-Ord Gi* statistic on rates per 1,000 residents: each LSOA together with "
+    "the LSOAs that touch it, against the whole selection. A class is shown only when it survives "
+    "false-discovery-rate control (Benjamini-Hochberg) at 5% (95%) or 1% (99%), so a few busy streets do "
+    "not make a hotspot by chance. Counts from 1 to the measure's threshold are hidden for the public, and "
+    "further cells where a total would reveal them."
+)
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            html.H1("Hotspots", id=TITLE, className="h2 mt-2"),
+            html.P(id=SUMMARY, className="lead", role="status", **{"aria-live": "polite"}),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Fieldset(
+                                [
+                                    html.Legend("Colour the map by", className="form-label fw-bold fs-6 mb-1"),
+                                    dbc.RadioItems(
+                                        id=MODE,
+                                        options=[{"label": v, "value": k} for k, v in MODES.items()],
+                                        value="count",
+                                        inline=True,
+                                    ),
+                                ],
+                                className="mb-1",
+                            ),
+                            html.Div(id=MAP_MESSAGE),
+                            dcc.Graph(
+                                id=MAP,
+                                config={"displaylogo": False, "scrollZoom": True},
+                                style={"height": "560px"},
+                                className="border rounded",
+                            ),
+                            dcc.Store(id=MAP_META),
+                            html.Details(
+                                [
+                                    html.Summary("Table of every LSOA on the map (an alternative to the map)"),
+                                    html.Div(
+                                        id=MAP_TABLE,
+                                        className="mt-2",
+                                        style={"maxHeight": "420px", "overflowY": "auto"},
+                                    ),
+                                ],
+                                className="mt-2",
+                            ),
+                            html.P(METHOD, className="small text-muted mt-2"),
+                        ],
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Find an LSOA", html_for=LSOA_SEARCH, className="fw-bold mb-0"),
+                            html.P(
+                                "Type a name or code (e.g. Southampton 023E) and press Enter, or click the map.",
+                                id=LSOA_SEARCH + "-hint",
+                                className="small text-muted mb-1",
+                            ),
+                            dbc.Input(
+                                id=LSOA_SEARCH,
+                                type="search",
+                                list=LSOA_LIST,
+                                autocomplete="off",
+                            ),
+                            html.Datalist(id=LSOA_LIST),
+                            dcc.Store(id=LSOA),
+                            html.Div(
+                                id=PANEL,
+                                className="mt-2",
+                                role="region",
+                                **{"aria-live": "polite", "aria-label": "Selected LSOA"},
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                ],
+                className="g-3",
+            ),
+            html.H2("Top places", className="h4 mt-4"),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div(id=TOP), lg=7),
+                    dbc.Col(
+                        [
+                            html.P(id=CONCENTRATION_TEXT, className="fw-bold"),
+                            dcc.Graph(id=CONCENTRATION, config={"displaylogo": False}),
+                        ],
+                        lg=5,
+                    ),
+                ]
+            ),
+            html.Section(
+                [
+                    html.H2("When it happens", className="h4 mt-4"),
+                    html.P(id=HEATMAP_TEXT),
+                    dcc.Graph(id=HEATMAP, config={"displaylogo": False}),
+                ],
+                id=HEATMAP_SECTION,
+            ),
+        ]
+    )

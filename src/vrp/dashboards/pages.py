@@ -1,0 +1,34 @@
+"""The page registry: path -> page. A small router of our own rather than Dash Pages, whose router redraws the
+whole page whenever the query string changes; here the query string is filter state, and a filter change must
+update the map in place (Patch), not rebuild it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dash import html
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    name: str
+    title: str
+    layout: Callable[[], html.Div]
+    uses_filters: bool = True
+
+
+def pages() -> list[Page]:
+    from vrp.dashboards import data, home, hotspots
+
+    return [
+        Page("/", "Overview", "Overview", home.layout),
+        Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout),
+        Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
+    ]
+
+
+def find(path: str | None) -> Page | None:
+    path = (path or "/").rstrip("/") or "/"
+    return next((p for p in pages() if p.path == path), None)

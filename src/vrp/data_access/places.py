@@ -1,0 +1,281 @@
+"""Questions about places: the Hotspots page's data. Each computes from true counts inside data_access and
+returns only what the audience may see (suppressed counts, hotspot classes, shares)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from vrp.data_access import tables as t
+from vrp.data_access.measures import condition
+from vrp.data_access.queries import AGE_GROUPS, Filter, InvalidQuery, Warehouse
+from vrp.geo.boundaries import lsoa_neighbours
+from vrp.stats import compare, concentration, gi_star, rate_ci
+
+# Classes come from the analytical Gi* p-values with Benjamini-Hochberg false-discovery-rate control. With 999
+# permutations the smallest pseudo p-value is 0.002, and FDR control over ~1,200 LSOAs then flags nothing unless
+# dozens of areas reach that floor (measured on the demo: 0 hot spots where the analytical test finds 59);
+# 9,999 permutations cost 2-3 s a view. docs/METHODS.md#hotspots.
+GI_INFERENCE = "analytical"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _lsoa_raw(wh: Warehouse, f: Filter) -> pd.DataFrame:
+    """True counts per LSOA of the selection (all LSOAs, zeros included). Internal: never returned as is."""
+    m, a, p = t.mart_counts, t.dim_area, t.mart_population
+    measure = wh.registry.get(f.measure_id)
+    counts = (
+        sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
+        .where(*wh._mart_where(f), m.c.geography_level == "lsoa")
+        .group_by(m.c.lsoa21_code)
+        .subquery()
+    )
+    group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+    q = (
+        sa.select(
+            a.c.lsoa21_code,
+            a.c.lsoa21_name,
+            a.c.district_code,
+            a.c.imd_decile,
+            sa.func.coalesce(counts.c.count, 0).label("count"),
+            p.c.population,
+        )
+        .select_from(
+            a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code).join(
+                p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa", p.c.age_group == group)
+            )
+        )
+        .order_by(a.c.lsoa21_code)
+    )
+    if f.districts:
+        q = q.where(a.c.district_code.in_(f.districts))
+    frame = wh.read(q)
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+    """Per LSOA of the selection: count (suppressed for the public), rate per 1,000 residents, rank, and the
+    Getis-Ord Gi* class (hot/cold at 99% or 95% after false-discovery-rate control, docs/METHODS.md#hotspots).
+
+    Gi* is computed on the true rates within the selection (neighbours outside it are not counted), so the public
+    sees where the clusters are without seeing the small counts behind them.
+    """
+    f = wh.check(measure_id, districts, start, end, age)
+    measure = wh.registry.get(f.measure_id)
+    if not measure.has_lsoa:
+        raise InvalidQuery(f"{measure.label} is not available by LSOA, so it cannot be mapped")
+
+    def compute():
+        raw = _lsoa_raw(wh, f)
+        raw["rate"] = np.where(raw["population"] > 0, raw["count"] / raw["population"] * 1000, np.nan)
+        raw["rank"] = raw["count"].rank(ascending=False, method="min").astype(int)
+        codes = raw["lsoa21_code"].tolist()
+        inside = set(codes)
+        nbrs = lsoa_neighbours(wh.settings.reference_dir)
+        neighbours = {c: [n for n in nbrs.get(c, []) if n in inside] for c in codes}
+        values = pd.Series(raw["rate"].fillna(0).to_numpy(), index=codes)
+        if len(codes) >= 3 and values.std() > 0:
+            gi = gi_star(values, neighbours, permutations=0, inference=GI_INFERENCE)
+            raw["gi_z"] = gi["z"].to_numpy()
+            raw["hotspot"] = gi["cluster"].to_numpy()
+        else:
+            raw["gi_z"] = np.nan
+            raw["hotspot"] = "not significant"
+        out = wh._suppress(raw, measure, secondary_by="district_code")
+        # Rates and ranks would give a hidden count away: blank them where the count is hidden.
+        out.loc[out["suppressed"], ["rate"]] = np.nan
+        out["rank"] = out["rank"].astype("Int64").mask(out["suppressed"])
+        return out
+
+    return wh.cached("hotspot_map", f.as_key(), compute)
+
+
+def concentration_of_harm(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> dict:
+    """The concentration curve (in steps of 1% of areas) and the shares held by the top 1%, 5% and 10%."""
+    f = wh.check(measure_id, districts, start, end, age)
+
+    def compute():
+        raw = _lsoa_raw(wh, f)
+        result = concentration(raw["count"])
+        curve = result.curve
+        # Whole-percent steps only: a point per LSOA would let small counts be read off the curve.
+        steps = np.linspace(0, 1, 101)
+        at = (
+            np.interp(steps, curve["area_share"].to_numpy(), curve["value_share"].to_numpy())
+            if result.total
+            else np.zeros_like(steps)
+        )
+        return {
+            "area_share": steps.tolist(),
+            "harm_share": at.tolist(),
+            "top_1": result.top_1,
+            "top_5": result.top_5,
+            "top_10": result.top_10,
+            "gini": result.gini,
+            "areas": result.n_areas,
+            "total": int(result.total),
+        }
+
+    return wh.cached("concentration", f.as_key(), compute)
+
+
+def top_places(
+    wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all", n: int = 20
+) -> pd.DataFrame:
+    """The n LSOAs with the most harm: count, share of the selection's total and the cumulative share."""
+    frame = hotspot_map(wh, measure_id, districts, start, end, age)
+    conc = concentration_of_harm(wh, measure_id, districts, start, end, age)
+    total = conc["total"]
+    top = frame.dropna(subset=["count"]).sort_values(["count", "lsoa21_code"], ascending=[False, True]).head(n)
+    top = top[top["count"] > 0].copy()
+    top["share"] = top["count"] / total if total else np.nan
+    top["cumulative_share"] = top["share"].cumsum()
+    districts_df = wh.districts().set_index("district_code")["district_name"]
+    top["district_name"] = top["district_code"].map(districts_df)
+    return top[
+        ["rank", "lsoa21_code", "lsoa21_name", "district_name", "count", "rate", "share", "cumulative_share", "hotspot"]
+    ].reset_index(drop=True)
+
+
+def lsoa_options(wh: Warehouse, districts=()) -> pd.DataFrame:
+    f = wh.check("serious_violence" if "serious_violence" in wh.registry else wh.registry.ids[0], districts)
+
+    def compute():
+        a, d = t.dim_area, t.dim_district
+        q = (
+            sa.select(a.c.lsoa21_code, a.c.lsoa21_name, d.c.district_name)
+            .select_from(a.join(d, d.c.district_code == a.c.district_code))
+            .order_by(a.c.lsoa21_name)
+        )
+        if f.districts:
+            q = q.where(a.c.district_code.in_(f.districts))
+        return wh.read(q)
+
+    return wh.cached("lsoa_options", {"d": list(f.districts)}, compute)
+
+
+def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None, age: str = "all") -> dict:
+    """One LSOA: its monthly trend, offence mix, deprivation, and its rate against its district's."""
+    codes = set(lsoa_options(wh)["lsoa21_code"])
+    if not isinstance(lsoa, str) or lsoa not in codes:
+        raise InvalidQuery(f"unknown LSOA {str(lsoa)[:20]!r}")
+    f = wh.check(measure_id, (), start, end, age)
+    measure = wh.registry.get(f.measure_id)
+
+    def compute():
+        a = wh.read(sa.select(t.dim_area).where(t.dim_area.c.lsoa21_code == lsoa)).iloc[0]
+        district = str(a["district_code"])
+        m = t.mart_counts
+        where = [*wh._mart_where(f), m.c.lsoa21_code == lsoa]
+        series = wh.read(
+            sa.select(m.c.month, sa.func.sum(m.c.count).label("count"))
+            .where(*where)
+            .group_by(m.c.month)
+            .order_by(m.c.month)
+        )
+        months = (
+            pd.DataFrame({"month": pd.date_range(f.start, f.end, freq="MS").date})
+            if f.start and f.end
+            else series[["month"]]
+        )
+        series["month"] = pd.to_datetime(series["month"]).dt.date
+        series = months.merge(series, on="month", how="left").fillna({"count": 0})
+        series["count"] = series["count"].astype(int)
+        total = int(series["count"].sum())
+        series = wh._suppress(series, measure, secondary_by="_series")
+
+        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        p = t.mart_population
+        pops = dict(
+            wh.read(
+                sa.select(p.c.area_code, p.c.population).where(
+                    p.c.age_group == group, p.c.area_code.in_([lsoa, district])
+                )
+            ).itertuples(index=False)
+        )
+        district_total = int(
+            wh.read(
+                sa.select(sa.func.coalesce(sa.func.sum(m.c.count), 0).label("n")).where(
+                    *wh._mart_where(f), m.c.district_code == district
+                )
+            )["n"].iloc[0]
+        )
+        rate, lo, hi = rate_ci(total, pops.get(lsoa, 0), per=1000)
+        d_rate = district_total / pops[district] * 1000 if pops.get(district) else np.nan
+        verdict = compare(lo, hi, d_rate, measure.polarity)
+        hidden = wh.audience == "public" and 0 < total < wh.threshold(measure)
+
+        mix = pd.DataFrame(columns=["group", "count"])
+        if measure.source == "police_records":
+            r, o = t.fact_police_records, t.dim_offence
+            q = (
+                sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
+                .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
+                .where(condition(measure), r.c.lsoa21_code == lsoa)
+                .group_by(o.c.offence_subgroup)
+                .order_by(sa.func.count().desc())
+            )
+            if f.start:
+                q = q.where(r.c.recorded_month >= f.start)
+            if f.end:
+                q = q.where(r.c.recorded_month <= f.end)
+            if AGE_GROUPS[f.age]:
+                q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
+            mix = wh._suppress(wh.read(q), measure, secondary_by="_series")
+        return {
+            "lsoa21_code": lsoa,
+            "lsoa21_name": str(a["lsoa21_name"]),
+            "district_code": district,
+            "imd_decile": int(a["imd_decile"]),
+            "series": series,
+            "mix": mix,
+            "count": None if hidden else total,
+            "rate": None if hidden else rate,
+            "lower": None if hidden else lo,
+            "upper": None if hidden else hi,
+            "district_rate": d_rate,
+            "comparison": "not compared" if hidden else verdict,
+            "population": pops.get(lsoa),
+        }
+
+    return wh.cached("lsoa_profile", {**f.as_key(), "lsoa": lsoa}, compute)
+
+
+def hour_by_weekday(
+    wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"
+) -> pd.DataFrame | None:
+    """Counts by day of week (rows, Monday first) and hour of occurrence (columns 0-23), where the source records
+    when things happened; None where it does not."""
+    f = wh.check(measure_id, districts, start, end, age)
+    measure = wh.registry.get(f.measure_id)
+    if measure.source != "police_records":
+        return None
+
+    def compute():
+        r = t.fact_police_records
+        dow = sa.extract("dow", r.c.occurred_at)  # 0 = Sunday in both DuckDB and PostgreSQL
+        hour = sa.extract("hour", r.c.occurred_at)
+        q = (
+            sa.select(dow.label("dow"), hour.label("hour"), sa.func.count().label("count"))
+            .where(condition(measure), r.c.occurred_at.is_not(None))
+            .group_by(dow, hour)
+        )
+        if f.districts:
+            q = q.where(r.c.district_code.in_(f.districts))
+        if f.start:
+            q = q.where(r.c.recorded_month >= f.start)
+        if f.end:
+            q = q.where(r.c.recorded_month <= f.end)
+        if AGE_GROUPS[f.age]:
+            q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
+        frame = wh.read(q)
+        grid = pd.DataFrame([(d, h) for d in range(7) for h in range(24)], columns=["weekday", "hour"])
+        frame["weekday"] = (frame["dow"].astype(int) + 6) % 7  # Monday = 0
+        frame["hour"] = frame["hour"].astype(int)
+        grid = grid.merge(frame[["weekday", "hour", "count"]], on=["weekday", "hour"], how="left").fillna(0)
+        grid["count"] = grid["count"].astype(int)
+        return wh._suppress(grid, measure, secondary_by="_series")
+
+    return wh.cached("hour_by_weekday", f.as_key(), compute)

@@ -1,0 +1,248 @@
+"""Figures for the Hotspots page: DataFrame in, go.Figure out, no queries."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from vrp.data_access.places import WEEKDAYS
+from vrp.figures.theme import (
+    DARK_BLUE,
+    DARK_GREY,
+    DARK_PINK,
+    FONT_SIZE,
+    GREY,
+    HOTSPOT_COLOURS,
+    TEMPLATE,
+    sequential_scale,
+)
+
+MODES = {"count": "Count", "rate": "Rate per 1,000 residents", "hotspot": "Hotspot (Getis-Ord Gi*)"}
+HOTSPOT_ORDER = ["hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"]
+LSOA_GEOJSON = "/geo/lsoa21.geojson"
+DISTRICT_GEOJSON = "/geo/districts.geojson"
+HIPS_BOUNDS = (-1.96, 50.57, -0.73, 51.39)
+
+
+def view(bounds: tuple[float, float, float, float], width_px: int = 800, height_px: int = 560) -> dict:
+    """Centre and zoom that fit ``bounds`` (lon/lat) in a map of about this size (web-mercator tiles of 512 px)."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    lon_span = max(max_lon - min_lon, 1e-4)
+    y = [math.log(math.tan(math.pi / 4 + math.radians(v) / 2)) for v in (min_lat, max_lat)]
+    lat_span = max(y[1] - y[0], 1e-6)
+    zoom_x = math.log2(360 / lon_span * width_px / 512)
+    zoom_y = math.log2(2 * math.pi / lat_span * height_px / 512)
+    return {
+        "center": {"lon": (min_lon + max_lon) / 2, "lat": (min_lat + max_lat) / 2},
+        "zoom": round(max(min(zoom_x, zoom_y) - 0.15, 5), 2),
+    }
+
+
+def _hover(frame: pd.DataFrame, district_names: dict[str, str]) -> np.ndarray:
+    count = frame["count"].map(lambda v: "* (small number, hidden)" if pd.isna(v) else f"{int(v):,}")
+    rate = frame["rate"].map(lambda v: "*" if pd.isna(v) else f"{v:,.1f}")
+    rank = frame["rank"].map(lambda v: "*" if pd.isna(v) else f"{int(v):,} of {len(frame):,}")
+    return np.stack(
+        [frame["lsoa21_name"], frame["district_code"].map(district_names), count, rate, rank, frame["hotspot"]], axis=-1
+    )
+
+
+HOVER = (
+    "<b>%{customdata[0]}</b> (%{location})<br>%{customdata[1]}<br>Count: %{customdata[2]}<br>"
+    "Rate per 1,000 residents: %{customdata[3]}<br>Rank in selection: %{customdata[4]}<br>"
+    "Gi*: %{customdata[5]}<extra></extra>"
+)
+
+
+def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str]) -> list[go.Choroplethmap]:
+    """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
+    hotspot class. Geometry comes from the URL; the trace carries ids and values only."""
+    custom = _hover(frame, district_names)
+    common = dict(geojson=LSOA_GEOJSON, marker_line_width=0.3, marker_line_color="#FFFFFF", hovertemplate=HOVER)
+    if mode == "hotspot":
+        traces = []
+        for cls in HOTSPOT_ORDER:
+            rows = (frame["hotspot"] == cls).to_numpy()
+            traces.append(
+                go.Choroplethmap(
+                    locations=frame.loc[rows, "lsoa21_code"],
+                    z=np.ones(int(rows.sum())),
+                    customdata=custom[rows],
+                    colorscale=[[0, HOTSPOT_COLOURS[cls]], [1, HOTSPOT_COLOURS[cls]]],
+                    showscale=False,
+                    name=cls.capitalize(),
+                    showlegend=True,
+                    marker_opacity=0.85,
+                    **common,
+                )
+            )
+        return traces
+    col = "rate" if mode == "rate" else "count"
+    shown = frame[col].notna().to_numpy()
+    values = go.Choroplethmap(
+        locations=frame.loc[shown, "lsoa21_code"],
+        z=frame.loc[shown, col].astype(float),
+        customdata=custom[shown],
+        colorscale=sequential_scale(),
+        zmin=0,
+        marker_opacity=0.85,
+        name=MODES[mode],
+        showlegend=False,
+        colorbar={"title": {"text": MODES[mode], "side": "right"}, "thickness": 14},
+        **common,
+    )
+    hidden = go.Choroplethmap(
+        locations=frame.loc[~shown, "lsoa21_code"],
+        z=np.zeros(int((~shown).sum())),
+        customdata=custom[~shown],
+        colorscale=[[0, GREY], [1, GREY]],
+        showscale=False,
+        name="Small number, hidden",
+        showlegend=True,
+        marker_opacity=0.85,
+        **common,
+    )
+    return [values, hidden]
+
+
+def hotspot_map(
+    frame: pd.DataFrame,
+    mode: str,
+    district_names: dict[str, str],
+    bounds: tuple[float, float, float, float] = HIPS_BOUNDS,
+) -> go.Figure:
+    fig = go.Figure(value_traces(frame, mode, district_names))
+    fig.update_layout(
+        template=TEMPLATE,
+        height=560,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        font_size=FONT_SIZE,
+        uirevision=str(bounds),  # keep the reader's pan and zoom while values change
+        legend={"orientation": "h", "y": 0.01, "x": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
+        map={
+            "style": "white-bg",
+            **view(bounds),
+            "layers": [
+                {
+                    "sourcetype": "geojson",
+                    "source": DISTRICT_GEOJSON,
+                    "type": "line",
+                    "color": DARK_GREY,
+                    "line": {"width": 1.6},
+                }
+            ],
+        },
+    )
+    return fig
+
+
+def concentration_figure(conc: dict, label: str) -> go.Figure:
+    x = np.array(conc["area_share"]) * 100
+    y = np.array(conc["harm_share"]) * 100
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=label,
+                line={"color": DARK_BLUE, "width": 3},
+                hovertemplate="Top %{x:.0f}% of LSOAs: %{y:.0f}% of the total<extra></extra>",
+            ),
+            go.Scatter(
+                x=[0, 100],
+                y=[0, 100],
+                mode="lines",
+                name="If spread evenly",
+                line={"color": DARK_GREY, "dash": "dash", "width": 1.5},
+                hoverinfo="skip",
+            ),
+        ]
+    )
+    if conc.get("top_5") is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[5],
+                y=[conc["top_5"] * 100],
+                mode="markers+text",
+                showlegend=False,
+                marker={"color": DARK_PINK, "size": 10},
+                text=[f" {conc['top_5']:.0%}"],
+                textposition="middle right",
+                hoverinfo="skip",
+            )
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=340,
+        margin={"l": 60, "r": 10, "t": 10, "b": 50},
+        font_size=FONT_SIZE - 2,
+        legend={"orientation": "h", "y": -0.25},
+        xaxis={"title": "Share of LSOAs, most affected first (%)", "range": [0, 100]},
+        yaxis={"title": "Share of the total (%)", "range": [0, 100]},
+    )
+    return fig
+
+
+def hour_weekday_figure(grid: pd.DataFrame) -> go.Figure:
+    z = grid.pivot(index="weekday", columns="hour", values="count").astype(float)
+    text = grid.assign(t=grid["count"].map(lambda v: "*" if pd.isna(v) else str(int(v)))).pivot(
+        index="weekday", columns="hour", values="t"
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=[f"{h:02d}" for h in range(24)],
+            y=list(WEEKDAYS),
+            colorscale=sequential_scale(),
+            text=text.to_numpy(),
+            hovertemplate="%{y} %{x}:00-%{x}:59<br>%{text}<extra></extra>",
+            colorbar={"title": {"text": "Offences", "side": "right"}, "thickness": 12},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=330,
+        margin={"l": 100, "r": 10, "t": 10, "b": 50},
+        font_size=FONT_SIZE - 2,
+        xaxis={"title": "Hour of the day (when it happened)"},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=series["month"],
+            y=series["count"].astype(float),
+            marker_color=DARK_BLUE,
+            hovertemplate="%{x|%b %Y}: %{y}<extra></extra>",
+        )
+    )
+    hidden = series[series["suppressed"]]
+    if len(hidden):
+        fig.add_trace(
+            go.Scatter(
+                x=hidden["month"],
+                y=[0.2] * len(hidden),
+                mode="text",
+                text=["*"] * len(hidden),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=220,
+        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        font_size=FONT_SIZE - 3,
+        showlegend=False,
+        yaxis={"title": None, "rangemode": "tozero"},
+    )
+    return fig

@@ -1,0 +1,51 @@
+"""Boundaries for the browser: generated once into the build folder (simplified, ids only, 5 decimal places) and
+served by the app with caching headers, so geometry crosses the network once and figures carry only ids and
+values."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+from vrp.geo.boundaries import LSOA21_SIMPLIFIED_FILE, read_features
+
+LAYERS = {
+    # name: (reference file, property holding the id)
+    "lsoa21": (LSOA21_SIMPLIFIED_FILE, "LSOA21CD"),
+    "districts": ("geography/lad_hips_simplified.geojson", "LADCD"),
+}
+
+
+def _round(coords, places: int = 5):
+    if isinstance(coords[0], (int, float)):
+        return [round(c, places) for c in coords]
+    return [_round(c, places) for c in coords]
+
+
+def build_layer(reference_dir: Path, build_dir: Path, name: str) -> Path:
+    """The browser's copy of a layer, rebuilt when the reference file changes. Returns its path."""
+    source_file, id_prop = LAYERS[name]
+    source = Path(reference_dir) / source_file
+    stamp = hashlib.sha256(f"{source.stat().st_size}-{source.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    out_dir = Path(build_dir) / "geo"
+    out = out_dir / f"{name}-{stamp}.geojson"
+    if out.exists():
+        return out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    features = [
+        {
+            "type": "Feature",
+            "id": f["properties"][id_prop],
+            "properties": {},
+            "geometry": {"type": f["geometry"]["type"], "coordinates": _round(f["geometry"]["coordinates"])},
+        }
+        for f in read_features(source)
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")).encode()
+    for path, data in ((out.with_name(out.name + ".gz"), gzip.compress(body, 9)), (out, body)):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # the plain file last: its presence means both are complete
+    return out

@@ -1,0 +1,233 @@
+"""The Hotspots page: its data (every LSOA, hotspot classes, shares), its figures (ids and values only), its
+callbacks called as plain functions, and the browser's POSTs with bad values (no 500, no stack trace)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from dash import Patch
+
+from vrp.app import create_app
+from vrp.callbacks import hotspots as cb
+from vrp.data_access import places
+from vrp.data_access.queries import InvalidQuery, Warehouse
+from vrp.figures import hotspots as figs
+
+SOTON = "E06000045"
+PERIOD = ("2025-10", "2026-09")
+
+
+@pytest.fixture(scope="module")
+def app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def wh(app) -> Warehouse:
+    return app.server.config["VRP_WAREHOUSE"]
+
+
+def state(districts=(SOTON,), measure="serious_violence", age="all"):
+    return {"districts": list(districts), "start": PERIOD[0], "end": PERIOD[1], "measure": measure, "age": age}
+
+
+def test_every_lsoa_of_the_selection_is_on_the_map(wh):
+    frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
+    areas = wh.read("SELECT lsoa21_code FROM dim_area WHERE district_code = 'E06000045'")
+    assert sorted(frame["lsoa21_code"]) == sorted(areas["lsoa21_code"])
+    assert (frame["count"] == 0).any()  # LSOAs with nothing recorded are drawn too
+    assert set(frame["hotspot"]) <= {"hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"}
+
+
+def test_hotspots_are_where_the_harm_clusters(wh):
+    frame = places.hotspot_map(wh, "serious_violence", [], "2023-10", "2026-09")
+    hot = frame[frame["hotspot"].str.startswith("hot")]
+    assert len(hot) > 0
+    assert hot["rate"].median() > 2 * frame["rate"].median()
+    assert hot["district_code"].isin(["E06000045", "E06000044"]).mean() > 0.5
+
+
+def test_public_map_hides_small_counts_and_what_would_reveal_them(wh):
+    frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
+    hidden = frame["suppressed"]
+    assert hidden.any()
+    assert frame.loc[hidden, "count"].isna().all() and frame.loc[hidden, "rate"].isna().all()
+    assert frame.loc[hidden, "rank"].isna().all()
+    shown = frame.loc[~hidden, "count"]
+    assert ((shown == 0) | (shown >= 3)).all()
+
+
+def test_top_places_and_concentration(wh):
+    top = places.top_places(wh, "serious_violence", [SOTON], *PERIOD)
+    conc = places.concentration_of_harm(wh, "serious_violence", [SOTON], *PERIOD)
+    assert len(top) == 20
+    assert top["count"].is_monotonic_decreasing
+    assert top["share"].sum() == pytest.approx(top["cumulative_share"].iloc[-1])
+    assert top["share"].iloc[0] == pytest.approx(top["count"].iloc[0] / conc["total"])
+    assert 0 < conc["top_1"] < conc["top_5"] < conc["top_10"] < 1
+    assert conc["harm_share"][0] == 0 and conc["harm_share"][-1] == pytest.approx(1)
+    assert len(conc["area_share"]) == 101  # whole-percent steps only
+
+
+def test_hour_by_weekday_counts_add_up(wh):
+    grid = places.hour_by_weekday(wh, "knife_enabled_sv", [], *PERIOD)
+    assert len(grid) == 7 * 24
+    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+    full = places.hour_by_weekday(partner, "knife_enabled_sv", [], *PERIOD)
+    known = wh.read(
+        "SELECT COUNT(*) AS n FROM fact_police_records WHERE knife_flag AND occurred_at IS NOT NULL "
+        "AND recorded_month BETWEEN DATE '2025-10-01' AND DATE '2026-09-01' AND ho_offence_code IN "
+        "('1','4.1','4.2','4.10','2','3B','5D','5E','8N','8P','8S','34A','34B','19C','19D','19E',"
+        "'19F','19G','19H','17A','17B','20A','20B')"
+    )["n"][0]
+    assert full["count"].sum() == known
+    friday_night = full[(full.weekday.isin([4, 5])) & (full.hour >= 21)]["count"].sum()
+    tuesday_night = full[(full.weekday.isin([1, 2])) & (full.hour >= 21)]["count"].sum()
+    assert friday_night > tuesday_night
+    assert places.hour_by_weekday(wh, "police_uk_robbery", [], "2022-02", "2022-02") is None
+
+
+def test_lsoa_profile(wh):
+    p = places.lsoa_profile(wh, "E01035444", "serious_violence", *PERIOD)
+    assert p["lsoa21_name"] == "Southampton 023E" and p["district_code"] == SOTON
+    assert p["series"]["suppressed"].sum() != 1  # one hidden month would be the total minus the rest
+    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+    assert p["count"] == places.lsoa_profile(partner, "E01035444", "serious_violence", *PERIOD)["series"]["count"].sum()
+    assert p["lower"] < p["rate"] < p["upper"]
+    assert p["comparison"] == "worse"  # the busiest LSOA in the city
+    assert len(p["series"]) == 12
+    with pytest.raises(InvalidQuery):
+        places.lsoa_profile(wh, "E0100000'--", "serious_violence", *PERIOD)
+
+
+def test_map_figure_carries_ids_and_values_not_geometry(wh):
+    frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
+    fig = figs.hotspot_map(frame, "count", {SOTON: "Southampton"})
+    values, hidden = fig.data
+    assert values.geojson == figs.LSOA_GEOJSON
+    assert sorted([*values.locations, *hidden.locations]) == sorted(frame["lsoa21_code"])
+    shown = frame.set_index("lsoa21_code").loc[list(values.locations), "count"]
+    assert np.array_equal(np.asarray(values.z, dtype=float), shown.to_numpy(dtype=float))
+    assert fig.layout.map.style == "white-bg"
+    assert len(json.dumps(fig.to_plotly_json(), default=str)) < 100_000
+
+    gi = figs.hotspot_map(frame, "hotspot", {SOTON: "Southampton"})
+    assert [t.name for t in gi.data] == ["Hot 99%", "Hot 95%", "Not significant", "Cold 95%", "Cold 99%"]
+    assert sum(len(t.locations) for t in gi.data) == len(frame)
+
+
+def test_map_callback_patches_values_when_the_selection_stays(app):
+    with app.server.test_request_context("/"):
+        first = cb.update_map(state(), "count", None)
+        assert first[1] == {"mode": "count", "districts": [SOTON]}
+        assert "Southampton" in first[2]
+        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", first[1])
+    assert isinstance(again[0], Patch)
+    assert "October 2024 to September 2025" in again[3]
+
+
+def test_callbacks_refuse_bad_values_politely(app):
+    with app.server.test_request_context("/"):
+        for bad in (
+            {**state(), "districts": ["NOWHERE"]},
+            {**state(), "measure": "x' OR 1=1"},
+            {**state(), "start": "2026-09", "end": "2021-01"},
+            {**state(), "districts": 42},
+        ):
+            out = cb.map_callback(bad, "count", None)
+            assert "Alert" in type(out[5]).__name__
+        panel = cb.panel_callback("E99999999", state())
+        assert "unknown LSOA" in json.dumps(panel.to_plotly_json(), default=str)
+        assert cb.pick_from_search(1, None, "southampton 023e") == "E01035444"
+        assert cb.pick_from_search(1, None, "Southampton 023E (E01035444)") == "E01035444"
+        assert cb.pick_from_search(None, 1, "Atlantis") == "not-found:Atlantis"
+        assert "No LSOA called" in json.dumps(cb.panel_callback("not-found:Atlantis", state()).to_plotly_json())
+        click = {"points": [{"location": "E01035444"}]}
+        assert cb.pick_from_map(click) == ("E01035444", "Southampton 023E (E01035444)")
+
+
+def _post(client, app, callback_fn_name: str, inputs: list, state_: list | None = None):
+    """Call a callback the way the browser does: POST /_dash-update-component."""
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if callback_fn_name in str(d.get("output")))
+    body = {
+        "output": dep["output"],
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")
+        ],
+        "inputs": inputs,
+        "state": state_ or [],
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"districts": ["E06000045", "'; DROP TABLE mart_counts; --"]},
+        {"start": "2026-12", "end": "1999-01"},
+        {"start": "9999-99", "end": "x"},
+        {"measure": {"$ne": 1}},
+        {"districts": "E06000045"},
+        {"age": ["u25"]},
+        {"districts": [None, 5, {"a": 1}]},
+    ],
+)
+def test_bad_posts_never_give_a_500_or_a_stack_trace(app, bad):
+    client = app.server.test_client()
+    response = _post(
+        client,
+        app,
+        "hotspots-map.figure",
+        [
+            {"id": "filter-state", "property": "data", "value": {**state(), **bad}},
+            {"id": "hotspots-mode", "property": "value", "value": "count"},
+        ],
+        [{"id": "hotspots-map-meta", "property": "data", "value": None}],
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code != 500
+    assert "Traceback" not in text and "sqlalchemy" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "?district=%00%ff",
+        "?from=2024-13&to=abc",
+        "?measure=" + "x" * 5000,
+        "?age=u25&measure=ons_knife_crime",
+        "?district=" + ",".join(["E06000045"] * 500),
+    ],
+)
+def test_bad_links_never_give_a_500(app, search):
+    client = app.server.test_client()
+    inputs = [{"id": "url", "property": "search", "value": search}] + [
+        {"id": i, "property": "value", "value": None}
+        for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
+    ]
+    response = _post(
+        client, app, "filter-district.value", inputs, [{"id": "url", "property": "pathname", "value": "/hotspots"}]
+    )
+    assert response.status_code == 200
+    payload = response.get_json()["response"]
+    assert payload["filter-state"]["data"]["measure"] in app.server.config["VRP_WAREHOUSE"].registry
+
+
+def test_geometry_is_served_once_with_caching_headers(app):
+    client = app.server.test_client()
+    first = client.get("/geo/lsoa21.geojson", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    assert "max-age=86400" in first.headers["Cache-Control"]
+    again = client.get(
+        "/geo/lsoa21.geojson", headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    plain = json.loads(client.get("/geo/lsoa21.geojson").get_data())
+    assert len(plain["features"]) == 1231 and plain["features"][0]["properties"] == {}
+    assert client.get("/geo/secret.geojson").status_code == 404
+    assert pd.Series([f["id"] for f in plain["features"]]).is_unique
