@@ -121,10 +121,10 @@ def test_map_figure_carries_ids_and_values_not_geometry(wh):
 
 def test_map_callback_patches_values_when_the_selection_stays(app):
     with app.server.test_request_context("/"):
-        first = cb.update_map(state(), "count", None)
-        assert first[1] == {"mode": "count", "districts": [SOTON]}
+        first = cb.update_map(state(), "count", [], None)
+        assert first[1] == {"mode": "count", "districts": [SOTON], "points": False}
         assert "Southampton" in first[2]
-        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", first[1])
+        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
     assert isinstance(again[0], Patch)
     assert "October 2024 to September 2025" in again[3]
 
@@ -137,7 +137,7 @@ def test_callbacks_refuse_bad_values_politely(app):
             {**state(), "start": "2026-09", "end": "2021-01"},
             {**state(), "districts": 42},
         ):
-            out = cb.map_callback(bad, "count", None)
+            out = cb.map_callback(bad, "count", [], None)
             assert "Alert" in type(out[5]).__name__
         panel = cb.panel_callback("E99999999", state())
         assert "unknown LSOA" in json.dumps(panel.to_plotly_json(), default=str)
@@ -231,3 +231,16 @@ def test_geometry_is_served_once_with_caching_headers(app):
     assert len(plain["features"]) == 1231 and plain["features"][0]["properties"] == {}
     assert client.get("/geo/secret.geojson").status_code == 404
     assert pd.Series([f["id"] for f in plain["features"]]).is_unique
+
+
+def test_incident_density_is_for_partners_only(app, demo_warehouse):
+    # Public: asking for points anyway gets a polite refusal, no coordinates.
+    with app.server.test_request_context("/"):
+        out = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)
+    assert "partner audience only" in json.dumps(out[5].to_plotly_json(), default=str)
+    assert out[0] is not None and not isinstance(out[0], dict)  # no figure sent
+    partner_app = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    with partner_app.server.test_request_context("/"):
+        fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
+    assert fig.data[-1].type == "densitymap" and len(fig.data[-1].lat) > 0
+    partner_app.server.config["VRP_WAREHOUSE"].dispose()

@@ -88,7 +88,7 @@ def fail_map(message: str) -> tuple:
     return no_update, no_update, "Hotspots", "", None, polite(message), no_update
 
 
-def update_map(state_data, mode, meta):
+def update_map(state_data, mode, points, meta):
     """Filter state and colouring -> the map (a Patch when only values change), title, summary, table."""
     if not state_data:
         return (no_update,) * 7
@@ -100,8 +100,9 @@ def update_map(state_data, mode, meta):
     conc = places.concentration_of_harm(wh, state.measure, state.districts, state.start, state.end, state.age)
     names = wh.districts().set_index("district_code")["district_name"].to_dict()
     place = where(wh, state.districts)
-    new_meta = {"mode": mode, "districts": list(state.districts)}
-    if meta == new_meta:
+    show_points = bool(points) and "points" in points
+    new_meta = {"mode": mode, "districts": list(state.districts), "points": show_points}
+    if meta == new_meta and not show_points:
         # Same LSOAs and colouring: send only the new values.
         fig = Patch()
         for i, trace in enumerate(figs.value_traces(frame, mode, names)):
@@ -110,6 +111,9 @@ def update_map(state_data, mode, meta):
             fig["data"][i]["customdata"] = trace.customdata.tolist()
     else:
         fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
+        if show_points:  # data_access refuses this outside the partner audience
+            incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
+            fig.add_trace(figs.density_trace(incidents))
     options = [
         html.Option(value=f"{r.lsoa21_name} ({r.lsoa21_code})")
         for r in places.lsoa_options(wh, state.districts).itertuples()
@@ -227,6 +231,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.LSOA_LIST, "children"),
         Input(STATE, "data"),
         Input(ids.MODE, "value"),
+        Input(ids.POINTS, "value"),
         State(ids.MAP_META, "data"),
     )(map_callback)
     app.callback(

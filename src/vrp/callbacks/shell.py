@@ -90,7 +90,7 @@ def register(app: dash.Dash) -> None:
             state.start,
             months,
             state.end,
-            preset if trigger == f.PRESET else None,
+            preset if trigger == f.PRESET and preset in f.PRESETS else "custom",
             state.as_dict(),
             query if query != search else no_update,
             message,

@@ -229,29 +229,29 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
                             dbc.Label("Measure", html_for=MEASURE, className="fw-bold mb-0"),
                             dbc.Select(id=MEASURE, options=measures),
                         ],
-                        lg=4,
+                        lg=3,
                     ),
                     dbc.Col(
                         [
                             dbc.Label("Period", html_for=PRESET, className="fw-bold mb-0"),
                             dbc.Select(
                                 id=PRESET,
-                                options=[{"label": "Custom (choose the months)", "value": ""}]
+                                options=[{"label": "Custom (choose the months)", "value": "custom"}]
                                 + [{"label": v, "value": k} for k, v in PRESETS.items()],
-                                value="",
+                                value="custom",
                             ),
                         ],
-                        lg=3,
+                        lg=2,
                     ),
                     dbc.Col(
                         [dbc.Label("From", html_for=FROM, className="fw-bold mb-0"), dbc.Select(id=FROM)],
-                        lg=1,
+                        lg=2,
                         xs=6,
                         className="vrp-month",
                     ),
                     dbc.Col(
                         [dbc.Label("To", html_for=TO, className="fw-bold mb-0"), dbc.Select(id=TO)],
-                        lg=1,
+                        lg=2,
                         xs=6,
                         className="vrp-month",
                     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vrp.dashboards.context import warehouse
 from vrp.figures.hotspots import MODES
 
 TITLE = "hotspots-title"
@@ -35,6 +36,20 @@ METHOD = (
 )
 
 
+def incident_toggle() -> dbc.Checklist:
+    """Partner audience only: the incidents themselves as a density layer. The public never gets the control,
+    and data_access refuses record-level rows to the public whatever a callback is asked."""
+    if warehouse().audience != "partner":
+        return dbc.Checklist(id=POINTS, options=[], value=[], style={"display": "none"})
+    return dbc.Checklist(
+        id=POINTS,
+        options=[{"label": "Show incident density (OFFICIAL-SENSITIVE)", "value": "points"}],
+        value=[],
+        switch=True,
+        className="mb-1",
+    )
+
+
 def layout() -> html.Div:
     return html.Div(
         [
@@ -56,6 +71,7 @@ def layout() -> html.Div:
                                 ],
                                 className="mb-1",
                             ),
+                            incident_toggle(),
                             html.Div(id=MAP_MESSAGE),
                             dcc.Graph(
                                 id=MAP,

@@ -246,3 +246,18 @@ def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
         yaxis={"title": None, "rangemode": "tozero"},
     )
     return fig
+
+
+def density_trace(incidents: pd.DataFrame) -> go.Densitymap:
+    """Partner audience: where the incidents are, as a density surface over the LSOA colours."""
+    return go.Densitymap(
+        lat=incidents["latitude"],
+        lon=incidents["longitude"],
+        radius=10,
+        opacity=0.65,
+        colorscale=[[0, "rgba(128,22,80,0)"], [1, DARK_PINK]],
+        showscale=False,
+        name="Incident density",
+        showlegend=True,
+        hoverinfo="skip",
+    )
