@@ -27,6 +27,8 @@ class Settings:
     cache_timeout: int = 3600
     # Deployment-wide minimum for public small-number suppression; measures may set a higher one.
     public_min_count: int = 0
+    # The year the partnership measures progress against (Outcomes Based Performance Framework), April to March.
+    baseline_fy: str = "2022-23"
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -69,6 +71,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw.setdefault("cache_type", "RedisCache")
     if env.get("VRP_CACHE_TIMEOUT"):
         kw["cache_timeout"] = int(env["VRP_CACHE_TIMEOUT"])
+    if env.get("VRP_BASELINE_FY"):
+        kw["baseline_fy"] = env["VRP_BASELINE_FY"]
     if env.get("VRP_PUBLIC_MIN_COUNT"):
         kw["public_min_count"] = int(env["VRP_PUBLIC_MIN_COUNT"])
     return Settings(**kw)

@@ -1,20 +1,125 @@
-"""Overview callbacks: the latest figures for the chosen districts."""
+"""Overview callbacks: headline tiles (latest 12 months against the year before and the baseline year, SPC
+variation, the selection against HIPS) and the latest figures for every measure."""
 
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, no_update
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html, no_update
 
 from vrp.callbacks import guarded, polite
-from vrp.dashboards import home
+from vrp.callbacks.hotspots import where
+from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState
+from vrp.data_access import outcomes
+from vrp.data_access.queries import FORCE_NAME
+from vrp.stats import compare, rate_ci, variation_icon, xmr
+
+HEADLINES = ("knife_enabled_sv", "serious_violence", "sharp_object_admissions", "homicide_u25_non_domestic")
+COMPARE_WORDS = {
+    "worse": "higher than",
+    "better": "lower than",
+    "similar": "similar to",
+    "higher": "higher than",
+    "lower": "lower than",
+}
+
+
+def measure_tile(wh, measure_id: str, districts: tuple, synthetic: set[str]):
+    measure = wh.registry.get(measure_id)
+    comp = outcomes.comparisons(wh, measure_id, districts)
+    cur = comp.get("current")
+    series = variation = None
+    if cur:
+        series = wh.monthly_counts(measure_id, districts, outcomes._shift(cur["end"], -23), cur["end"])
+        variation = variation_icon(xmr(series["count"].astype(float), polarity=measure.polarity), measure.polarity)
+    benchmark = None
+    if districts and cur and cur["rate"] is not None:
+        hips = outcomes.comparisons(wh, measure_id, (), cur["end"])["current"]
+        if hips and hips["rate"] is not None:
+            verdict = compare(cur["lower"], cur["upper"], hips["rate"], measure.polarity)
+            benchmark = (
+                f"HIPS: {hips['rate']:.1f} {tiles.UNIT_WORDS.get(measure.unit, '')}; "
+                f"{where(wh, districts)} is {COMPARE_WORDS.get(verdict, 'not compared with')} HIPS."
+            )
+    return tiles.tile(
+        f"tile-{measure_id}",
+        measure.label,
+        measure.unit,
+        comp,
+        series,
+        variation,
+        benchmark,
+        measure.source in synthetic,
+    )
+
+
+def ons_tile(wh, synthetic: set[str]):
+    """The national series: Hampshire's latest four quarters against England and Wales."""
+    measure = wh.registry.get("ons_knife_crime")
+    frame = wh.force_quarterly(measure.id)
+    if frame.empty:
+        return None
+    last = frame["quarter_start"].max()
+    latest = frame[frame["quarter_start"] > last.replace(year=last.year - 1)]
+    hants = latest[latest["force_name"] == FORCE_NAME]
+    count, pop = int(hants["count"].sum()), float(hants["population"].iloc[-1])
+    rate, lo, hi = rate_ci(count, pop, per=measure.per)
+    ew_pop = latest.groupby("force_name")["population"].last().sum()
+    ew_rate = latest["count"].sum() / ew_pop * measure.per
+    verdict = compare(lo, hi, ew_rate, measure.polarity)
+    fy = hants["financial_year"].iloc[-1]
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3(measure.label, className="h6 text-uppercase text-muted mb-1"),
+                html.P(f"{count:,}", className="display-6 fw-bold mb-0 vrp-figure"),
+                html.P(f"{rate:.1f} per 100,000 (95% CI {lo:.1f} to {hi:.1f})", className="mb-1 small"),
+                html.P(
+                    f"Hampshire, {fy}: {COMPARE_WORDS.get(verdict, 'not compared with')} England and Wales "
+                    f"({ew_rate:.1f} per 100,000). The latest year loaded; newer years load with "
+                    "`vrp ingest ons-knife`.",
+                    className="mb-1",
+                ),
+                dbc.Badge("Real data (ONS)", color="secondary"),
+            ]
+        ),
+        id="tile-ons_knife_crime",
+        className="h-100 shadow-sm",
+    )
+
+
+def update(state_data):
+    if not state_data:
+        return no_update
+    state = FilterState.from_dict(state_data)
+    wh = warehouse()
+    synthetic = wh.synthetic_sources()
+    cards = [measure_tile(wh, m, state.districts, synthetic) for m in HEADLINES if m in wh.registry]
+    if "ons_knife_crime" in wh.registry and not state.districts:
+        cards.append(ons_tile(wh, synthetic))
+    return html.Div(
+        [
+            html.H2(f"Headline measures: {where(wh, state.districts)}", className="h4 mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(card, md=6, xl=12 // min(len(cards), 4) if cards else 12, className="mb-3")
+                    for card in cards
+                    if card is not None
+                ],
+                className="g-3",
+            ),
+            html.P(
+                "Tiles compare the latest 12 months with the 12 before and with the baseline year, as counts and rates "
+                "with 95% confidence intervals (exact test for the change); the badge is the NHS Making Data Count "
+                "variation icon for the latest month of a 24-month XmR chart.",
+                className="small text-muted",
+            ),
+            home.figures_for(wh, state.districts),
+        ]
+    )
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(Output(home.FIGURES, "children"), Input(STATE, "data"))
-    @guarded(polite)
-    def update(state_data):
-        if not state_data:
-            return no_update
-        return home.figures_for(warehouse(), FilterState.from_dict(state_data).districts)
+    app.callback(Output(home.FIGURES, "children"), Input(STATE, "data"))(guarded(polite)(update))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash
 from dash import Input, Output, State, ctx, html, no_update
 
@@ -30,8 +32,10 @@ def register(app: dash.Dash) -> None:
             return not_found(str(pathname)), True
         return page.layout(), not page.uses_filters
 
+    # Page titles for the browser tab, from the page registry (one place to add a page).
+    titles = json.dumps({p.path: p.title for p in pages()})
     app.clientside_callback(
-        "function(path){const t={'/':'Overview','/hotspots':'Hotspots','/data':'Data and definitions'};"
+        "function(path){const t=" + titles + ";"
         "document.title=(t[path]||'Page not found')+' - HIPS serious violence dashboard';"
         "return window.dash_clientside.no_update;}",
         Output(URL, "id"),

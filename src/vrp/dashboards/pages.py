@@ -20,11 +20,12 @@ class Page:
 
 
 def pages() -> list[Page]:
-    from vrp.dashboards import data, home, hotspots
+    from vrp.dashboards import data, home, hotspots, knife_crime
 
     return [
         Page("/", "Overview", "Overview", home.layout),
         Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout),
+        Page("/knife-crime", "Knife crime", "Knife-enabled serious violence", knife_crime.layout),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
     ]
 

@@ -24,6 +24,7 @@ _POLARITY_ALIASES = {
     "higher": "higher_is_better",
     "neutral": "neutral",
     "none": "neutral",
+    "no_polarity": "neutral",
     None: "neutral",
 }
 

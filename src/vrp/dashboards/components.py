@@ -1,0 +1,122 @@
+"""Pieces every outcome page uses, so each chart carries the same things: a title that states the finding, the
+chart, a table alternative, a plain-language summary, the source and period, the measure's definition and
+method, and the synthetic label where the source is synthetic."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from vrp.data_access.measures import Measure
+
+METHODS_DOC = "docs/METHODS.md"
+SOURCE_NAMES = {
+    "police_records": "Police recorded crime, Hampshire and Isle of Wight Constabulary",
+    "police_uk": "data.police.uk street-level crime",
+    "admissions": "Hospital Episode Statistics (NHS England), ICD-10 X99",
+    "homicides": "Homicide records (Home Office Homicide Index / force major crime)",
+    "ons_knife": "Office for National Statistics, knife or sharp instrument offences by police force",
+}
+
+
+def graph(graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
+
+
+def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
+    """An empty card the page's callback fills: ``{prefix}-title``, ``-graph``, ``-summary``, ``-table``,
+    ``-footnote``, ``-about``."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3(id=f"{prefix}-title", className="h5"),
+                html.P(id=f"{prefix}-summary", className="mb-1"),
+                dcc.Graph(
+                    id=f"{prefix}-graph",
+                    config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}},
+                    style={"height": f"{height}px"} if height else None,
+                ),
+                html.Details(
+                    [html.Summary("Show the data as a table"), html.Div(id=f"{prefix}-table", className="mt-2")],
+                    className="mt-1",
+                ),
+                html.P(id=f"{prefix}-footnote", className="small text-muted mt-2 mb-1"),
+                html.Div(id=f"{prefix}-about"),
+            ]
+        ),
+        className="mb-3 shadow-sm",
+    )
+
+
+def card_outputs(prefix: str) -> list[tuple[str, str]]:
+    """(component id, property) of a chart card, in the order ``fill_card`` returns them."""
+    return [
+        (f"{prefix}-title", "children"),
+        (f"{prefix}-summary", "children"),
+        (f"{prefix}-graph", "figure"),
+        (f"{prefix}-table", "children"),
+        (f"{prefix}-footnote", "children"),
+        (f"{prefix}-about", "children"),
+    ]
+
+
+def fill_card(title: str, summary: str, figure, table, footnote: str, about) -> tuple:
+    return title, summary, figure, table, footnote, about
+
+
+def empty_card(message: str) -> tuple:
+    return "", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None
+
+
+def footnote(measure: Measure, period: str, synthetic: bool) -> list:
+    parts = [f"Source: {SOURCE_NAMES.get(measure.source, measure.source)}. Period: {period}."]
+    if synthetic:
+        parts.append(" SYNTHETIC demonstration data: not real records; do not publish.")
+    return parts
+
+
+def about(measure: Measure, method: str, anchor: str) -> html.Details:
+    """The measure's definition from the registry and the method, with where the method is written up."""
+    return html.Details(
+        [
+            html.Summary("About this measure"),
+            html.P(measure.definition, className="mt-2"),
+            html.P(method),
+            html.P(
+                ["Methods: ", html.Code(f"{METHODS_DOC}#{anchor}"), f". Measure id: {measure.id}."],
+                className="small text-muted",
+            ),
+        ],
+        className="small",
+    )
+
+
+def table(
+    frame: pd.DataFrame, columns: dict[str, str], table_id: str | None = None, numeric: tuple[str, ...] = ()
+) -> dbc.Table:
+    """A plain accessible table: header cells scoped, numbers right-aligned, hidden values as "*"."""
+    head = html.Thead(html.Tr([html.Th(label, scope="col") for label in columns.values()]))
+    rows = []
+    for _, r in frame.iterrows():
+        cells = []
+        for i, c in enumerate(columns):
+            value = r[c]
+            text = (
+                "*"
+                if value is None or (not isinstance(value, str) and pd.isna(value))
+                else (
+                    f"{value:,}"
+                    if isinstance(value, int)
+                    else f"{value:,.1f}"
+                    if isinstance(value, float)
+                    else str(value)
+                )
+            )
+            cell = (
+                html.Th(text, scope="row") if i == 0 else html.Td(text, className="text-end" if c in numeric else None)
+            )
+            cells.append(cell)
+        rows.append(html.Tr(cells))
+    kwargs = {"id": table_id} if table_id else {}
+    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, responsive=True, className="small", **kwargs)

@@ -1,0 +1,287 @@
+"""Questions the outcome pages ask: district comparisons with intervals, breakdowns, and the tables behind the
+SPC charts. Computed from true counts here; the public receives only what the suppression rule allows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from vrp.data_access import tables as t
+from vrp.data_access.measures import condition
+from vrp.data_access.queries import AGE_GROUPS, InvalidQuery, Warehouse
+from vrp.stats import compare, funnel_position, rate_ci
+
+AGE_LABELS = {"u18": "Under 18", "18_24": "18 to 24", "25plus": "25 and over", "unknown": "Not known"}
+
+
+def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: str = "all") -> pd.DataFrame:
+    """Every district: count, population, rate a year per the measure's unit with a 95% interval, compared with
+    HIPS (similar/better/worse by polarity) and its place on the funnel. Hidden counts hide their rate too.
+
+    Rates are annual: a period of other than 12 months uses population x years as the exposure.
+    """
+    f = wh.check(measure_id, (), start, end, age)
+    measure = wh.registry.get(f.measure_id)
+    if "district" not in measure.geography_levels:
+        raise InvalidQuery(f"{measure.label} is not available by district")
+
+    def compute():
+        m = t.mart_counts
+        counts = wh.read(
+            sa.select(m.c.district_code, sa.func.sum(m.c.count).label("count"))
+            .where(*wh._mart_where(f))
+            .group_by(m.c.district_code)
+        )
+        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        p = t.mart_population
+        pops = wh.read(
+            sa.select(p.c.area_code.label("district_code"), p.c.population).where(
+                p.c.geography_level == "district", p.c.age_group == group
+            )
+        )
+        frame = wh.districts().merge(pops, on="district_code").merge(counts, on="district_code", how="left")
+        frame["count"] = frame["count"].fillna(0).astype(int)
+        first, last = wh.month_range(f.measure_id)
+        lo, hi = f.start or first, f.end or last
+        years = ((hi.year - lo.year) * 12 + hi.month - lo.month + 1) / 12 if lo and hi else 1.0
+        frame["years"] = years
+        exposure = frame["population"].to_numpy() * years
+        total, population = int(frame["count"].sum()), float(exposure.sum())
+        hips_rate = total / population * measure.per if population else np.nan
+        frame["rate"], frame["lower"], frame["upper"] = rate_ci(frame["count"].to_numpy(), exposure, per=measure.per)
+        frame["compared_with_hips"] = compare(
+            frame["lower"].to_numpy(), frame["upper"].to_numpy(), hips_rate, measure.polarity
+        )
+        frame["funnel"] = funnel_position(frame["count"].to_numpy(), exposure, hips_rate, per=measure.per).to_numpy()
+        frame["hips_rate"] = hips_rate
+        # The HIPS total is published beside the districts: protect hidden districts from it.
+        out = wh._suppress(frame, measure, secondary_by="_series")
+        hide = out["suppressed"]
+        out.loc[hide, ["rate", "lower", "upper"]] = np.nan
+        out.loc[hide, ["compared_with_hips", "funnel"]] = "not compared"
+        return out.sort_values("district_name").reset_index(drop=True)
+
+    return wh.cached("district_rates", f.as_key(), compute)
+
+
+def breakdown(
+    wh: Warehouse, measure_id: str, by: str, districts=(), start=None, end=None, age: str = "all"
+) -> pd.DataFrame:
+    """Counts by ``age_band`` (from the mart) or ``offence_subgroup`` (police records): group, count, share."""
+    if by not in ("age_band", "offence_subgroup"):
+        raise InvalidQuery("breakdown must be by age_band or offence_subgroup")
+    f = wh.check(measure_id, districts, start, end, age)
+    measure = wh.registry.get(f.measure_id)
+
+    def compute():
+        if by == "age_band":
+            m = t.mart_counts
+            frame = wh.read(
+                sa.select(m.c.age_band.label("group"), sa.func.sum(m.c.count).label("count"))
+                .where(*wh._mart_where(f))
+                .group_by(m.c.age_band)
+            )
+            order = list(AGE_LABELS)
+            frame = pd.DataFrame({"group": order}).merge(frame, on="group", how="left").fillna({"count": 0})
+            frame["label"] = frame["group"].map(AGE_LABELS)
+        else:
+            if measure.source != "police_records":
+                raise InvalidQuery(f"{measure.label} has no offence breakdown")
+            r, o = t.fact_police_records, t.dim_offence
+            q = (
+                sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
+                .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
+                .where(condition(measure))
+                .group_by(o.c.offence_subgroup)
+            )
+            if f.districts:
+                q = q.where(r.c.district_code.in_(f.districts))
+            if f.start:
+                q = q.where(r.c.recorded_month >= f.start)
+            if f.end:
+                q = q.where(r.c.recorded_month <= f.end)
+            if AGE_GROUPS[f.age]:
+                q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
+            frame = wh.read(q).sort_values("count", ascending=False)
+            frame["label"] = frame["group"]
+        frame["count"] = frame["count"].astype(int)
+        total = int(frame["count"].sum())
+        frame["share"] = frame["count"] / total if total else np.nan
+        out = wh._suppress(frame.reset_index(drop=True), measure, secondary_by="_series")
+        out.loc[out["suppressed"], "share"] = np.nan
+        return out
+
+    return wh.cached("breakdown", {**f.as_key(), "by": by}, compute)
+
+
+def _shift(month: str, n: int) -> str:
+    y, m = divmod(int(month[:4]) * 12 + int(month[5:7]) - 1 + n, 12)
+    return f"{y:04d}-{m + 1:02d}"
+
+
+def fy_months(fy: str) -> tuple[str, str]:
+    """'2022-23' -> ('2022-04', '2023-03')."""
+    if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit():
+        raise InvalidQuery(f"a financial year looks like 2022-23, not {str(fy)[:12]!r}")
+    return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
+
+
+def comparisons(
+    wh: Warehouse,
+    measure_id: str,
+    districts=(),
+    end: str | None = None,
+    age: str = "all",
+    baseline_fy: str | None = None,
+) -> dict:
+    """The latest 12 months to ``end`` against the 12 before and against the baseline year: counts, rates with
+    intervals, change and whether it is statistically significant (exact conditional test on the counts).
+
+    Returns {"current": {...}, "previous": {...} | None, "baseline": {...} | None, "year_on_year": ChangeResult |
+    None, "against_baseline": ChangeResult | None}; each period dict has start, end, count, rate, lower, upper,
+    suppressed. Changes are only given when both counts may be shown to this audience.
+    """
+    from vrp.stats import change
+
+    f = wh.check(measure_id, districts, None, end, age)
+    measure = wh.registry.get(f.measure_id)
+    first, last = wh.source_coverage().get(measure.source, (None, None))
+    if first is None:
+        raise InvalidQuery(f"{measure.label} has no data loaded")
+    end = f"{f.end:%Y-%m}" if f.end else f"{last:%Y-%m}"
+    periods = {"current": (_shift(end, -11), end), "previous": (_shift(end, -23), _shift(end, -12))}
+    baseline_fy = baseline_fy or wh.settings.baseline_fy
+    periods["baseline"] = fy_months(baseline_fy)
+
+    def compute():
+        out: dict = {"baseline_fy": baseline_fy}
+        raw: dict = {}
+        for name, (s, e) in periods.items():
+            if s < f"{first:%Y-%m}" or e > f"{last:%Y-%m}":
+                out[name] = None
+                continue
+            fq = wh.check(f.measure_id, f.districts, s, e, f.age)
+            total, hidden = wh._total(fq)
+            population = wh.population(fq.districts, fq.age, measure)
+            rate, lo, hi = rate_ci(total, population, per=measure.per)
+            suppressed = wh.audience == "public" and 0 < total < wh.threshold(measure)
+            raw[name] = total
+            out[name] = {
+                "start": s,
+                "end": e,
+                "count": None if suppressed else total,
+                "incomplete": hidden > 0,
+                "rate": None if suppressed else rate,
+                "lower": None if suppressed else lo,
+                "upper": None if suppressed else hi,
+                "suppressed": suppressed,
+                "population": population,
+            }
+        for key, other in (("year_on_year", "previous"), ("against_baseline", "baseline")):
+            ok = (
+                out.get("current")
+                and out.get(other)
+                and not out["current"]["suppressed"]
+                and not out[other]["suppressed"]
+            )
+            out[key] = change(raw["current"], raw[other]) if ok else None
+        return out
+
+    return wh.cached("comparisons", {**f.as_key(), "b": baseline_fy}, compute)
+
+
+# ---- Homicide page (issue 5) ----------------------------------------------------------------------------------
+
+HOMICIDE_METHODS = {
+    "sharp_instrument": "Sharp instrument",
+    "blunt_instrument": "Blunt instrument",
+    "hitting_kicking": "Hitting, kicking",
+    "shooting": "Shooting",
+    "strangulation": "Strangulation",
+    "poison_drugs": "Poison or drugs",
+    "burning": "Burning",
+    "motor_vehicle": "Motor vehicle",
+    "other": "Other method",
+    "not_known": "Not known",
+}
+
+
+def homicide_methods(wh: Warehouse, measure_id: str, districts=(), start=None, end=None,
+                     age: str = "all") -> pd.DataFrame:
+    """Homicide victims by method of killing: method, label, count, share, suppressed (every method, zeros
+    included). Aggregates only, in every audience; the public get the measure's threshold with secondary
+    suppression against the total, which the page publishes beside the methods."""
+    f = wh.check(measure_id, districts, start, end, age)
+    measure = wh.registry.get(f.measure_id)
+    if measure.source != "homicides":
+        raise InvalidQuery(f"{measure.label} has no method of killing")
+
+    def compute():
+        h = t.fact_homicides
+        q = (sa.select(h.c.method, sa.func.count().label("count")).where(condition(measure))
+             .group_by(h.c.method))
+        if f.districts:
+            q = q.where(h.c.district_code.in_(f.districts))
+        if f.start:
+            q = q.where(h.c.month >= f.start)
+        if f.end:
+            q = q.where(h.c.month <= f.end)
+        if AGE_GROUPS[f.age]:
+            q = q.where(h.c.age_band.in_(AGE_GROUPS[f.age]))
+        counts = wh.read(q)
+        order = list(HOMICIDE_METHODS) + sorted(set(counts["method"]) - set(HOMICIDE_METHODS))
+        frame = pd.DataFrame({"method": order}).merge(counts, on="method", how="left").fillna({"count": 0})
+        frame["label"] = frame["method"].map(lambda m: HOMICIDE_METHODS.get(m, str(m).replace("_", " ").capitalize()))
+        frame["count"] = frame["count"].astype(int)
+        total = int(frame["count"].sum())
+        frame["share"] = frame["count"] / total if total else np.nan
+        out = wh._suppress(frame, measure, secondary_by="_series")
+        out.loc[out["suppressed"], "share"] = np.nan
+        return out
+
+    return wh.cached("homicide_methods", f.as_key(), compute)
+
+
+def rolling_counts(wh: Warehouse, measure_id: str, districts=(), age: str = "all", months: int = 36) -> pd.DataFrame:
+    """Totals over each ``months``-month window ending at a quarter end (March, June, September, December),
+    summed from the true monthly counts and then suppressed: window_start, window_end, count, suppressed,
+    incomplete, population. Only whole windows inside the loaded data.
+
+    Quarter-end steps rather than monthly: neighbouring windows then differ by three months, not one, so
+    subtracting one published total from the next says less about a single month."""
+    if not isinstance(months, int) or not 3 <= months <= 120:
+        raise InvalidQuery("the rolling window must be 3 to 120 months")
+    f = wh.check(measure_id, districts, None, None, age)
+    measure = wh.registry.get(f.measure_id)
+    if measure.source == "ons_knife":
+        raise InvalidQuery(f"{measure.label} is quarterly and force-level")
+
+    def compute():
+        first, last = wh.source_coverage().get(measure.source, (None, None))
+        columns = ["window_start", "window_end", "count", "incomplete", "population"]
+        if first is None or last is None:
+            return wh._suppress(pd.DataFrame({c: pd.Series(dtype=int) for c in columns}), measure)
+        m = t.mart_counts
+        q = (sa.select(m.c.month, sa.func.sum(m.c.count).label("count"),
+                       sa.func.sum(m.c.suppressed_cells).label("hidden"))
+             .where(*wh._mart_where(f)).group_by(m.c.month))
+        raw = wh.read(q)
+        raw["month"] = pd.to_datetime(raw["month"]).dt.date
+        series = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").date}).merge(raw, on="month",
+                                                                                           how="left")
+        series = series.fillna({"count": 0, "hidden": 0})
+        series["count"] = series["count"].rolling(months).sum()
+        series["hidden"] = series["hidden"].rolling(months).sum()
+        series["window_start"] = series["month"].shift(months - 1)
+        ends = series[series["count"].notna() & series["month"].map(lambda d: d.month % 3 == 0)]
+        out = pd.DataFrame({
+            "window_start": ends["window_start"].to_numpy(),
+            "window_end": ends["month"].to_numpy(),
+            "count": ends["count"].astype(int).to_numpy(),
+            "incomplete": (ends["hidden"] > 0).to_numpy(),
+        })
+        out["population"] = wh.population(f.districts, f.age, measure)
+        return wh._suppress(out, measure)
+
+    return wh.cached("rolling_counts", {**f.as_key(), "w": months}, compute)

@@ -1,0 +1,235 @@
+"""Figures shared by the outcome pages: SPC (XmR) charts, funnel plots, rates with intervals, breakdown bars.
+DataFrame in, go.Figure out, no queries. Colours from the Analysis Function palette, never colour alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from vrp.figures.theme import DARK_BLUE, DARK_GREY, DARK_PINK, FONT_SIZE, GREY, ORANGE, TEMPLATE, TURQUOISE
+
+POINT_STYLE = {
+    # point_type from stats.xmr -> (colour, marker symbol, legend name): shape as well as colour.
+    "common_cause": (GREY, "circle", "Common cause variation"),
+    "special_cause_improvement": (TURQUOISE, "triangle-down", "Special cause: improving"),
+    "special_cause_concern": (ORANGE, "triangle-up", "Special cause: concerning"),
+    "special_cause_neutral_high": (DARK_BLUE, "triangle-up", "Special cause: higher"),
+    "special_cause_neutral_low": (DARK_BLUE, "triangle-down", "Special cause: lower"),
+}
+
+
+def _layout(fig: go.Figure, height: int, y_title: str, x_title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        template=TEMPLATE,
+        height=height,
+        font_size=FONT_SIZE - 1,
+        margin={"l": 70, "r": 20, "t": 10, "b": 60},
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+        yaxis={"title": y_title, "rangemode": "tozero"},
+        xaxis={"title": x_title} if x_title else {},
+    )
+    return fig
+
+
+def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None) -> go.Figure:
+    """An XmR chart (NHS Making Data Count): the series, mean, process limits and each signal's points."""
+    x = list(x)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=chart["value"],
+            mode="lines",
+            line={"color": DARK_GREY, "width": 1.5},
+            name="Monthly value",
+            hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>",
+        )
+    )
+    for col, name, dash in (
+        ("mean", "Mean", "solid"),
+        ("ucl", "Upper process limit", "dash"),
+        ("lcl", "Lower process limit", "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=chart[col],
+                mode="lines",
+                name=name,
+                hoverinfo="skip",
+                line={"color": DARK_BLUE if col == "mean" else DARK_PINK, "dash": dash, "width": 1.5},
+            )
+        )
+    for kind, (colour, symbol, name) in POINT_STYLE.items():
+        rows = (chart["point_type"] == kind).to_numpy()
+        if rows.any():
+            fig.add_trace(
+                go.Scatter(
+                    x=np.array(x, dtype=object)[rows],
+                    y=chart.loc[rows, "value"],
+                    mode="markers",
+                    name=name,
+                    marker={"color": colour, "symbol": symbol, "size": 9, "line": {"width": 1, "color": DARK_GREY}},
+                    hovertemplate="%{x|%b %Y}: %{y:,} (" + name.lower() + ")<extra></extra>",
+                )
+            )
+    if suppressed is not None and np.asarray(suppressed).any():
+        hidden = np.asarray(suppressed, dtype=bool)
+        fig.add_trace(
+            go.Scatter(
+                x=np.array(x, dtype=object)[hidden],
+                y=[0] * int(hidden.sum()),
+                mode="markers",
+                name="Hidden (small number)",
+                marker={"symbol": "x", "color": DARK_GREY},
+            )
+        )
+    return _layout(fig, 380, y_title)
+
+
+def line_chart(
+    frame: pd.DataFrame, x: str, series: dict[str, str], y_title: str, breaks: list | None = None, height: int = 360
+) -> go.Figure:
+    """Lines for one or more columns; ``breaks`` marks series breaks with a labelled vertical line."""
+    colours = [DARK_BLUE, ORANGE, TURQUOISE, DARK_PINK, DARK_GREY]
+    symbols = ["circle", "square", "diamond", "triangle-up", "x"]
+    fig = go.Figure()
+    for i, (col, name) in enumerate(series.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=frame[x],
+                y=frame[col],
+                mode="lines+markers",
+                name=name,
+                line={"color": colours[i % 5], "width": 2.5},
+                marker={"symbol": symbols[i % 5], "size": 6},
+            )
+        )
+    for b in breaks or []:
+        fig.add_vline(x=b["x"], line={"color": DARK_GREY, "dash": "dot"})
+        fig.add_annotation(
+            x=b["x"],
+            y=1,
+            yref="paper",
+            text=b["label"],
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"size": FONT_SIZE - 4},
+        )
+    return _layout(fig, height, y_title)
+
+
+def rate_intervals(
+    frame: pd.DataFrame, label_col: str, benchmark: float, unit: str, benchmark_name: str = "HIPS"
+) -> go.Figure:
+    """Horizontal rates with 95% intervals against a benchmark, marked by comparison (shape and colour)."""
+    styles = {
+        "better": (TURQUOISE, "triangle-down"),
+        "worse": (ORANGE, "triangle-up"),
+        "similar": (DARK_BLUE, "circle"),
+        "higher": (DARK_BLUE, "triangle-up"),
+        "lower": (DARK_BLUE, "triangle-down"),
+        "not compared": (GREY, "x"),
+    }
+    fig = go.Figure()
+    shown = frame.dropna(subset=["rate"])
+    for verdict, (colour, symbol) in styles.items():
+        rows = shown[shown["compared_with_hips"] == verdict]
+        if rows.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=rows["rate"],
+                y=rows[label_col],
+                mode="markers",
+                name=f"{verdict.capitalize()} compared with {benchmark_name}",
+                marker={"color": colour, "symbol": symbol, "size": 11},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows["upper"] - rows["rate"],
+                    "arrayminus": rows["rate"] - rows["lower"],
+                    "color": DARK_GREY,
+                    "thickness": 1.5,
+                },
+                hovertemplate="%{y}: %{x:,.1f} " + unit + "<extra></extra>",
+            )
+        )
+    fig.add_vline(
+        x=benchmark,
+        line={"color": DARK_PINK, "dash": "dash"},
+        annotation_text=f"{benchmark_name} {benchmark:,.1f}",
+        annotation_position="top",
+    )
+    labels = list(frame[label_col])
+    # Every district labelled, in table order (a categorical axis otherwise skips labels when crowded).
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickmode="array", tickvals=labels)
+    _layout(fig, 140 + 30 * len(frame), None, unit)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig
+
+
+def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit: str) -> go.Figure:
+    """Rates against population with 95% and 99.8% limits around the benchmark."""
+    fig = go.Figure()
+    for level, dash in (("95", "dash"), ("99_8", "dot")):
+        name = "95%" if level == "95" else "99.8%"
+        for side in ("lower", "upper"):
+            fig.add_trace(
+                go.Scatter(
+                    x=limits["population"],
+                    y=limits[f"{side}_{level}"],
+                    mode="lines",
+                    line={"color": DARK_GREY, "dash": dash, "width": 1.2},
+                    name=f"{name} limits",
+                    showlegend=side == "upper",
+                    hoverinfo="skip",
+                )
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=limits["population"],
+            y=limits["benchmark"],
+            mode="lines",
+            name="HIPS rate",
+            line={"color": DARK_PINK, "width": 1.5},
+            hoverinfo="skip",
+        )
+    )
+    shown = frame.dropna(subset=["rate"])
+    fig.add_trace(
+        go.Scatter(
+            x=shown["population"],
+            y=shown["rate"],
+            mode="markers+text",
+            text=shown[label_col],
+            textposition="top center",
+            textfont={"size": FONT_SIZE - 5},
+            marker={"color": DARK_BLUE, "size": 9},
+            name="Districts",
+            hovertemplate="%{text}: %{y:,.1f} " + unit + ", population %{x:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="Population")
+    return _layout(fig, 420, unit, "Population")
+
+
+def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphasise: set | None = None) -> go.Figure:
+    """Horizontal bars; ``emphasise`` labels are drawn in the accent colour (and named in the table)."""
+    emphasise = emphasise or set()
+    colours = [DARK_PINK if lab in emphasise else DARK_BLUE for lab in frame[label_col]]
+    fig = go.Figure(
+        go.Bar(
+            x=frame[value_col].astype(float),
+            y=frame[label_col],
+            orientation="h",
+            marker_color=colours,
+            text=frame[value_col].map(lambda v: "*" if pd.isna(v) else f"{v:,}"),
+            textposition="outside",
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, 80 + 40 * len(frame), None, title)
