@@ -132,3 +132,12 @@ def test_knife_crime_page_in_the_browser(dash_duo, demo_warehouse):
     assert serious_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
     app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_every_chart_image_carries_its_source_and_label(app):
+    with app.server.test_request_context("/"):
+        out = cb.update(state())
+    for i in range(6):
+        figure = out[4 + 6 * i]
+        notes = " ".join(a.text for a in figure.layout.annotations)
+        assert "Source:" in notes and "SYNTHETIC" in notes

@@ -15,8 +15,10 @@ from vrp.callbacks import guarded, polite
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState
+from vrp.dashboards.shell import ATTRIBUTION
 from vrp.data_access import places
 from vrp.figures import hotspots as figs
+from vrp.figures.theme import stamp, wrap
 from vrp.geo.boundaries import district_bounds
 
 UNIT = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
@@ -84,6 +86,17 @@ def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterS
     return text
 
 
+def export_note(wh, measure, state: FilterState) -> str:
+    """Attribution, source and labels written into exported images of this page's figures."""
+    parts = [f"{measure.label}, {period_text(state.start, state.end)}."]
+    if measure.source in wh.synthetic_sources():
+        parts.append("SYNTHETIC demonstration data: not real records.")
+    if wh.audience == "partner":
+        parts.append("OFFICIAL-SENSITIVE.")
+    parts.append(ATTRIBUTION)
+    return wrap(" ".join(parts), 120)
+
+
 def fail_map(message: str) -> tuple:
     return no_update, no_update, "Hotspots", "", None, polite(message), no_update
 
@@ -114,6 +127,7 @@ def update_map(state_data, mode, points, meta):
         if show_points:  # data_access refuses this outside the partner audience
             incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
             fig.add_trace(figs.density_trace(incidents))
+        stamp(fig, export_note(wh, measure, state), inside=True)
     options = [
         html.Option(value=f"{r.lsoa21_name} ({r.lsoa21_code})")
         for r in places.lsoa_options(wh, state.districts).itertuples()
@@ -155,8 +169,10 @@ def update_lower(state_data):
         )
     )
     grid = places.hour_by_weekday(wh, *args)
+    note = export_note(wh, measure, state)
+    curve = stamp(figs.concentration_figure(conc, measure.label), note)
     if grid is None:
-        return table, figs.concentration_figure(conc, measure.label), text, {}, "", True
+        return table, curve, text, {}, "", True
     busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
     heat_text = "Hour of the day and day of the week when the offences happened (where the record says). " + (
         f"The busiest hour was {places.WEEKDAYS[int(busiest.weekday.iloc[0])]} "
@@ -164,14 +180,7 @@ def update_lower(state_data):
         if len(busiest) and busiest["count"].iloc[0]
         else ""
     )
-    return (
-        table,
-        figs.concentration_figure(conc, measure.label),
-        text,
-        figs.hour_weekday_figure(grid),
-        heat_text,
-        False,
-    )
+    return table, curve, text, stamp(figs.hour_weekday_figure(grid), note), heat_text, False
 
 
 def pick_from_map(click):

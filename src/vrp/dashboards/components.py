@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from vrp.data_access.measures import Measure
+from vrp.figures.theme import stamp, wrap
 
 METHODS_DOC = "docs/METHODS.md"
 SOURCE_NAMES = {
@@ -61,7 +63,11 @@ def card_outputs(prefix: str) -> list[tuple[str, str]]:
     ]
 
 
-def fill_card(title: str, summary: str, figure, table, footnote: str, about) -> tuple:
+def fill_card(title: str, summary: str, figure, table, footnote, about) -> tuple:
+    """The card's values; the footnote is also written into the figure, so a downloaded image carries its
+    source and, for synthetic data, the label."""
+    if isinstance(figure, go.Figure):
+        stamp(figure, wrap("".join(footnote) if isinstance(footnote, list) else str(footnote)))
     return title, summary, figure, table, footnote, about
 
 

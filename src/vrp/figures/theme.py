@@ -27,3 +27,46 @@ def sequential_scale() -> list[list]:
     colours = list(reversed(SEQUENTIAL))
     step = 1 / (len(colours) - 1)
     return [[i * step, c] for i, c in enumerate(colours)]
+
+
+def stamp(fig, text: str, *, inside: bool = False):
+    """Write the source (and the synthetic label) into the figure itself, so a chart downloaded as an image for
+    publication still carries them. ``inside`` for maps, which have no margin to write in."""
+    if inside:
+        fig.add_annotation(
+            text=text,
+            xref="paper",
+            yref="paper",
+            x=0.005,
+            y=0.005,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            align="left",
+            font={"size": 10, "color": DARK_GREY},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
+        return fig
+    bottom = (fig.layout.margin.b or 60) + 40
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-bottom + 8,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        align="left",
+        font={"size": 10, "color": DARK_GREY},
+    )
+    fig.update_layout(margin={"b": bottom}, height=(fig.layout.height or 400) + 40)
+    return fig
+
+
+def wrap(text: str, width: int = 110) -> str:
+    """Plotly annotations do not wrap: break long source notes with <br>."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width))
