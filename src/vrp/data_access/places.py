@@ -8,8 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp.data_access import tables as t
-from vrp.data_access.measures import condition
-from vrp.data_access.queries import AGE_GROUPS, Filter, InvalidQuery, Warehouse
+from vrp.data_access.queries import Filter, InvalidQuery, Warehouse
 from vrp.geo.boundaries import lsoa_neighbours
 from vrp.stats import compare, concentration, gi_star, rate_ci
 
@@ -22,37 +21,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def _lsoa_raw(wh: Warehouse, f: Filter) -> pd.DataFrame:
-    """True counts per LSOA of the selection (all LSOAs, zeros included). Internal: never returned as is."""
-    m, a, p = t.mart_counts, t.dim_area, t.mart_population
-    measure = wh.registry.get(f.measure_id)
-    counts = (
-        sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
-        .where(*wh._mart_where(f), m.c.geography_level == "lsoa")
-        .group_by(m.c.lsoa21_code)
-        .subquery()
-    )
-    group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
-    q = (
-        sa.select(
-            a.c.lsoa21_code,
-            a.c.lsoa21_name,
-            a.c.district_code,
-            a.c.imd_decile,
-            sa.func.coalesce(counts.c.count, 0).label("count"),
-            p.c.population,
-        )
-        .select_from(
-            a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code).join(
-                p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa", p.c.age_group == group)
-            )
-        )
-        .order_by(a.c.lsoa21_code)
-    )
-    if f.districts:
-        q = q.where(a.c.district_code.in_(f.districts))
-    frame = wh.read(q)
-    frame["count"] = frame["count"].astype(int)
-    return frame
+    """True counts per LSOA of the selection. Internal: never returned as is."""
+    return wh.lsoa_counts_raw(f)
 
 
 def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
@@ -213,16 +183,10 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
             q = (
                 sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
                 .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
-                .where(condition(measure), r.c.lsoa21_code == lsoa)
+                .where(*wh.records_where(f), r.c.lsoa21_code == lsoa)
                 .group_by(o.c.offence_subgroup)
                 .order_by(sa.func.count().desc())
             )
-            if f.start:
-                q = q.where(r.c.recorded_month >= f.start)
-            if f.end:
-                q = q.where(r.c.recorded_month <= f.end)
-            if AGE_GROUPS[f.age]:
-                q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
             mix = wh._suppress(wh.read(q), measure, secondary_by="_series")
         return {
             "lsoa21_code": lsoa,
@@ -259,17 +223,9 @@ def hour_by_weekday(
         hour = sa.extract("hour", r.c.occurred_at)
         q = (
             sa.select(dow.label("dow"), hour.label("hour"), sa.func.count().label("count"))
-            .where(condition(measure), r.c.occurred_at.is_not(None))
+            .where(*wh.records_where(f), r.c.occurred_at.is_not(None))
             .group_by(dow, hour)
         )
-        if f.districts:
-            q = q.where(r.c.district_code.in_(f.districts))
-        if f.start:
-            q = q.where(r.c.recorded_month >= f.start)
-        if f.end:
-            q = q.where(r.c.recorded_month <= f.end)
-        if AGE_GROUPS[f.age]:
-            q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
         frame = wh.read(q)
         grid = pd.DataFrame([(d, h) for d in range(7) for h in range(24)], columns=["weekday", "hour"])
         frame["weekday"] = (frame["dow"].astype(int) + 6) % 7  # Monday = 0

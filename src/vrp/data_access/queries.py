@@ -315,6 +315,57 @@ class Warehouse:
 
         return self.cached("monthly_counts", f.as_key(), compute)
 
+    def lsoa_counts_raw(self, f: Filter) -> pd.DataFrame:
+        """True counts for every LSOA of the selection (zeros included), with population and deprivation.
+        Internal to data_access: callers outside it get suppressed results."""
+        measure = self.registry.get(f.measure_id)
+        m, a, p = t.mart_counts, t.dim_area, t.mart_population
+        counts = (
+            sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
+            .where(*self._mart_where(f), m.c.geography_level == "lsoa")
+            .group_by(m.c.lsoa21_code)
+            .subquery()
+        )
+        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        q = (
+            sa.select(
+                a.c.lsoa21_code,
+                a.c.lsoa21_name,
+                a.c.district_code,
+                a.c.imd_decile,
+                sa.func.coalesce(counts.c.count, 0).label("count"),
+                p.c.population,
+            )
+            .select_from(
+                a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code).join(
+                    p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa", p.c.age_group == group)
+                )
+            )
+            .order_by(a.c.lsoa21_code)
+        )
+        if f.districts:
+            q = q.where(a.c.district_code.in_(f.districts))
+        frame = self.read(q)
+        frame["count"] = frame["count"].astype(int)
+        return frame
+
+    def records_where(self, f: Filter) -> list:
+        """Conditions on fact_police_records for a checked filter: the measure's definition, districts, recorded
+        months and victim age group."""
+        from vrp.data_access.measures import condition
+
+        r = t.fact_police_records
+        where = [condition(self.registry.get(f.measure_id))]
+        if f.districts:
+            where.append(r.c.district_code.in_(f.districts))
+        if f.start:
+            where.append(r.c.recorded_month >= f.start)
+        if f.end:
+            where.append(r.c.recorded_month <= f.end)
+        if AGE_GROUPS[f.age]:
+            where.append(r.c.age_band.in_(AGE_GROUPS[f.age]))
+        return where
+
     def counts_by_lsoa(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
         """Every LSOA of the selected districts (those with nothing recorded included):
         lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed."""
@@ -324,40 +375,8 @@ class Warehouse:
             raise InvalidQuery(f"{measure.label} is not available by LSOA")
 
         def compute():
-            m, a, p = t.mart_counts, t.dim_area, t.mart_population
-            counts = (
-                sa.select(m.c.lsoa21_code, sa.func.sum(m.c.count).label("count"))
-                .where(*self._mart_where(f), m.c.geography_level == "lsoa")
-                .group_by(m.c.lsoa21_code)
-                .subquery()
-            )
-            group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
-            q = (
-                sa.select(
-                    a.c.lsoa21_code,
-                    a.c.lsoa21_name,
-                    a.c.district_code,
-                    a.c.imd_decile,
-                    sa.func.coalesce(counts.c.count, 0).label("count"),
-                    p.c.population,
-                )
-                .select_from(
-                    a.outerjoin(counts, counts.c.lsoa21_code == a.c.lsoa21_code).join(
-                        p,
-                        sa.and_(
-                            p.c.area_code == a.c.lsoa21_code,
-                            p.c.geography_level == "lsoa",
-                            p.c.age_group == group,
-                        ),
-                    )
-                )
-                .order_by(a.c.lsoa21_code)
-            )
-            if f.districts:
-                q = q.where(a.c.district_code.in_(f.districts))
-            frame = self.read(q)
-            frame["count"] = frame["count"].astype(int)
-            return self._suppress(frame, measure)
+            # A district's total is published beside its LSOAs: protect hidden LSOAs from it.
+            return self._suppress(self.lsoa_counts_raw(f), measure, secondary_by="district_code")
 
         return self.cached("counts_by_lsoa", f.as_key(), compute)
 
@@ -535,8 +554,6 @@ class Warehouse:
     def incidents(self, measure_id: str, districts=(), start=None, end=None) -> pd.DataFrame:
         """Record-level points for a police-records measure: partner audience only."""
         self.require_partner("Record-level incidents")
-        from vrp.data_access.measures import condition
-
         f = self.check(measure_id, districts, start, end)
         measure = self.registry.get(f.measure_id)
         if measure.source != "police_records":
@@ -551,11 +568,5 @@ class Warehouse:
             r.c.latitude,
             r.c.lsoa21_code,
             r.c.district_code,
-        ).where(condition(measure))
-        if f.districts:
-            q = q.where(r.c.district_code.in_(f.districts))
-        if f.start:
-            q = q.where(r.c.recorded_month >= f.start)
-        if f.end:
-            q = q.where(r.c.recorded_month <= f.end)
+        ).where(*self.records_where(f))
         return self.read(q)
