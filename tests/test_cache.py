@@ -62,3 +62,31 @@ def test_a_down_cache_serves_uncached_and_warns(demo_warehouse, caplog):
     assert len(frame) == 12
     assert "cache backend unavailable" in caplog.text
     wh.dispose()
+
+
+@pytest.mark.redis
+def test_the_app_uses_redis_when_a_cache_url_is_set(demo_warehouse):
+    from vrp.app import create_app
+
+    need_service("Redis", 6379)
+    app = create_app(demo_warehouse.with_(cache_type="RedisCache", cache_url=REDIS_URL))
+    wh = app.server.config["VRP_WAREHOUSE"]
+    assert type(wh.cache.backend.cache).__name__ == "RedisCache"
+    wh.cache.backend.clear()
+    wh.monthly_counts("serious_violence", ["E06000046"], "2025-01", "2025-12")
+    assert any(k.startswith(b"vrp:") for k in wh.cache.backend.cache._write_client.keys("vrp:*"))
+    wh.dispose()
+
+
+def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
+    from vrp.app import create_app
+    from vrp.callbacks import hotspots as cb
+
+    app = create_app(demo_warehouse.with_(cache_type="RedisCache", cache_url="redis://127.0.0.1:1/0"))
+    state = {"districts": ["E06000046"], "start": "2025-01", "end": "2025-12", "measure": "serious_violence",
+             "age": "all"}
+    with caplog.at_level(logging.WARNING), app.server.test_request_context("/"):
+        out = cb.map_callback(state, "count", [], None)
+    assert "Isle of Wight" in out[2]
+    assert "cache backend unavailable" in caplog.text
+    app.server.config["VRP_WAREHOUSE"].dispose()
