@@ -50,14 +50,25 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     app.server.config["VRP_WAREHOUSE"] = warehouse
     app.server.config["VRP_SETTINGS"] = settings
 
+    from vrp.callbacks import admissions as admissions_callbacks
     from vrp.callbacks import home as home_callbacks
+    from vrp.callbacks import homicide as homicide_callbacks
     from vrp.callbacks import hotspots as hotspot_callbacks
     from vrp.callbacks import knife_crime as knife_callbacks
+    from vrp.callbacks import national as national_callbacks
     from vrp.callbacks import shell as shell_callbacks
     from vrp.dashboards import shell
 
     app.layout = shell.layout
-    for module in (shell_callbacks, home_callbacks, hotspot_callbacks, knife_callbacks):
+    for module in (
+        shell_callbacks,
+        home_callbacks,
+        hotspot_callbacks,
+        knife_callbacks,
+        admissions_callbacks,
+        homicide_callbacks,
+        national_callbacks,
+    ):
         module.register(app)
     _serve_geometry(app, settings)
     _no_tracebacks(app)

@@ -20,12 +20,15 @@ class Page:
 
 
 def pages() -> list[Page]:
-    from vrp.dashboards import data, home, hotspots, knife_crime
+    from vrp.dashboards import admissions, data, home, homicide, hotspots, knife_crime, national
 
     return [
         Page("/", "Overview", "Overview", home.layout),
         Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout),
         Page("/knife-crime", "Knife crime", "Knife-enabled serious violence", knife_crime.layout),
+        Page("/hospital-admissions", "Hospital admissions", admissions.PAGE_TITLE, admissions.layout),
+        Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout),
+        Page("/national", "National comparison", "Knife crime: national comparison", national.layout),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
     ]
 

@@ -207,8 +207,9 @@ HOMICIDE_METHODS = {
 }
 
 
-def homicide_methods(wh: Warehouse, measure_id: str, districts=(), start=None, end=None,
-                     age: str = "all") -> pd.DataFrame:
+def homicide_methods(
+    wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"
+) -> pd.DataFrame:
     """Homicide victims by method of killing: method, label, count, share, suppressed (every method, zeros
     included). Aggregates only, in every audience; the public get the measure's threshold with secondary
     suppression against the total, which the page publishes beside the methods."""
@@ -219,8 +220,7 @@ def homicide_methods(wh: Warehouse, measure_id: str, districts=(), start=None, e
 
     def compute():
         h = t.fact_homicides
-        q = (sa.select(h.c.method, sa.func.count().label("count")).where(condition(measure))
-             .group_by(h.c.method))
+        q = sa.select(h.c.method, sa.func.count().label("count")).where(condition(measure)).group_by(h.c.method)
         if f.districts:
             q = q.where(h.c.district_code.in_(f.districts))
         if f.start:
@@ -263,25 +263,70 @@ def rolling_counts(wh: Warehouse, measure_id: str, districts=(), age: str = "all
         if first is None or last is None:
             return wh._suppress(pd.DataFrame({c: pd.Series(dtype=int) for c in columns}), measure)
         m = t.mart_counts
-        q = (sa.select(m.c.month, sa.func.sum(m.c.count).label("count"),
-                       sa.func.sum(m.c.suppressed_cells).label("hidden"))
-             .where(*wh._mart_where(f)).group_by(m.c.month))
+        q = (
+            sa.select(
+                m.c.month, sa.func.sum(m.c.count).label("count"), sa.func.sum(m.c.suppressed_cells).label("hidden")
+            )
+            .where(*wh._mart_where(f))
+            .group_by(m.c.month)
+        )
         raw = wh.read(q)
         raw["month"] = pd.to_datetime(raw["month"]).dt.date
-        series = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").date}).merge(raw, on="month",
-                                                                                           how="left")
+        series = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").date}).merge(raw, on="month", how="left")
         series = series.fillna({"count": 0, "hidden": 0})
         series["count"] = series["count"].rolling(months).sum()
         series["hidden"] = series["hidden"].rolling(months).sum()
         series["window_start"] = series["month"].shift(months - 1)
         ends = series[series["count"].notna() & series["month"].map(lambda d: d.month % 3 == 0)]
-        out = pd.DataFrame({
-            "window_start": ends["window_start"].to_numpy(),
-            "window_end": ends["month"].to_numpy(),
-            "count": ends["count"].astype(int).to_numpy(),
-            "incomplete": (ends["hidden"] > 0).to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "window_start": ends["window_start"].to_numpy(),
+                "window_end": ends["month"].to_numpy(),
+                "count": ends["count"].astype(int).to_numpy(),
+                "incomplete": (ends["hidden"] > 0).to_numpy(),
+            }
+        )
         out["population"] = wh.population(f.districts, f.age, measure)
         return wh._suppress(out, measure)
 
     return wh.cached("rolling_counts", {**f.as_key(), "w": months}, compute)
+
+
+# ---- Hospital admissions page (issue 5) ------------------------------------------------------------------------
+
+
+def age_groups(wh: Warehouse, measure_id: str, districts=(), start=None, end=None) -> dict:
+    """Counts by age band together with the under-25 subtotal, suppressed as one table: {"bands": group, label,
+    count, share, suppressed; "under_25": count or None; "total": count or None}.
+
+    The public get the bands with secondary suppression against both published totals (all ages and under 25;
+    25-and-over plus not-known then follows by subtraction, so it is protected too). An under-25 subtotal that
+    the threshold hides is not published, and the bands are then protected against the all-ages total only."""
+    f = wh.check(measure_id, districts, start, end, "all")
+    measure = wh.registry.get(f.measure_id)
+
+    def compute():
+        m = t.mart_counts
+        frame = wh.read(
+            sa.select(m.c.age_band.label("group"), sa.func.sum(m.c.count).label("count"))
+            .where(*wh._mart_where(f))
+            .group_by(m.c.age_band)
+        )
+        frame = pd.DataFrame({"group": list(AGE_LABELS)}).merge(frame, on="group", how="left").fillna({"count": 0})
+        frame["label"] = frame["group"].map(AGE_LABELS)
+        frame["count"] = frame["count"].astype(int)
+        frame["tier"] = np.where(frame["group"].isin(AGE_GROUPS["u25"]), "under_25", "other")
+        total, young = int(frame["count"].sum()), int(frame.loc[frame["tier"] == "under_25", "count"].sum())
+        limit = wh.threshold(measure)
+        show_young = not (0 < young < limit)
+        show_total = not (0 < total < limit)
+        frame["share"] = frame["count"] / total if total else np.nan
+        out = wh._suppress(frame, measure, secondary_by=["_series", "tier"] if show_young else "_series")
+        out.loc[out["suppressed"], "share"] = np.nan
+        return {
+            "bands": out.drop(columns="tier"),
+            "under_25": young if show_young and show_total else None,
+            "total": total if show_total else None,
+        }
+
+    return wh.cached("age_groups", f.as_key(), compute)

@@ -1,0 +1,414 @@
+"""Hospital admissions page callbacks: filter state -> data_access -> stats -> figures, one callback per card so a
+refused value or a failure in one chart leaves the others drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, html, no_update
+
+from vrp.callbacks import guarded, polite
+from vrp.callbacks.hotspots import period_text, where
+from vrp.dashboards import admissions as ids
+from vrp.dashboards import components as c
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE, FilterState, coverage
+from vrp.data_access import outcomes
+from vrp.data_access.queries import InvalidQuery
+from vrp.figures import admissions as fy_figs
+from vrp.figures import outcomes as figs
+from vrp.stats import change
+
+YOUNG = ("u18", "18_24")
+UNDER_25 = "Under 25 (total)"
+RATE_METHOD = (
+    "Rates per 100,000 residents a year (mid-year population estimates; under-25 rates use residents aged under "
+    "25), with 95% confidence intervals: Byar's method from 10 admissions, exact Poisson below. A district is "
+    "similar to HIPS when the HIPS rate lies inside its interval. A change between two years is tested with the "
+    "exact conditional (binomial) test on the two counts."
+)
+SUPPRESSION_METHOD = (
+    "For the public, counts of 1 to 7 are hidden (*) under the NHS rule, and further cells are hidden where a "
+    "published total would let someone work a hidden count out (secondary suppression). Where the NHS supplier "
+    "had already hidden cells, totals are lower bounds ('at least')."
+)
+COMPARED = {
+    "worse": "higher than",
+    "better": "lower than",
+    "similar": "similar to",
+    "not compared": "not compared with",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The filter state checked for this page's measure and clipped to the months its source covers."""
+
+    districts: tuple[str, ...]
+    start: str
+    end: str
+    age: str
+    note: str | None = None
+
+    @property
+    def months(self) -> int:
+        return (int(self.end[:4]) - int(self.start[:4])) * 12 + int(self.end[5:]) - int(self.start[5:]) + 1
+
+
+def _shift(month: str, n: int) -> str:
+    y, m = divmod(int(month[:4]) * 12 + int(month[5:]) - 1 + n, 12)
+    return f"{y:04d}-{m + 1:02d}"
+
+
+def read_state(state_data) -> FilterState:
+    """The filter state as the browser sent it, refused politely when it is not the shape the shell writes."""
+    if not isinstance(state_data, dict):
+        raise InvalidQuery("The filters were not understood: please choose them again.")
+    data = dict(state_data)
+    districts = data.get("districts") or []
+    if isinstance(districts, str):
+        districts = districts.split(",")
+    if not isinstance(districts, (list, tuple)) or not all(isinstance(d, str) for d in districts):
+        raise InvalidQuery("The district filter was not a list of district codes.")
+    for key in ("start", "end", "measure", "age"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InvalidQuery(f"The {key} filter was not understood.")
+    return FilterState.from_dict({**data, "districts": districts})
+
+
+def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
+    """Refuse what the warehouse does not know (InvalidQuery, shown politely); fit the period to the source."""
+    f = wh.check(measure_id, state.districts, state.start, state.end, state.age)
+    label = wh.registry.get(measure_id).label
+    cov = coverage(wh, measure_id)
+    if not cov:
+        raise InvalidQuery(f"No data are loaded yet for {label.lower()}.")
+    first, last = cov
+    start = f"{f.start:%Y-%m}" if f.start else max(_shift(last, -11), first)
+    end = f"{f.end:%Y-%m}" if f.end else last
+    note = None
+    if end < first or start > last:
+        note = (
+            f"{label} data run from {period_text(first, first)} to {period_text(last, last)}; the chosen period "
+            f"is outside them, so this page shows the latest 12 months."
+        )
+        start, end = max(_shift(last, -11), first), last
+    elif start < first or end > last:
+        note = (
+            f"{label} data run from {period_text(first, first)} to {period_text(last, last)}: the period is cut to fit."
+        )
+        start, end = max(start, first), min(end, last)
+    return Scope(f.districts, start, end, f.age, note)
+
+
+def hidden_sentence(n: int, threshold: int, what: str) -> str:
+    if not n:
+        return ""
+    return (
+        f" {n} {what}{' is' if n == 1 else 's are'} hidden (*): counts from 1 to {threshold - 1} are not published, "
+        "and further counts are hidden where a total would reveal them."
+    )
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return "*"
+    return f"{value:,.{digits}f}"
+
+
+# ---- headline ------------------------------------------------------------------------------------------------
+
+
+def update_headline(state_data):
+    if not state_data:
+        return no_update, no_update
+    wh = warehouse()
+    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
+    place = where(wh, scope.districts)
+    total = wh.period_total(ids.MEASURE_ID, scope.districts, scope.start, scope.end, scope.age)
+    groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
+    period = period_text(scope.start, scope.end)
+    who = " aged under 25" if scope.age == "u25" else ""
+    if total["count"] is None:
+        main = (
+            f"{place}, {period}: fewer than {wh.threshold(wh.registry.get(ids.MEASURE_ID))} admissions{who} (hidden)."
+        )
+    else:
+        rate = total["count"] / total["population"] * 100_000 * 12 / scope.months if total["population"] else np.nan
+        main = (
+            f"{place}, {period}: {'at least ' if total['incomplete'] else ''}{total['count']:,} admissions{who} for "
+            f"assault with a sharp object, {rate:,.1f} per 100,000 residents a year."
+        )
+    young = groups["under_25"]
+    extra = ""
+    if scope.age == "all" and young is not None and total["count"]:
+        # The under-25 subtotal the age chart publishes, protected together with its bands.
+        extra = f"{young:,} of them ({young / total['count']:.0%}) were under 25."
+    children = [html.P(main, className="fs-5 fw-bold mb-1")]
+    if extra:
+        children.append(html.P(extra, className="mb-1"))
+    if scope.note:
+        children.append(html.P(scope.note, className="small mb-0"))
+    title = f"{ids.PAGE_TITLE}: {place}"
+    return title, html.Div(children, className="border-start border-4 border-primary ps-3")
+
+
+# ---- trend by financial year ---------------------------------------------------------------------------------
+
+
+def yearly_table(wh, scope: Scope) -> pd.DataFrame:
+    """One row per financial year loaded: months, all-ages and under-25 counts and rates, incomplete, hidden."""
+    measure = wh.registry.get(ids.MEASURE_ID)
+    first, last = coverage(wh, ids.MEASURE_ID)
+    totals = wh.counts_by_period(ids.MEASURE_ID, "fy", scope.districts, first, last, scope.age)
+    monthly = wh.monthly_counts(ids.MEASURE_ID, scope.districts, first, last, scope.age)
+    monthly = monthly.assign(fy=monthly["month"].map(fy_figs.fy_of))
+    per_fy = monthly.groupby("fy").agg(months=("month", "size"), incomplete=("incomplete", "any")).reset_index()
+    frame = per_fy.merge(totals.rename(columns={"period": "fy"}), on="fy", how="left")
+    young = []
+    for fy in frame["fy"]:
+        # The under-25 count comes from the same suppressed age table the age chart publishes for that year,
+        # so the two never combine to reveal a hidden band.
+        s, e = max(f"{fy[:4]}-04", first), min(f"{int(fy[:4]) + 1}-03", last)
+        young.append(outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, s, e)["under_25"])
+    # With the under-25 filter the total is itself the under-25 count, published as such.
+    frame["young"] = frame["count"] if scope.age == "u25" else pd.array(young, dtype="Int64")
+    pop_all = wh.population(scope.districts, scope.age, measure)
+    pop_young = wh.population(scope.districts, "u25", measure)
+    whole = frame["months"] == 12
+    frame["rate"] = np.where(whole, frame["count"].astype(float) / pop_all * measure.per, np.nan)
+    frame["young_rate"] = np.where(whole, frame["young"].astype(float) / pop_young * measure.per, np.nan)
+    frame["year"] = frame["fy"].map(fy_figs.fy_label) + np.where(
+        whole, "", " (" + frame["months"].astype(str) + " months)"
+    )
+    return frame
+
+
+def trend_title(frame: pd.DataFrame, place: str, who: str) -> str:
+    whole = frame[(frame["months"] == 12) & frame["count"].notna()]
+    if len(whole) < 2:
+        return f"Admissions{who} in {place} by financial year"
+    a, b = whole.iloc[0], whole.iloc[-1]
+    verb = "rose" if b["count"] > a["count"] else "fell" if b["count"] < a["count"] else "were unchanged"
+    test = change(float(b["count"]), float(a["count"]))
+    real = "a statistically significant change" if test.significant else "not a statistically significant change"
+    at_least = "at least " if b["incomplete"] else ""
+    return (
+        f"Admissions{who} in {place} {verb} from {int(a['count']):,} in {fy_figs.fy_label(a['fy'])} to {at_least}"
+        f"{int(b['count']):,} in {fy_figs.fy_label(b['fy'])} ({real})"
+    )
+
+
+def update_trend(state_data):
+    if not state_data:
+        return (no_update,) * 6
+    wh = warehouse()
+    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
+    measure = wh.registry.get(ids.MEASURE_ID)
+    place = where(wh, scope.districts)
+    frame = yearly_table(wh, scope)
+    who = " of under-25s" if scope.age == "u25" else ""
+    series = {"young_rate": "Under 25 (per 100,000 aged under 25)"}
+    if scope.age == "all":
+        series = {"rate": "All ages", **series}
+    whole = frame[frame["months"] == 12]
+    fig = fy_figs.yearly_lines(whole, series, "Admissions per 100,000 a year", period=(scope.start, scope.end))
+    part = frame[frame["months"] < 12]
+    hidden = int(frame["count"].isna().sum() + (frame["young"].isna() & frame["count"].notna()).sum())
+    summary = (
+        "Admission rates each financial year (April to March) loaded, all ages and under 25, with the chosen period "
+        "shaded."
+        + "".join(
+            f" {fy_figs.fy_label(r.fy)} is not drawn: only {r.months} of its 12 months are loaded "
+            f"({_fmt(r.count)} admissions so far)."
+            for r in part.itertuples()
+        )
+        + hidden_sentence(hidden, wh.threshold(measure), "yearly value")
+        + (
+            " Some years had cells hidden by the NHS supplier: their counts are lower bounds."
+            if frame["incomplete"].any()
+            else ""
+        )
+    )
+    table = c.table(
+        frame.assign(
+            rate=frame["rate"].round(1),
+            young_rate=frame["young_rate"].round(1),
+            count=frame["count"].astype(object),
+            young=frame["young"].astype(object),
+        ),
+        {
+            "year": "Financial year",
+            "count": "Admissions",
+            "rate": "Rate per 100,000",
+            "young": "Under 25",
+            "young_rate": "Under-25 rate per 100,000",
+        },
+        numeric=("count", "rate", "young", "young_rate"),
+    )
+    return c.fill_card(
+        trend_title(frame, place, who),
+        summary,
+        fig,
+        table,
+        c.footnote(measure, period_text(*coverage(wh, ids.MEASURE_ID)), measure.source in wh.synthetic_sources()),
+        c.about(measure, RATE_METHOD, "change-between-two-periods"),
+    )
+
+
+# ---- age bands in the period ---------------------------------------------------------------------------------
+
+
+def update_ages(state_data):
+    if not state_data:
+        return (no_update,) * 6
+    wh = warehouse()
+    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
+    measure = wh.registry.get(ids.MEASURE_ID)
+    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
+    bands, young, total = groups["bands"], groups["under_25"], groups["total"]
+    if scope.age == "u25":
+        bands = bands[bands["group"].isin(YOUNG)].reset_index(drop=True)
+    subtotal = pd.DataFrame(
+        {
+            "group": ["u25"],
+            "label": [UNDER_25],
+            "count": pd.array([young], dtype="Int64"),
+            "share": [young / total if young is not None and total else np.nan],
+            "suppressed": [young is None],
+        }
+    )
+    ages = pd.concat([subtotal, bands], ignore_index=True)
+    if young is not None and total:
+        title = f"Under-25s were {young / total:.0%} of admissions ({young:,} of {total:,}) in {place}, {period}"
+    else:
+        title = f"Admissions by age in {place}, {period}"
+    n_hidden = int(bands["suppressed"].sum())
+    summary = (
+        "Admissions by the patient's age; the under-25 total and its bands are drawn in pink (and named in the "
+        "table)."
+        + hidden_sentence(n_hidden, wh.threshold(measure), "age band")
+        + (f" The under-25 total is hidden too (fewer than {wh.threshold(measure)})." if young is None else "")
+        + (
+            " Bands are hidden so that the under-25 total can be shown without revealing a small band."
+            if young is not None and n_hidden
+            else ""
+        )
+    )
+    emphasise = {UNDER_25, "Under 18", "18 to 24"}
+    fig = fy_figs.bars_readable(figs.bars(ages, "label", "count", "Admissions", emphasise=emphasise))
+    table = c.table(
+        ages.assign(count=ages["count"].astype(object), share=(ages["share"] * 100).round(1)),
+        {"label": "Age", "count": "Admissions", "share": "Share (%)"},
+        numeric=("count", "share"),
+    )
+    return c.fill_card(
+        title,
+        summary,
+        fig,
+        table,
+        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
+        c.about(measure, SUPPRESSION_METHOD, "small-number-suppression"),
+    )
+
+
+# ---- districts against HIPS ----------------------------------------------------------------------------------
+
+
+def district_title(d: pd.DataFrame, chosen: tuple[str, ...], hips: float) -> str:
+    if len(chosen) == 1:
+        row = d[d["district_code"] == chosen[0]].iloc[0]
+        if pd.isna(row["rate"]):
+            return f"{row['district_name']}: too few admissions to compare with HIPS (hidden)"
+        return (
+            f"{row['district_name']}'s admission rate ({row['rate']:.1f} per 100,000 a year) is "
+            f"{COMPARED[row['compared_with_hips']]} HIPS ({hips:.1f})"
+        )
+    worse, better = (d["compared_with_hips"] == v for v in ("worse", "better"))
+    if not worse.any() and not better.any():
+        return "Every district's admission rate is similar to HIPS, or too small to compare"
+    n_up, n_down = int(worse.sum()), int(better.sum())
+    return f"{n_up} district{'s' if n_up != 1 else ''} above the HIPS admission rate, {n_down} below"
+
+
+def district_figure(d: pd.DataFrame, hips: float):
+    # Hidden districts are in the table (as *), not on the chart, so the chart's height fits what it shows.
+    shown = d[~d["suppressed"]].reset_index(drop=True)
+    words = {"worse": "higher", "better": "lower", "similar": "similar"}
+    return fy_figs.intervals_labelled(shown, "label", hips, "per 100,000 a year", "HIPS", words)
+
+
+def update_districts(state_data):
+    if not state_data:
+        return (no_update,) * 6
+    wh = warehouse()
+    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
+    measure = wh.registry.get(ids.MEASURE_ID)
+    period = period_text(scope.start, scope.end)
+    d = outcomes.district_rates(wh, ids.MEASURE_ID, scope.start, scope.end, scope.age)
+    hips = float(d["hips_rate"].iloc[0])
+    # Every district stays on the chart for context; the chosen ones are named as such, not by colour alone.
+    d = d.assign(
+        label=[
+            f"{n} (chosen)" if code in scope.districts else n
+            for n, code in zip(d["district_name"], d["district_code"], strict=True)
+        ]
+    )
+    n_hidden = int(d["suppressed"].sum())
+    higher = d[d["compared_with_hips"] == "worse"]["district_name"].tolist()
+    lower = d[d["compared_with_hips"] == "better"]["district_name"].tolist()
+    summary = (
+        f"Rates with 95% confidence intervals, {period}; HIPS {hips:.1f} per 100,000 a year. Higher than HIPS: "
+        f"{', '.join(higher) or 'none'}. Lower: {', '.join(lower) or 'none'}."
+        + hidden_sentence(n_hidden, wh.threshold(measure), "district")
+        + (" A longer period (for example the latest 3 years) hides fewer." if n_hidden and scope.months < 36 else "")
+    )
+    table = c.table(
+        d.assign(
+            count=d["count"].astype(object),
+            rate=d["rate"].round(1),
+            lower=d["lower"].round(1),
+            upper=d["upper"].round(1),
+        ),
+        {
+            "label": "District",
+            "count": "Admissions",
+            "rate": "Rate per 100,000 a year",
+            "lower": "Lower 95% CI",
+            "upper": "Upper 95% CI",
+            "compared_with_hips": "Compared with HIPS",
+        },
+        numeric=("count", "rate", "lower", "upper"),
+    )
+    return c.fill_card(
+        district_title(d, scope.districts, hips),
+        summary,
+        district_figure(d, hips),
+        table,
+        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
+        c.about(measure, RATE_METHOD, "comparison-with-a-benchmark"),
+    )
+
+
+# What the app registers: each callback wrapped so a refused value becomes a message on the page.
+headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(update_headline)
+trend_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(update_trend)
+ages_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(update_ages)
+districts_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(update_districts)
+
+
+def card(prefix: str) -> list[Output]:
+    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+
+
+def register(app: dash.Dash) -> None:
+    app.callback(Output(ids.TITLE, "children"), Output(ids.HEADLINE, "children"), Input(STATE, "data"))(
+        headline_callback
+    )
+    app.callback(*card(ids.TREND), Input(STATE, "data"))(trend_callback)
+    app.callback(*card(ids.AGES), Input(STATE, "data"))(ages_callback)
+    app.callback(*card(ids.DISTRICTS), Input(STATE, "data"))(districts_callback)

@@ -1,0 +1,229 @@
+"""Homicide page callbacks: rolling three-year counts and rates per million for all homicides and for under-25s
+killed in non-domestic settings, and the share by method. Counts only: no victim-level detail in any audience."""
+
+from __future__ import annotations
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, html, no_update
+
+from vrp.callbacks import guarded, polite
+from vrp.callbacks.admissions import card, hidden_sentence, page_scope, read_state
+from vrp.callbacks.hotspots import period_text, where
+from vrp.dashboards import components as c
+from vrp.dashboards import homicide as ids
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE
+from vrp.data_access import outcomes
+from vrp.figures import admissions as fy_figs
+from vrp.figures import outcomes as figs
+from vrp.stats import change, proportion_ci
+
+WINDOW = 36
+ROLLING_METHOD = (
+    "Each point is the total over the 36 months (three years) ending that quarter, so the chance rise and fall of "
+    "small numbers evens out; the rate is per million residents a year (the three-year total divided by three). "
+    "A change between the first and the latest three years is tested with the exact conditional (binomial) test "
+    "on the two counts. Under-25 rates use residents aged under 25."
+)
+METHOD_METHOD = (
+    "Victims by the method of killing recorded by the police. The share for a sharp instrument has a 95% "
+    "confidence interval by Wilson's method. Counts of 1 or 2 are hidden (*) for the public, with further counts "
+    "hidden where the total would reveal them."
+)
+
+
+def _label(age: str) -> str:
+    return "Homicides of under-25s" if age == "u25" else "All homicides"
+
+
+def _count_words(value, threshold: int) -> str:
+    return f"fewer than {threshold}" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _per_million(count, population: float, months: int) -> float:
+    if count is None or pd.isna(count) or not population:
+        return np.nan
+    return float(count) / population * 1_000_000 * 12 / months
+
+
+# ---- headline ------------------------------------------------------------------------------------------------
+
+
+def update_headline(state_data):
+    if not state_data:
+        return no_update, no_update
+    wh = warehouse()
+    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
+    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    lines = []
+    for measure_id, label in ((ids.ALL_ID, _label(scope.age)), (ids.YOUNG_ID, "Under-25s in non-domestic settings")):
+        measure = wh.registry.get(measure_id)
+        total = wh.period_total(measure_id, scope.districts, scope.start, scope.end, scope.age)
+        rate = _per_million(total["count"], total["population"], scope.months)
+        rate_text = "" if np.isnan(rate) else f", {rate:,.1f} per million residents a year"
+        lines.append(html.Li(f"{label}: {_count_words(total['count'], wh.threshold(measure))} victims{rate_text}."))
+    children = [html.P(f"{place}, {period}", className="fs-5 fw-bold mb-1"), html.Ul(lines, className="mb-1")]
+    if scope.note:
+        children.append(html.P(scope.note, className="small mb-0"))
+    return f"{ids.PAGE_TITLE}: {place}", html.Div(children, className="border-start border-4 border-primary ps-3")
+
+
+# ---- rolling three-year counts -------------------------------------------------------------------------------
+
+
+def rolling_frame(wh, scope) -> pd.DataFrame:
+    both = None
+    for measure_id, col in ((ids.ALL_ID, "all"), (ids.YOUNG_ID, "young")):
+        r = outcomes.rolling_counts(wh, measure_id, scope.districts, scope.age, WINDOW)
+        r = r.assign(
+            **{
+                col: r["count"],
+                f"{col}_rate": [_per_million(v, p, WINDOW) for v, p in zip(r["count"], r["population"], strict=True)],
+            }
+        )[["window_start", "window_end", col, f"{col}_rate"]]
+        both = r if both is None else both.merge(r, on=["window_start", "window_end"])
+    both["label"] = both["window_end"].map(lambda d: f"3 years to {d:%b %Y}")
+    return both
+
+
+def rolling_title(frame: pd.DataFrame, place: str, age: str, threshold: int) -> str:
+    if frame.empty:
+        return f"Fewer than three years of homicide data are loaded for {place}"
+    last = frame.iloc[-1]
+    young = _count_words(last["young"], threshold)
+    head = (
+        f"In the 3 years to {last['window_end']:%B %Y}, {_count_words(last['all'], threshold)} "
+        f"{'under-25 ' if age == 'u25' else ''}homicide victims in {place}"
+    )
+    if not pd.isna(last["all_rate"]):
+        head += f" ({last['all_rate']:.1f} per million a year)"
+    return head + f"; {young} were under 25 and killed outside a domestic setting"
+
+
+def update_rolling(state_data):
+    if not state_data:
+        return (no_update,) * 6
+    wh = warehouse()
+    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
+    measure = wh.registry.get(ids.ALL_ID)
+    threshold = wh.threshold(measure)
+    place = where(wh, scope.districts)
+    frame = rolling_frame(wh, scope)
+    series = {"all": f"{_label(scope.age)} (3-year total)", "young": "Under-25s, non-domestic (3-year total)"}
+    fig = figs.line_chart(
+        frame.assign(x=frame["window_end"].map(lambda d: d.isoformat())),
+        "x",
+        series,
+        "Victims in the 3 years to",
+        height=380,
+    )
+    fig.update_traces(connectgaps=False, hovertemplate="3 years to %{x|%b %Y}: %{y:,}<extra>%{fullData.name}</extra>")
+    fy_figs.legend_on_top(fig)
+    fy_figs.shade_period(fig, scope.start, scope.end)
+    summary = "Three-year totals, one point a quarter, with the chosen period shaded."
+    shown = frame.dropna(subset=["all"])
+    if len(shown) >= 2 and shown.iloc[0]["window_end"] < shown.iloc[-1]["window_end"]:
+        a, b = shown.iloc[0], shown.iloc[-1]
+        overlap = b["window_start"] <= a["window_end"]
+        if not overlap:
+            test = change(float(b["all"]), float(a["all"]))
+            summary += (
+                f" Against the 3 years to {a['window_end']:%B %Y} ({int(a['all']):,}), the change is "
+                f"{'statistically significant' if test.significant else 'not statistically significant'}."
+            )
+        else:
+            summary += (
+                f" The 3 years to {a['window_end']:%B %Y} had {int(a['all']):,}; these windows overlap, so "
+                "no test of the change is made until six years are loaded."
+            )
+    hidden = int(frame["all"].isna().sum() + frame["young"].isna().sum())
+    summary += hidden_sentence(hidden, threshold, "three-year total")
+    table = c.table(
+        frame.assign(
+            all=frame["all"].astype(object),
+            young=frame["young"].astype(object),
+            all_rate=frame["all_rate"].round(1),
+            young_rate=frame["young_rate"].round(1),
+        ),
+        {
+            "label": "Period",
+            "all": _label(scope.age),
+            "all_rate": "Per million a year",
+            "young": "Under 25, non-domestic",
+            "young_rate": "Per million under-25s a year",
+        },
+        numeric=("all", "all_rate", "young", "young_rate"),
+    )
+    period = (
+        f"{period_text(f'{frame.iloc[0].window_start:%Y-%m}', f'{frame.iloc[-1].window_end:%Y-%m}')}"
+        if len(frame)
+        else "none loaded"
+    )
+    return c.fill_card(
+        rolling_title(frame, place, scope.age, threshold),
+        summary,
+        fig,
+        table,
+        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
+        c.about(measure, ROLLING_METHOD, "change-between-two-periods"),
+    )
+
+
+# ---- method ----------------------------------------------------------------------------------------------------
+
+
+def update_methods(state_data):
+    if not state_data:
+        return (no_update,) * 6
+    wh = warehouse()
+    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
+    measure = wh.registry.get(ids.ALL_ID)
+    threshold = wh.threshold(measure)
+    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    methods = outcomes.homicide_methods(wh, ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)
+    total = wh.period_total(ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)["count"]
+    sharp = methods.set_index("method").loc["sharp_instrument"]
+    who = "under-25 " if scope.age == "u25" else ""
+    if total and not pd.isna(sharp["count"]):
+        p, lo, hi = proportion_ci(int(sharp["count"]), int(total))
+        title = f"A knife or other sharp instrument killed {p:.0%} of {who}homicide victims in {place}, {period}"
+        summary = f"{int(sharp['count']):,} of {int(total):,} victims (95% confidence interval {lo:.0%} to {hi:.0%})."
+    elif not total:
+        title = f"No {who}homicides recorded in {place}, {period}" if total == 0 else f"Homicide methods in {place}"
+        summary = "Nothing to break down." if total == 0 else f"Fewer than {threshold} victims: the total is hidden."
+    else:
+        title = f"Homicide victims by method in {place}, {period}"
+        summary = "The sharp-instrument count is too small to show."
+    shown = methods[(methods["count"] != 0) | methods["suppressed"]].reset_index(drop=True)
+    summary += hidden_sentence(int(methods["suppressed"].sum()), threshold, "method")
+    if scope.months < 36 and methods["suppressed"].any():
+        summary += " A longer period (for example the latest 3 years) hides fewer."
+    fig = fy_figs.bars_readable(figs.bars(shown, "label", "count", "Victims", emphasise={"Sharp instrument"}))
+    table = c.table(
+        methods.assign(count=methods["count"].astype(object), share=(methods["share"] * 100).round(1)),
+        {"label": "Method", "count": "Victims", "share": "Share (%)"},
+        numeric=("count", "share"),
+    )
+    return c.fill_card(
+        title,
+        summary,
+        fig,
+        table,
+        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
+        c.about(measure, METHOD_METHOD, "proportions"),
+    )
+
+
+headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(update_headline)
+rolling_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(update_rolling)
+methods_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(update_methods)
+
+
+def register(app: dash.Dash) -> None:
+    app.callback(Output(ids.TITLE, "children"), Output(ids.HEADLINE, "children"), Input(STATE, "data"))(
+        headline_callback
+    )
+    app.callback(*card(ids.ROLLING), Input(STATE, "data"))(rolling_callback)
+    app.callback(*card(ids.METHODS), Input(STATE, "data"))(methods_callback)

@@ -1,0 +1,183 @@
+"""The hospital admissions page: numbers equal a direct count on the warehouse, the NHS rule hides 1-7 (and says
+so on the page), titles state findings, bad filter values are refused politely (no 500), and the page works in
+the browser with an empty log and no serious accessibility violations."""
+
+import json
+
+import plotly.io as pio
+import pytest
+
+from tests.a11y import serious_violations
+from tests.test_browser import tick, wait_for
+from tests.test_hotspots import _post
+from vrp.app import create_app
+from vrp.callbacks import admissions as cb
+from vrp.data_access import outcomes
+from vrp.data_access.queries import Warehouse
+
+SOTON = "E06000045"
+MEASURE = "sharp_object_admissions"
+
+
+@pytest.fixture(scope="module")
+def app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def wh(app) -> Warehouse:
+    return app.server.config["VRP_WAREHOUSE"]
+
+
+def state(districts=(SOTON,), start="2025-10", end="2026-09", age="all", measure="serious_violence"):
+    return {"districts": list(districts), "start": start, "end": end, "measure": measure, "age": age}
+
+
+def sql_admissions(wh, district, start, end, bands=None) -> int:
+    where = f"district_code = '{district}' AND month BETWEEN DATE '{start}-01' AND DATE '{end}-01'"
+    if bands:
+        where += " AND age_band IN (" + ",".join(f"'{b}'" for b in bands) + ")"
+    return int(wh.read(f"SELECT COALESCE(SUM(admissions), 0) AS n FROM fact_admissions WHERE {where}")["n"][0])
+
+
+def visible_counts(frame, col="count") -> list[int]:
+    return [int(v) for v in frame[col].dropna()]
+
+
+def test_yearly_counts_equal_a_direct_count(app, wh):
+    sql = sql_admissions(wh, SOTON, "2024-04", "2025-03")
+    by_fy = wh.counts_by_period(MEASURE, "fy", [SOTON]).set_index("period")
+    assert int(by_fy.loc["2024-25", "count"]) == sql
+    with app.server.test_request_context("/"):
+        scope = cb.page_scope(wh, MEASURE, cb.read_state(state()))
+        frame = cb.yearly_table(wh, scope).set_index("fy")
+        card = cb.update_trend(state())
+    assert int(frame.loc["2024-25", "count"]) == sql and frame.loc["2024-25", "months"] == 12
+    assert f'"{sql}"' in pio.json.to_json(card[3])  # the table alternative carries the same number
+    # The under-25 count, where shown, is the sum of the two published under-25 bands.
+    young = sql_admissions(wh, SOTON, "2024-04", "2025-03", ("u18", "18_24"))
+    assert pd_na_or_equal(frame.loc["2024-25", "young"], young)
+
+
+def pd_na_or_equal(value, expected) -> bool:
+    return value is None or str(value) == "<NA>" or int(value) == expected
+
+
+def test_district_rates_and_age_bands_add_up(wh):
+    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+    ages = outcomes.breakdown(partner, MEASURE, "age_band", [SOTON], "2023-10", "2026-09")
+    assert int(ages["count"].sum()) == sql_admissions(wh, SOTON, "2023-10", "2026-09")
+    rates = outcomes.district_rates(partner, MEASURE, "2023-10", "2026-09").set_index("district_code")
+    assert int(rates.loc[SOTON, "count"]) == sql_admissions(wh, SOTON, "2023-10", "2026-09")
+
+
+def test_public_view_hides_1_to_7_and_says_so(app, wh):
+    with app.server.test_request_context("/"):
+        ages = cb.update_ages(state())
+        districts = cb.update_districts(state())
+        trend = cb.update_trend(state())
+    for card in (ages, districts):
+        assert "hidden (*)" in card[1] and "1 to 7" in card[1]  # said in words beside the chart
+        assert '"*"' in pio.json.to_json(card[3])
+    shown = []
+    for out in (ages, districts, trend):
+        table = json.loads(pio.json.to_json(out[3]))
+        shown += [int(t.replace(",", "")) for t in _cells(table) if t.replace(",", "").isdigit()]
+    # Every whole number in a public table is 0 or at least 8 (years and percentages aside).
+    assert not [v for v in shown if 1 <= v <= 7]
+    frame = outcomes.breakdown(wh, MEASURE, "age_band", [SOTON], "2025-10", "2026-09")
+    assert frame["suppressed"].any() and all(v == 0 or v >= 8 for v in visible_counts(frame))
+
+
+def _cells(node) -> list[str]:
+    """Text of every cell of a serialised table."""
+    out = []
+    if isinstance(node, dict):
+        if node.get("type") in ("Td", "Th") and isinstance(node["props"].get("children"), str):
+            out.append(node["props"]["children"])
+        for v in node.get("props", {}).values():
+            out += _cells(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += _cells(v)
+    return out
+
+
+def test_titles_state_findings_and_every_card_has_its_parts(app):
+    with app.server.test_request_context("/"):
+        title, headline = cb.update_headline(state())
+        cards = [cb.update_trend(state()), cb.update_ages(state()), cb.update_districts(state())]
+        hips = cb.update_trend(state(districts=()))
+    assert title.endswith("Southampton")
+    assert "per 100,000 residents a year" in pio.json.to_json(headline)
+    for card_title, summary, figure, table, footnote, about in cards:
+        assert "Southampton" in card_title and summary and figure and table is not None
+        assert "SYNTHETIC" in "".join(footnote) and "Period:" in footnote[0]
+        assert "About this measure" in pio.json.to_json(about) and "ICD-10 X99" in pio.json.to_json(about)
+    assert " from " in hips[0] and "2021/22" in hips[0] and "statistically significant" in hips[0]
+    assert "Under-25" in cards[1][0] or "by age" in cards[1][0]
+
+
+def test_period_outside_the_source_is_corrected_with_a_message(app):
+    with app.server.test_request_context("/"):
+        _, headline = cb.update_headline(state(start="2018-04", end="2019-03", measure="ons_knife_crime"))
+    assert "latest 12 months" in pio.json.to_json(headline)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"districts": ["NOWHERE"]},
+        {"start": "2026-01", "end": "2020-01"},
+        {"age": "toddlers"},
+        {"districts": 7},
+        {"start": 202401},
+        {"districts": [None, {"a": 1}]},
+    ],
+)
+def test_bad_filters_are_refused_politely(app, bad):
+    with app.server.test_request_context("/"):
+        for callback in (cb.trend_callback, cb.ages_callback, cb.districts_callback):
+            out = callback({**state(), **bad})
+            assert type(out[1]).__name__ == "Alert" and out[2] == {}
+        assert type(cb.headline_callback({**state(), **bad})[1]).__name__ == "Alert"
+        assert type(cb.trend_callback("nonsense")[1]).__name__ == "Alert"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"districts": ["E06000045", "'; DROP TABLE mart_counts; --"]},
+        {"start": "9999-99", "end": "x"},
+        {"measure": {"$ne": 1}},
+        {"age": ["u25"]},
+        {"districts": [None, 5, {"a": 1}]},
+    ],
+)
+def test_bad_posts_never_give_a_500(app, bad):
+    client = app.server.test_client()
+    for output in ("admissions-trend-graph.figure", "admissions-headline.children"):
+        response = _post(client, app, output, [{"id": "filter-state", "property": "data", "value": {**state(), **bad}}])
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Traceback" not in text and "sqlalchemy" not in text.lower()
+
+
+@pytest.mark.browser
+def test_admissions_page_in_the_browser(dash_duo, demo_warehouse):
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.driver.set_script_timeout(30)
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/hospital-admissions?district=E06000045")
+    wait_for(lambda: "Southampton" in dash_duo.find_element("#admissions-title").text)
+    wait_for(lambda: dash_duo.driver.find_elements("css selector", "#admissions-trend-graph .main-svg"))
+    assert "Southampton" in dash_duo.find_element("#admissions-trend-title").text
+    tick(dash_duo, "Portsmouth")
+    wait_for(lambda: "Portsmouth and Southampton" in dash_duo.find_element("#admissions-title").text)
+    wait_for(lambda: "Portsmouth" in dash_duo.find_element("#admissions-trend-title").text)
+    assert "Hospital admissions" in dash_duo.driver.title
+    assert serious_violations(dash_duo.driver) == []
+    assert dash_duo.get_logs() == []
+    app.server.config["VRP_WAREHOUSE"].dispose()
