@@ -244,3 +244,12 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
         fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
     assert fig.data[-1].type == "densitymap" and len(fig.data[-1].lat) > 0
     partner_app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_a_malformed_filter_state_is_refused_politely(app):
+    """What the browser sends is not trusted to be the shape the shell writes."""
+    with app.server.test_request_context("/"):
+        for bad in ({**state(), "districts": 42}, "not a dict", {**state(), "start": ["2024-01"]}):
+            out = cb.map_callback(bad, "count", [], None)
+            assert type(out[5]).__name__ == "Alert"
+            assert "went wrong" not in json.dumps(out[5].to_plotly_json(), default=str)

@@ -15,7 +15,7 @@ from vrp.callbacks.hotspots import period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, FilterState, coverage
+from vrp.dashboards.filters import STATE, FilterState, coverage, read_state
 from vrp.data_access import outcomes
 from vrp.data_access.queries import InvalidQuery
 from vrp.figures import admissions as fy_figs
@@ -61,22 +61,6 @@ class Scope:
 def _shift(month: str, n: int) -> str:
     y, m = divmod(int(month[:4]) * 12 + int(month[5:]) - 1 + n, 12)
     return f"{y:04d}-{m + 1:02d}"
-
-
-def read_state(state_data) -> FilterState:
-    """The filter state as the browser sent it, refused politely when it is not the shape the shell writes."""
-    if not isinstance(state_data, dict):
-        raise InvalidQuery("The filters were not understood: please choose them again.")
-    data = dict(state_data)
-    districts = data.get("districts") or []
-    if isinstance(districts, str):
-        districts = districts.split(",")
-    if not isinstance(districts, (list, tuple)) or not all(isinstance(d, str) for d in districts):
-        raise InvalidQuery("The district filter was not a list of district codes.")
-    for key in ("start", "end", "measure", "age"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise InvalidQuery(f"The {key} filter was not understood.")
-    return FilterState.from_dict({**data, "districts": districts})
 
 
 def page_scope(wh, measure_id: str, state: FilterState) -> Scope:

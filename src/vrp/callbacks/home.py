@@ -11,7 +11,7 @@ from vrp.callbacks import guarded, polite
 from vrp.callbacks.hotspots import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, FilterState
+from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
 from vrp.data_access.queries import FORCE_NAME
 from vrp.stats import compare, rate_ci, variation_icon, xmr
@@ -93,7 +93,7 @@ def ons_tile(wh, synthetic: set[str]):
 def update(state_data):
     if not state_data:
         return no_update
-    state = FilterState.from_dict(state_data)
+    state = read_state(state_data)
     wh = warehouse()
     synthetic = wh.synthetic_sources()
     cards = [measure_tile(wh, m, state.districts, synthetic) for m in HEADLINES if m in wh.registry]

@@ -9,12 +9,12 @@ import pandas as pd
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import guarded, polite
-from vrp.callbacks.admissions import card, hidden_sentence, page_scope, read_state
+from vrp.callbacks.admissions import card, hidden_sentence, page_scope
 from vrp.callbacks.hotspots import period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE
+from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs

@@ -14,7 +14,7 @@ from dash import Input, Output, Patch, State, dcc, html, no_update
 from vrp.callbacks import guarded, polite
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, FilterState
+from vrp.dashboards.filters import STATE, FilterState, read_state
 from vrp.dashboards.shell import ATTRIBUTION
 from vrp.data_access import places
 from vrp.figures import hotspots as figs
@@ -105,7 +105,7 @@ def update_map(state_data, mode, points, meta):
     """Filter state and colouring -> the map (a Patch when only values change), title, summary, table."""
     if not state_data:
         return (no_update,) * 7
-    state = FilterState.from_dict(state_data)
+    state = read_state(state_data)
     mode = mode if mode in figs.MODES else "count"
     wh = warehouse()
     frame = places.hotspot_map(wh, state.measure, state.districts, state.start, state.end, state.age)
@@ -152,7 +152,7 @@ def update_lower(state_data):
     """Top places, the concentration curve and the hour-by-day heat map."""
     if not state_data:
         return (no_update,) * 6
-    state = FilterState.from_dict(state_data)
+    state = read_state(state_data)
     wh = warehouse()
     args = (state.measure, state.districts, state.start, state.end, state.age)
     measure = wh.registry.get(state.measure)
@@ -216,7 +216,7 @@ def update_panel(lsoa, state_data):
             "Choose an LSOA on the map or in the list to see its trend, offence mix and deprivation.",
             className="text-muted",
         )
-    state = FilterState.from_dict(state_data)
+    state = read_state(state_data)
     wh = warehouse()
     p = places.lsoa_profile(wh, lsoa, state.measure, state.start, state.end, state.age)
     measure = wh.registry.get(state.measure)

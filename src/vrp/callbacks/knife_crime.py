@@ -12,7 +12,7 @@ from vrp.callbacks.hotspots import period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, FilterState
+from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
 from vrp.figures import outcomes as figs
 from vrp.stats import funnel_limits, variation_icon, xmr
@@ -58,7 +58,7 @@ def _change_text(result, label: str) -> str:
 def update(state_data):
     if not state_data:
         return (no_update,) * (2 + 6 * 6)
-    state = FilterState.from_dict(state_data)
+    state = read_state(state_data)
     wh = warehouse()
     measure = wh.registry.get(ids.MEASURE_ID)
     synthetic = measure.source in wh.synthetic_sources()

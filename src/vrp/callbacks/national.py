@@ -10,12 +10,12 @@ import pandas as pd
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import guarded, polite
-from vrp.callbacks.admissions import card, read_state
+from vrp.callbacks.admissions import card
 from vrp.callbacks.hotspots import where
 from vrp.dashboards import components as c
 from vrp.dashboards import national as ids
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE
+from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access.queries import AGE_GROUPS, FORCE_NAME, InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs

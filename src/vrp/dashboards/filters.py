@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from vrp.data_access.queries import Warehouse
+from vrp.data_access.queries import InvalidQuery, Warehouse
 
 DISTRICT = "filter-district"
 MEASURE = "filter-measure"
@@ -63,6 +63,22 @@ class FilterState:
             measure=data.get("measure", DEFAULT_MEASURE),
             age=data.get("age", "all"),
         )
+
+
+def read_state(state_data) -> FilterState:
+    """The filter state as the browser sent it, refused politely when it is not the shape the shell writes."""
+    if not isinstance(state_data, dict):
+        raise InvalidQuery("The filters were not understood: please choose them again.")
+    data = dict(state_data)
+    districts = data.get("districts") or []
+    if isinstance(districts, str):
+        districts = districts.split(",")
+    if not isinstance(districts, (list, tuple)) or not all(isinstance(d, str) for d in districts):
+        raise InvalidQuery("The district filter was not a list of district codes.")
+    for key in ("start", "end", "measure", "age"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InvalidQuery(f"The {key} filter was not understood.")
+    return FilterState.from_dict({**data, "districts": districts})
 
 
 def _month(d: date) -> str:

@@ -24,8 +24,9 @@ def _layout(fig: go.Figure, height: int, y_title: str, x_title: str | None = Non
         template=TEMPLATE,
         height=height,
         font_size=FONT_SIZE - 1,
-        margin={"l": 70, "r": 20, "t": 10, "b": 60},
-        legend={"orientation": "h", "y": -0.2, "x": 0},
+        margin={"l": 70, "r": 20, "t": 40, "b": 60},
+        # Legends above the plot: the source line written into the figure sits below it.
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         yaxis={"title": y_title, "rangemode": "tozero"},
         xaxis={"title": x_title} if x_title else {},
     )
@@ -163,12 +164,10 @@ def rate_intervals(
         annotation_text=f"{benchmark_name} {benchmark:,.1f}",
         annotation_position="top",
     )
-    labels = list(frame[label_col])
-    # Every district labelled, in table order (a categorical axis otherwise skips labels when crowded).
+    labels = list(shown[label_col])  # hidden rates are not drawn, so they take no row (the table lists them)
+    # Every area labelled, in table order (a categorical axis otherwise skips labels when crowded).
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickmode="array", tickvals=labels)
-    _layout(fig, 140 + 30 * len(frame), None, unit)
-    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-    return fig
+    return _layout(fig, 140 + 30 * len(labels), None, unit)
 
 
 def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit: str) -> go.Figure:
@@ -228,8 +227,11 @@ def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphas
             marker_color=colours,
             text=frame[value_col].map(lambda v: "*" if pd.isna(v) else f"{v:,}"),
             textposition="outside",
+            cliponaxis=False,  # labels outside the longest bar stay visible
             hovertemplate="%{y}: %{x:,}<extra></extra>",
         )
     )
+    top = float(frame[value_col].astype(float).max()) if frame[value_col].notna().any() else 1.0
+    fig.update_xaxes(range=[0, top * 1.15 or 1])
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, 80 + 40 * len(frame), None, title)
