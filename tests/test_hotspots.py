@@ -5,8 +5,9 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly.utils
 import pytest
-from dash import Patch
+from dash import Patch, no_update
 
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
@@ -138,7 +139,7 @@ def test_callbacks_refuse_bad_values_politely(app):
             {**state(), "districts": 42},
         ):
             out = cb.map_callback(bad, "count", [], None)
-            assert "Alert" in type(out[5]).__name__
+            assert "Alert" in type(out[4]).__name__
         panel = cb.panel_callback("E99999999", state())
         assert "unknown LSOA" in json.dumps(panel.to_plotly_json(), default=str)
         assert cb.pick_from_search(1, None, "southampton 023e") == "E01035444"
@@ -237,7 +238,7 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
     # Public: asking for points anyway gets a polite refusal, no coordinates.
     with app.server.test_request_context("/"):
         out = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)
-    assert "partner audience only" in json.dumps(out[5].to_plotly_json(), default=str)
+    assert "partner audience only" in json.dumps(out[4].to_plotly_json(), default=str)
     assert out[0] is not None and not isinstance(out[0], dict)  # no figure sent
     partner_app = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
     with partner_app.server.test_request_context("/"):
@@ -251,5 +252,26 @@ def test_a_malformed_filter_state_is_refused_politely(app):
     with app.server.test_request_context("/"):
         for bad in ({**state(), "districts": 42}, "not a dict", {**state(), "start": ["2024-01"]}):
             out = cb.map_callback(bad, "count", [], None)
-            assert type(out[5]).__name__ == "Alert"
-            assert "went wrong" not in json.dumps(out[5].to_plotly_json(), default=str)
+            assert type(out[4]).__name__ == "Alert"
+            assert "went wrong" not in json.dumps(out[4].to_plotly_json(), default=str)
+
+
+def test_table_and_search_list_are_sent_only_when_needed(app):
+    with app.server.test_request_context("/"):
+        assert cb.update_table(False, state()) is None  # closed: nothing sent
+        table = cb.update_table(True, state())
+        assert "Southampton 023E" in json.dumps(table.to_plotly_json(), default=str)
+        options, districts = cb.update_lsoa_list(state(), None)
+        assert districts == [SOTON] and len(options) == 152
+        again = cb.update_lsoa_list({**state(), "start": "2024-01", "end": "2024-12"}, districts)
+    assert again == (no_update, no_update)
+
+
+def test_a_filter_change_sends_less_than_100_kb(app):
+    """The Patch a filter change sends for one district (the issue's target; measured in the benchmark too)."""
+    with app.server.test_request_context("/"):
+        first = cb.update_map(state(), "count", [], None)
+        patch = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
+    assert isinstance(patch[0], Patch)
+    body = json.dumps([patch[0].to_plotly_json(), *patch[1:]], cls=plotly.utils.PlotlyJSONEncoder)
+    assert len(body) < 100_000

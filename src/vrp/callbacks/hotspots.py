@@ -98,13 +98,13 @@ def export_note(wh, measure, state: FilterState) -> str:
 
 
 def fail_map(message: str) -> tuple:
-    return no_update, no_update, "Hotspots", "", None, polite(message), no_update
+    return no_update, no_update, "Hotspots", "", polite(message)
 
 
 def update_map(state_data, mode, points, meta):
     """Filter state and colouring -> the map (a Patch when only values change), title, summary, table."""
     if not state_data:
-        return (no_update,) * 7
+        return (no_update,) * 5
     state = read_state(state_data)
     mode = mode if mode in figs.MODES else "count"
     wh = warehouse()
@@ -122,26 +122,40 @@ def update_map(state_data, mode, points, meta):
             fig["data"][i]["locations"] = list(trace.locations)
             fig["data"][i]["z"] = list(trace.z)
             fig["data"][i]["customdata"] = trace.customdata.tolist()
+            fig["data"][i]["text"] = list(trace.text)
     else:
         fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
         if show_points:  # data_access refuses this outside the partner audience
             incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
             fig.add_trace(figs.density_trace(incidents))
         stamp(fig, export_note(wh, measure, state), inside=True)
+    title = f"Where {measure.label.lower()} is concentrated: {place}"
+    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place), None
+
+
+def update_table(is_open, state_data):
+    """The table alternative of the map, built only while it is open: for all of HIPS it is 1,231 rows, too
+    much to resend with every filter change nobody is reading it for."""
+    if not is_open or not state_data:
+        return None
+    state = read_state(state_data)
+    wh = warehouse()
+    frame = places.hotspot_map(wh, state.measure, state.districts, state.start, state.end, state.age)
+    return lsoa_table(frame, wh.districts().set_index("district_code")["district_name"].to_dict())
+
+
+def update_lsoa_list(state_data, last_districts):
+    """Search suggestions: the LSOAs of the selected districts, sent again only when the districts change."""
+    if not state_data:
+        return no_update, no_update
+    state = read_state(state_data)
+    if last_districts is not None and list(state.districts) == last_districts:
+        return no_update, no_update
     options = [
         html.Option(value=f"{r.lsoa21_name} ({r.lsoa21_code})")
-        for r in places.lsoa_options(wh, state.districts).itertuples()
+        for r in places.lsoa_options(warehouse(), state.districts).itertuples()
     ]
-    title = f"Where {measure.label.lower()} is concentrated: {place}"
-    return (
-        fig,
-        new_meta,
-        title,
-        summary_sentence(measure.label, frame, conc, state, place),
-        lsoa_table(frame, names),
-        None,
-        options,
-    )
+    return options, list(state.districts)
 
 
 def fail_lower(message: str) -> tuple:
@@ -224,7 +238,9 @@ def update_panel(lsoa, state_data):
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page.
-map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(7)])(update_map)
+map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(update_map)
+table_callback = guarded(polite)(update_table)
+lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
 lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(update_lower)
 panel_callback = guarded(polite)(update_panel)
 
@@ -235,14 +251,21 @@ def register(app: dash.Dash) -> None:
         Output(ids.MAP_META, "data"),
         Output(ids.TITLE, "children"),
         Output(ids.SUMMARY, "children"),
-        Output(ids.MAP_TABLE, "children"),
         Output(ids.MAP_MESSAGE, "children"),
-        Output(ids.LSOA_LIST, "children"),
         Input(STATE, "data"),
         Input(ids.MODE, "value"),
         Input(ids.POINTS, "value"),
         State(ids.MAP_META, "data"),
     )(map_callback)
+    app.callback(Output(ids.MAP_TABLE, "children"), Input(ids.MAP_DETAILS, "open"), Input(STATE, "data"))(
+        table_callback
+    )
+    app.callback(
+        Output(ids.LSOA_LIST, "children"),
+        Output(ids.LSOA_LIST_META, "data"),
+        Input(STATE, "data"),
+        State(ids.LSOA_LIST_META, "data"),
+    )(lsoa_list_callback)
     app.callback(
         Output(ids.TOP, "children"),
         Output(ids.CONCENTRATION, "figure"),

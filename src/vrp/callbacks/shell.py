@@ -37,6 +37,9 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(
         "function(path){const t=" + titles + ";"
         "document.title=(t[path]||'Page not found')+' - HIPS serious violence dashboard';"
+        # On the map page, start fetching the boundaries now, while the server computes the figure: the map
+        # then finds them in the HTTP cache instead of asking only once the figure has arrived.
+        "if(path==='/hotspots'&&!window.vrpGeo){window.vrpGeo=fetch('/geo/lsoa21.geojson');}"
         "return window.dash_clientside.no_update;}",
         Output(URL, "id"),
         Input(URL, "pathname"),

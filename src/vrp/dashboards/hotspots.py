@@ -14,6 +14,8 @@ MODE = "hotspots-mode"
 MAP = "hotspots-map"
 MAP_META = "hotspots-map-meta"
 MAP_TABLE = "hotspots-map-table"
+MAP_DETAILS = "hotspots-map-details"
+LSOA_LIST_META = "hotspots-lsoa-list-districts"
 MAP_MESSAGE = "hotspots-map-message"
 LSOA = "hotspots-lsoa"  # the chosen LSOA code (a store: set by the search box or a map click)
 LSOA_SEARCH = "hotspots-lsoa-search"
@@ -81,7 +83,9 @@ def layout() -> html.Div:
                             ),
                             dcc.Store(id=MAP_META),
                             html.Details(
-                                [
+                                id=MAP_DETAILS,
+                                open=False,
+                                children=[
                                     html.Summary("Table of every LSOA on the map (an alternative to the map)"),
                                     html.Div(
                                         id=MAP_TABLE,
@@ -110,6 +114,7 @@ def layout() -> html.Div:
                                 autocomplete="off",
                             ),
                             html.Datalist(id=LSOA_LIST),
+                            dcc.Store(id=LSOA_LIST_META),
                             dcc.Store(id=LSOA),
                             html.Div(
                                 id=PANEL,

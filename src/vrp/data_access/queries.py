@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -109,6 +110,7 @@ class Warehouse:
         self._file_id: tuple | None = None
         self._lock = threading.Lock()
         self.cache = cache or QueryCache(None)
+        self._version: tuple | None = None
         self._registry = registry
 
     # ---- connection and version -------------------------------------------------------------------------
@@ -136,9 +138,18 @@ class Warehouse:
         if self._engine is not None:
             self._engine.dispose()
 
+    VERSION_TTL = 2.0  # seconds: a load shows within this, and a callback's 5-6 lookups share one round trip
+
     def data_version(self) -> str:
-        with self.engine.connect() as conn:
-            return get_meta(conn, "data_version") or "0"
+        engine = self.engine  # first: notices a swapped DuckDB file and reopens
+        now = time.monotonic()
+        cached = self._version
+        if cached and now - cached[1] < self.VERSION_TTL and cached[2] is engine:
+            return cached[0]
+        with engine.connect() as conn:
+            version = get_meta(conn, "data_version") or "0"
+        self._version = (version, now, engine)
+        return version
 
     def meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:

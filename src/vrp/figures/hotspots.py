@@ -41,26 +41,30 @@ def view(bounds: tuple[float, float, float, float], width_px: int = 800, height_
     }
 
 
-def _hover(frame: pd.DataFrame, district_names: dict[str, str]) -> np.ndarray:
-    count = frame["count"].map(lambda v: "* (small number, hidden)" if pd.isna(v) else f"{int(v):,}")
-    rate = frame["rate"].map(lambda v: "*" if pd.isna(v) else f"{v:,.1f}")
-    rank = frame["rank"].map(lambda v: "*" if pd.isna(v) else f"{int(v):,} of {len(frame):,}")
-    return np.stack(
-        [frame["lsoa21_name"], frame["district_code"].map(district_names), count, rate, rank, frame["hotspot"]], axis=-1
-    )
+def _hover(frame: pd.DataFrame) -> np.ndarray:
+    """The values for the hover box, kept short: a filter change resends them for every LSOA."""
+    count = frame["count"].map(lambda v: "* (hidden)" if pd.isna(v) else f"{int(v)}")
+    rate = frame["rate"].map(lambda v: "*" if pd.isna(v) else f"{v:.1f}")
+    rank = frame["rank"].map(lambda v: "*" if pd.isna(v) else f"{int(v)}")
+    return np.stack([count, rate, rank, frame["hotspot"]], axis=-1)
+
+
+def _names(frame: pd.DataFrame, district_names: dict[str, str]) -> pd.Series:
+    # LSOA names begin with their district's name ("Southampton 023E"), so the name alone says both.
+    return frame["lsoa21_name"]
 
 
 HOVER = (
-    "<b>%{customdata[0]}</b> (%{location})<br>%{customdata[1]}<br>Count: %{customdata[2]}<br>"
-    "Rate per 1,000 residents: %{customdata[3]}<br>Rank in selection: %{customdata[4]}<br>"
-    "Gi*: %{customdata[5]}<extra></extra>"
+    "<b>%{text}</b> (%{location})<br>Count: %{customdata[0]}<br>Rate per 1,000 residents: %{customdata[1]}<br>"
+    "Rank in selection: %{customdata[2]}<br>Gi*: %{customdata[3]}<extra></extra>"
 )
 
 
 def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str]) -> list[go.Choroplethmap]:
     """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
     hotspot class. Geometry comes from the URL; the trace carries ids and values only."""
-    custom = _hover(frame, district_names)
+    custom = _hover(frame)
+    names = _names(frame, district_names).to_numpy()
     common = dict(geojson=LSOA_GEOJSON, marker_line_width=0.3, marker_line_color="#FFFFFF", hovertemplate=HOVER)
     if mode == "hotspot":
         traces = []
@@ -71,6 +75,7 @@ def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str])
                     locations=frame.loc[rows, "lsoa21_code"],
                     z=np.ones(int(rows.sum())),
                     customdata=custom[rows],
+                    text=names[rows],
                     colorscale=[[0, HOTSPOT_COLOURS[cls]], [1, HOTSPOT_COLOURS[cls]]],
                     showscale=False,
                     name=cls.capitalize(),
@@ -86,6 +91,7 @@ def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str])
         locations=frame.loc[shown, "lsoa21_code"],
         z=frame.loc[shown, col].astype(float),
         customdata=custom[shown],
+        text=names[shown],
         colorscale=sequential_scale(),
         zmin=0,
         marker_opacity=0.85,
@@ -98,6 +104,7 @@ def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str])
         locations=frame.loc[~shown, "lsoa21_code"],
         z=np.zeros(int((~shown).sum())),
         customdata=custom[~shown],
+        text=names[~shown],
         colorscale=[[0, GREY], [1, GREY]],
         showscale=False,
         name="Small number, hidden",

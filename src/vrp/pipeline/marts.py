@@ -142,6 +142,11 @@ def rebuild_marts(conn: Connection, registry: MeasureRegistry, sources_config: P
             ).rowcount
     if sources_config is not None:
         refresh_source_registry(conn, sources_config)
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics for the planner: without them (autovacuum may be off or slow) a bulk-loaded mart is
+        # planned as a nested loop, 50 times slower (730 ms against 15 ms for the LSOA query at scale 10).
+        for table in (t.mart_counts, t.mart_force_counts, t.mart_population, t.dim_area, t.fact_police_records):
+            conn.execute(sa.text(f'ANALYZE "{table.name}"'))
     bump_data_version(conn)
     return written
 
