@@ -72,7 +72,7 @@ def test_night_time_economy_pattern(demo):
     # A night belongs to the evening it started: shift by four hours, then 21:00-04:00 is 17:00-24:00.
     t = pd.to_datetime(frame["occurred_at"]) - pd.Timedelta(hours=4)
     night = t.dt.hour >= 17
-    fri_sat_night = night & t.dt.dayofweek.isin([4, 5])
+    fri_sat_night = night & t.dt.day_of_week.isin([4, 5])
     # Friday and Saturday nights are 2 of 7 nights but carry well over 2/7 of night-time violence.
     assert fri_sat_night.sum() / night.sum() > 0.4
 

@@ -548,7 +548,9 @@ class Warehouse:
         return self.read(sa.select(a).order_by(a.c.load_id))
 
     def sources(self) -> pd.DataFrame:
-        return self.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
+        # Read by every page (coverage, synthetic labels): cached like any other question.
+        return self.cached("sources", {}, lambda: self.read(
+            sa.select(t.source_registry).order_by(t.source_registry.c.source_id)))
 
     def synthetic_sources(self) -> set[str]:
         frame = self.sources()

@@ -123,7 +123,10 @@ def hotspot_map(
 ) -> go.Figure:
     fig = go.Figure(value_traces(frame, mode, district_names))
     fig.update_layout(
-        template=TEMPLATE,
+        # A map uses none of the chart template (axes, colourway), and applying it costs more than the rest of
+        # the figure: only its font is set here.
+        template="none",
+        font_family="Sans-serif",
         height=560,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         font_size=FONT_SIZE,
