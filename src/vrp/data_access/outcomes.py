@@ -157,13 +157,15 @@ def comparisons(
     def compute():
         out: dict = {"baseline_fy": baseline_fy}
         raw: dict = {}
+        covered = {name: (s, e) for name, (s, e) in periods.items()
+                   if s >= f"{first:%Y-%m}" and e <= f"{last:%Y-%m}"}
+        totals = wh._totals(f, covered) if covered else {}
+        population = wh.population(f.districts, f.age, measure)
         for name, (s, e) in periods.items():
-            if s < f"{first:%Y-%m}" or e > f"{last:%Y-%m}":
+            if name not in covered:
                 out[name] = None
                 continue
-            fq = wh.check(f.measure_id, f.districts, s, e, f.age)
-            total, hidden = wh._total(fq)
-            population = wh.population(fq.districts, fq.age, measure)
+            total, hidden = totals[name]
             rate, lo, hi = rate_ci(total, population, per=measure.per)
             suppressed = wh.audience == "public" and 0 < total < wh.threshold(measure)
             raw[name] = total

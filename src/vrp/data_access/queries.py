@@ -111,6 +111,7 @@ class Warehouse:
         self._lock = threading.Lock()
         self.cache = cache or QueryCache(None)
         self._version: tuple | None = None
+        self._populations: tuple | None = None
         self._registry = registry
 
     # ---- connection and version -------------------------------------------------------------------------
@@ -275,16 +276,20 @@ class Warehouse:
 
     def population(self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None) -> float:
         """The denominator: the selected age group, or the measure's own (under-25 measures use under-25s)."""
-        p = t.mart_population
         group = "u25" if age == "u25" or (measure is not None and measure.denominator == "u25") else "all"
+        # District and force populations: 14 x 5 rows, read once per data version and kept in the process (a
+        # page asks dozens of times; even a cache round trip per ask adds up).
+        version = self.data_version()
+        if self._populations is None or self._populations[0] != version:
+            self._populations = (version, self.read(
+                sa.select(t.mart_population).where(t.mart_population.c.geography_level.in_(("district", "force")))))
+        table = self._populations[1]
+        rows = table[table["age_group"] == group]
         if districts:
-            q = sa.select(sa.func.sum(p.c.population)).where(
-                p.c.geography_level == "district", p.c.area_code.in_(districts), p.c.age_group == group
-            )
+            rows = rows[(rows["geography_level"] == "district") & rows["area_code"].isin(districts)]
         else:
-            q = sa.select(p.c.population).where(p.c.geography_level == "force", p.c.age_group == group)
-        with self.engine.connect() as conn:
-            return float(conn.execute(q).scalar() or 0.0)
+            rows = rows[rows["geography_level"] == "force"]
+        return float(rows["population"].sum())
 
     def monthly_counts(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
         """One row per month of the period (months with nothing recorded included, as 0):
@@ -448,6 +453,21 @@ class Warehouse:
         frame = self.sources()
         return {r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()}
 
+    def _totals(self, f: Filter, periods: dict[str, tuple[str, str]]) -> dict[str, tuple[int, int]]:
+        """Raw totals and supplier-hidden cells for several periods (``YYYY-MM`` bounds) in one query; the
+        filter's own months are ignored. Internal only."""
+        m = t.mart_counts
+        where = self._mart_where(Filter(f.measure_id, f.districts, None, None, f.age))
+        columns = []
+        for name, (s, e) in periods.items():
+            inside = sa.and_(m.c.month >= parse_month(s, "start"), m.c.month <= parse_month(e, "end"))
+            columns += [sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.count), else_=0)), 0).label(f"{name}_n"),
+                        sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.suppressed_cells), else_=0)), 0)
+                        .label(f"{name}_h")]
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(*columns).where(*where)).one()._mapping
+        return {name: (int(row[f"{name}_n"]), int(row[f"{name}_h"])) for name in periods}
+
     def _total(self, f: Filter) -> tuple[int, int]:
         """Raw total and supplier-hidden cells over a filter: internal only, never returned unsuppressed."""
         m = t.mart_counts
@@ -514,19 +534,22 @@ class Warehouse:
                 else:
                     window_start = max(_add_months(last, -11), first)
                     n = _months_between(window_start, last)
-                    cur = self.period_total(measure.id, f0.districts, window_start, last)
                     prev_start = _add_months(window_start, -12)
-                    prev = (
-                        self.period_total(measure.id, f0.districts, prev_start, _add_months(last, -12))
-                        if prev_start >= first
-                        else None
-                    )
+                    periods = {"cur": (f"{window_start:%Y-%m}", f"{last:%Y-%m}")}
+                    if prev_start >= first:
+                        periods["prev"] = (f"{prev_start:%Y-%m}", f"{_add_months(last, -12):%Y-%m}")
+                    fm = self.check(measure.id, f0.districts)
+                    totals = self._totals(fm, periods)  # both periods in one query
+                    limit = self.threshold(measure)
+                    (cur, cur_hidden), prev = totals["cur"], totals.get("prev")
+                    cur_suppressed = 0 < cur < limit
+                    prev_count = None if prev is None or 0 < prev[0] < limit else prev[0]
                     row.update(
-                        count=cur["count"],
-                        hidden=cur["suppressed"],
-                        incomplete=cur["incomplete"],
-                        previous=prev["count"] if prev else None,
-                        population=cur["population"],
+                        count=None if cur_suppressed else cur,
+                        hidden=cur_suppressed,
+                        incomplete=cur_hidden > 0,
+                        previous=prev_count,
+                        population=self.population(fm.districts, fm.age, measure),
                         period=(
                             f"12 months to {last:%B %Y}"
                             if n == 12
