@@ -70,7 +70,9 @@ def test_top_places_and_concentration(wh):
     assert top["share"].iloc[0] == pytest.approx(top["count"].iloc[0] / conc["total"])
     assert 0 < conc["top_1"] < conc["top_5"] < conc["top_10"] < 1
     assert conc["harm_share"][0] == 0 and conc["harm_share"][-1] == pytest.approx(1)
-    assert len(conc["area_share"]) == 101  # whole-percent steps only
+    assert len(conc["area_share"]) == 11  # 152 LSOAs: tenths only, so no single LSOA can be read off the curve
+    hips = places.concentration_of_harm(wh, "serious_violence", [], *PERIOD)
+    assert len(hips["area_share"]) == 101  # 1,231 LSOAs: whole percents (12 LSOAs a step)
 
 
 def test_hour_by_weekday_counts_add_up(wh):
@@ -275,3 +277,31 @@ def test_a_filter_change_sends_less_than_100_kb(app):
     assert isinstance(patch[0], Patch)
     body = json.dumps([patch[0].to_plotly_json(), *patch[1:]], cls=plotly.utils.PlotlyJSONEncoder)
     assert len(body) < 100_000
+
+
+def test_small_selections_give_no_total_share_or_curve(wh):
+    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+    args = ("knife_enabled_sv", ["E07000085"], "2026-09", "2026-09")
+    true_total = places.concentration_of_harm(partner, *args)["total"]
+    conc = places.concentration_of_harm(wh, *args)
+    assert 0 < true_total < 3  # the case the test is about (demo seed 2024)
+    assert conc["total"] is None
+    assert conc["hidden"] and conc["harm_share"] == [] and conc["top_5"] is None
+    state_ = cb.FilterState(("E07000085",), "2026-09", "2026-09")
+    assert "hidden to protect privacy" in cb.summary_sentence("Knife", places.hotspot_map(wh, *args), conc, state_,
+                                                              "East Hampshire")
+
+
+def test_lsoa_panel_hides_a_small_district_rate(wh):
+    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+    lsoa = wh.read("SELECT lsoa21_code FROM dim_area WHERE district_code = 'E07000085' ORDER BY 1 LIMIT 1")
+    lsoa = lsoa["lsoa21_code"][0]
+    checked = 0
+    for month in ("2026-07", "2026-08", "2026-09"):
+        p = places.lsoa_profile(wh, lsoa, "knife_enabled_sv", month, month, "u25")
+        truth = places.lsoa_profile(partner, lsoa, "knife_enabled_sv", month, month, "u25")
+        district_count = round(truth["district_rate"] * wh.population(("E07000085",), "u25") / 1000)
+        if 0 < district_count < 3:
+            checked += 1
+            assert np.isnan(p["district_rate"]) and p["comparison"] == "not compared"
+    assert checked  # at least one month has a small district count (demo seed 2024)

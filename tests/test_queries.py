@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from vrp.data_access.queries import InvalidQuery, NotPermitted, Warehouse
@@ -110,3 +111,34 @@ def test_hidden_lsoas_cannot_be_worked_back_from_the_district_totals(public, par
     shown = public.counts_by_lsoa("knife_enabled_sv", ["E06000044", "E06000046"], "2025-04", "2026-03")
     assert shown["suppressed"].any()
     assert not is_recoverable(truth, shown["suppressed"], "district_code", "count")
+
+
+def test_a_total_over_several_districts_never_reveals_a_hidden_one(public):
+    """Southampton is shown, Basingstoke's small admissions count is hidden: their sum must be hidden too."""
+    from vrp.data_access import outcomes
+
+    table = outcomes.district_rates(public, "sharp_object_admissions", "2025-10", "2026-09").set_index("district_code")
+    assert table.loc["E07000084", "suppressed"] and not table.loc["E06000045", "suppressed"]
+    pair = public.period_total("sharp_object_admissions", ["E06000045", "E07000084"], "2025-10", "2026-09")
+    assert pair["count"] is None and pair["suppressed"]
+    comp = outcomes.comparisons(public, "sharp_object_admissions", ("E06000045", "E07000084"), "2026-09")
+    assert comp["current"]["count"] is None
+
+
+def test_monthly_series_are_protected_against_year_totals(public, partner):
+    from vrp.stats.suppression import is_recoverable
+
+    truth = partner.monthly_counts("knife_enabled_sv", ["E07000093"])
+    shown = public.monthly_counts("knife_enabled_sv", ["E07000093"])
+    months = pd.to_datetime(truth["month"])
+    truth = truth.assign(_series=0, _fy=(months.dt.year - (months.dt.month < 4)).to_numpy(),
+                         _block=((months.max().year * 12 + months.max().month)
+                                 - (months.dt.year * 12 + months.dt.month)) // 12)
+    assert shown["suppressed"].any()
+    assert not is_recoverable(truth, shown["suppressed"], ["_series", "_fy", "_block"], "count")
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12"])
+def test_absurd_years_are_refused(public, month):
+    with pytest.raises(InvalidQuery, match="outside the years"):
+        public.monthly_counts("serious_violence", [], month, month)

@@ -74,7 +74,8 @@ def lsoa_table(frame: pd.DataFrame, names: dict) -> dbc.Table:
 def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterState, place: str) -> str:
     total = conc["total"]
     hot = int(frame["hotspot"].str.startswith("hot").sum())
-    text = f"{label}: {total:,} in {place}, {period_text(state.start, state.end)}."
+    count = "a small number (hidden to protect privacy)" if total is None else f"{total:,}"
+    text = f"{label}: {count} in {place}, {period_text(state.start, state.end)}."
     if conc.get("top_5") is not None and total:
         n5 = max(1, round(len(frame) * 0.05))
         text += f" The top 5% of LSOAs ({n5:,} of {len(frame):,}) hold {conc['top_5']:.0%} of it."
@@ -175,7 +176,9 @@ def update_lower(state_data):
     table = top_table(top)
     text = (
         "No incidents in this selection."
-        if not conc["total"]
+        if conc["total"] == 0
+        else "Too few incidents in this selection to show how they are spread without identifying anyone."
+        if conc["hidden"]
         else (
             f"The top 1% of LSOAs hold {conc['top_1']:.0%}, the top 5% hold {conc['top_5']:.0%} and the top 10% "
             f"hold {conc['top_10']:.0%} of {measure.label.lower()} in {where(wh, state.districts)} "

@@ -157,9 +157,9 @@ def comparisons(
     def compute():
         out: dict = {"baseline_fy": baseline_fy}
         raw: dict = {}
-        covered = {name: (s, e) for name, (s, e) in periods.items()
-                   if s >= f"{first:%Y-%m}" and e <= f"{last:%Y-%m}"}
+        covered = {name: (s, e) for name, (s, e) in periods.items() if s >= f"{first:%Y-%m}" and e <= f"{last:%Y-%m}"}
         totals = wh._totals(f, covered) if covered else {}
+        hide = wh.hidden_totals(f, covered, totals) if covered else {}
         population = wh.population(f.districts, f.age, measure)
         for name, (s, e) in periods.items():
             if name not in covered:
@@ -167,7 +167,7 @@ def comparisons(
                 continue
             total, hidden = totals[name]
             rate, lo, hi = rate_ci(total, population, per=measure.per)
-            suppressed = wh.audience == "public" and 0 < total < wh.threshold(measure)
+            suppressed = hide[name]
             raw[name] = total
             out[name] = {
                 "start": s,

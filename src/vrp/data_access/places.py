@@ -70,14 +70,31 @@ def concentration_of_harm(wh: Warehouse, measure_id: str, districts=(), start=No
         raw = _lsoa_raw(wh, f)
         result = concentration(raw["count"])
         curve = result.curve
-        # Whole-percent steps only: a point per LSOA would let small counts be read off the curve.
-        steps = np.linspace(0, 1, 101)
+        total = int(result.total)
+        limit = wh.threshold(wh.registry.get(f.measure_id))
+        # The public never gets a small total, nor shares of one (share x total = a count), nor a curve fine
+        # enough to read single LSOAs off: steps of 1% of areas only where that is several LSOAs each.
+        if 0 < total < limit or (limit > 1 and raw["count"].max() < limit):
+            return {
+                "area_share": [],
+                "harm_share": [],
+                "top_1": None,
+                "top_5": None,
+                "top_10": None,
+                "gini": None,
+                "areas": result.n_areas,
+                "total": None if 0 < total < limit else total,
+                "hidden": True,
+            }
+        points = 101 if limit <= 1 or len(raw) >= 500 else 11
+        steps = np.linspace(0, 1, points)
         at = (
             np.interp(steps, curve["area_share"].to_numpy(), curve["value_share"].to_numpy())
             if result.total
             else np.zeros_like(steps)
         )
         return {
+            "hidden": False,
             "area_share": steps.tolist(),
             "harm_share": at.tolist(),
             "top_1": result.top_1,
@@ -85,7 +102,7 @@ def concentration_of_harm(wh: Warehouse, measure_id: str, districts=(), start=No
             "top_10": result.top_10,
             "gini": result.gini,
             "areas": result.n_areas,
-            "total": int(result.total),
+            "total": total,
         }
 
     return wh.cached("concentration", f.as_key(), compute)
@@ -154,7 +171,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         series = months.merge(series, on="month", how="left").fillna({"count": 0})
         series["count"] = series["count"].astype(int)
         total = int(series["count"].sum())
-        series = wh._suppress(series, measure, secondary_by="_series")
+        series = wh._suppress_months(series, measure)
 
         group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
         p = t.mart_population
@@ -174,6 +191,8 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         )
         rate, lo, hi = rate_ci(total, pops.get(lsoa, 0), per=1000)
         d_rate = district_total / pops[district] * 1000 if pops.get(district) else np.nan
+        if 0 < district_total < wh.threshold(measure):
+            d_rate = np.nan  # the district's rate would give its small count away
         verdict = compare(lo, hi, d_rate, measure.polarity)
         hidden = wh.audience == "public" and 0 < total < wh.threshold(measure)
 
@@ -200,7 +219,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
             "lower": None if hidden else lo,
             "upper": None if hidden else hi,
             "district_rate": d_rate,
-            "comparison": "not compared" if hidden else verdict,
+            "comparison": "not compared" if hidden or np.isnan(d_rate) else verdict,
             "population": pops.get(lsoa),
         }
 

@@ -7,6 +7,7 @@ never receives a count the measure's suppression rule hides, nor record-level ro
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -70,6 +71,8 @@ def parse_month(value: str | date | None, what: str) -> date | None:
     if not isinstance(value, str) or not _MONTH.match(value.strip()):
         raise InvalidQuery(f"{what} must be a month like 2024-03, not {str(value)[:20]!r}")
     y, m = value.strip().split("-")
+    if not 2000 <= int(y) <= 2100:  # year 0000 or 9999 would break date arithmetic further on
+        raise InvalidQuery(f"{what} {value.strip()} is outside the years this dashboard covers")
     return date(int(y), int(m), 1)
 
 
@@ -163,8 +166,15 @@ class Warehouse:
         return self._registry
 
     def cached(self, name: str, key: dict, compute):
-        # The code version is in the key too, so an upgrade never serves results shaped by older code.
-        return self.cache.fetch(name, f"{__version__}:{self.data_version()}:{self.audience}", key, compute)
+        # The code version is in the key too, so an upgrade never serves results shaped by older code, and so are
+        # the suppression settings and measure definitions: raising a threshold must not serve older, finer results.
+        version = f"{__version__}:{self.data_version()}:{self.audience}:{self.rules_hash}"
+        return self.cache.fetch(name, version, key, compute)
+
+    @cached_property
+    def rules_hash(self) -> str:
+        rules = [(m.id, m.suppress_below, m.filter_json()) for m in self.registry]
+        return hashlib.sha256(repr((rules, self.settings.public_min_count)).encode()).hexdigest()[:12]
 
     def read(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -223,9 +233,33 @@ class Warehouse:
             return frame
         table = frame.assign(_series=0)
         result = suppress(table, col, limit, secondary_by=secondary_by)
-        frame["suppressed"] = result.mask.to_numpy()
+        mask = result.mask.copy()
+        if result.unprotected and secondary_by:
+            # A hidden cell that hiding other cells cannot protect (its neighbours are zeros, or it is alone in
+            # a group): hide every cell of its groups, so the published totals give only a sum of hidden cells.
+            specs = [secondary_by] if isinstance(secondary_by, str) else list(secondary_by)
+            for label in result.unprotected:
+                for spec in specs:
+                    cols = [spec] if isinstance(spec, str) else list(spec)
+                    same = (table[cols] == table.loc[label, cols]).all(axis=1)
+                    mask |= same & (table[col].fillna(0) >= 0)
+        frame["suppressed"] = mask.to_numpy()
         frame[col] = frame[col].mask(frame["suppressed"])
         return frame
+
+    def _suppress_months(self, frame: pd.DataFrame, measure: Measure, month_col: str = "month") -> pd.DataFrame:
+        """A monthly series for the public: besides the whole series' total, pages and the CLI publish totals
+        for financial years and for the 12 months to the latest month (and the 12 before): each is a group whose
+        total must not give away a hidden month."""
+        months = pd.to_datetime(frame[month_col])
+        table = frame.assign(
+            _fy=(months.dt.year - (months.dt.month < 4)).to_numpy(),
+            _block=((months.max().year * 12 + months.max().month) - (months.dt.year * 12 + months.dt.month)) // 12
+            if len(frame)
+            else 0,
+        )
+        out = self._suppress(table, measure, secondary_by=["_series", "_fy", "_block"])
+        return out.drop(columns=["_fy", "_block"])
 
     def require_partner(self, what: str) -> None:
         if self.audience != "partner":
@@ -281,8 +315,12 @@ class Warehouse:
         # page asks dozens of times; even a cache round trip per ask adds up).
         version = self.data_version()
         if self._populations is None or self._populations[0] != version:
-            self._populations = (version, self.read(
-                sa.select(t.mart_population).where(t.mart_population.c.geography_level.in_(("district", "force")))))
+            self._populations = (
+                version,
+                self.read(
+                    sa.select(t.mart_population).where(t.mart_population.c.geography_level.in_(("district", "force")))
+                ),
+            )
         table = self._populations[1]
         rows = table[table["age_group"] == group]
         if districts:
@@ -327,7 +365,7 @@ class Warehouse:
             out["incomplete"] = out["hidden_cells"].fillna(0).astype(int) > 0
             out = out.drop(columns="hidden_cells")
             out["population"] = self.population(f.districts, f.age, measure)
-            return self._suppress(out, measure)
+            return self._suppress_months(out, measure)
 
         return self.cached("monthly_counts", f.as_key(), compute)
 
@@ -428,6 +466,10 @@ class Warehouse:
                 )
                 out = self.read(q)
             out["count"] = out["count"].astype(int)
+            if by == "month" and len(out):
+                return self._suppress_months(out.assign(month=pd.to_datetime(out["period"] + "-01")), measure).drop(
+                    columns="month"
+                )
             return self._suppress(out, measure)
 
         return self.cached("counts_by_period", {**f.as_key(), "by": by}, compute)
@@ -461,12 +503,36 @@ class Warehouse:
         columns = []
         for name, (s, e) in periods.items():
             inside = sa.and_(m.c.month >= parse_month(s, "start"), m.c.month <= parse_month(e, "end"))
-            columns += [sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.count), else_=0)), 0).label(f"{name}_n"),
-                        sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.suppressed_cells), else_=0)), 0)
-                        .label(f"{name}_h")]
+            columns += [
+                sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.count), else_=0)), 0).label(f"{name}_n"),
+                sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.suppressed_cells), else_=0)), 0).label(f"{name}_h"),
+            ]
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*columns).where(*where)).one()._mapping
         return {name: (int(row[f"{name}_n"]), int(row[f"{name}_h"])) for name in periods}
+
+    def hidden_totals(
+        self, f: Filter, periods: dict[str, tuple[str, str]], totals: dict[str, tuple[int, int]]
+    ) -> dict[str, bool]:
+        """Which of these totals the audience may not see: small ones, and, for a selection of several (not all)
+        districts, any that includes a district whose own total for that period is small: the district table
+        shows the others, so the difference would give the small one away."""
+        measure = self.registry.get(f.measure_id)
+        limit = self.threshold(measure)
+        hidden = {name: 0 < totals[name][0] < limit for name in periods}
+        if limit > 1 and 1 < len(f.districts) < len(self.district_codes):
+            m = t.mart_counts
+            where = self._mart_where(Filter(f.measure_id, f.districts, None, None, f.age))
+            for name, (s, e) in periods.items():
+                q = (
+                    sa.select(m.c.district_code, sa.func.sum(m.c.count).label("n"))
+                    .where(*where, m.c.month >= parse_month(s, "start"), m.c.month <= parse_month(e, "end"))
+                    .group_by(m.c.district_code)
+                )
+                per_district = self.read(q)["n"]
+                if ((per_district > 0) & (per_district < limit)).any():
+                    hidden[name] = True
+        return hidden
 
     def _total(self, f: Filter) -> tuple[int, int]:
         """Raw total and supplier-hidden cells over a filter: internal only, never returned unsuppressed."""
@@ -486,7 +552,13 @@ class Warehouse:
 
         def compute():
             total, hidden = self._total(f)
-            hide = 0 < total < self.threshold(measure)
+            first, last = self.month_range(f.measure_id)
+            span = {"p": (f"{(f.start or first):%Y-%m}", f"{(f.end or last):%Y-%m}")} if (f.start or first) else {}
+            hide = (
+                self.hidden_totals(f, span, {"p": (total, hidden)})["p"]
+                if span
+                else 0 < total < self.threshold(measure)
+            )
             return {
                 "count": None if hide else total,
                 "suppressed": hide,
@@ -540,10 +612,10 @@ class Warehouse:
                         periods["prev"] = (f"{prev_start:%Y-%m}", f"{_add_months(last, -12):%Y-%m}")
                     fm = self.check(measure.id, f0.districts)
                     totals = self._totals(fm, periods)  # both periods in one query
-                    limit = self.threshold(measure)
                     (cur, cur_hidden), prev = totals["cur"], totals.get("prev")
-                    cur_suppressed = 0 < cur < limit
-                    prev_count = None if prev is None or 0 < prev[0] < limit else prev[0]
+                    hide = self.hidden_totals(fm, periods, totals)
+                    cur_suppressed = hide["cur"]
+                    prev_count = None if prev is None or hide["prev"] else prev[0]
                     row.update(
                         count=None if cur_suppressed else cur,
                         hidden=cur_suppressed,
@@ -572,8 +644,9 @@ class Warehouse:
 
     def sources(self) -> pd.DataFrame:
         # Read by every page (coverage, synthetic labels): cached like any other question.
-        return self.cached("sources", {}, lambda: self.read(
-            sa.select(t.source_registry).order_by(t.source_registry.c.source_id)))
+        return self.cached(
+            "sources", {}, lambda: self.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
+        )
 
     def synthetic_sources(self) -> set[str]:
         frame = self.sources()
