@@ -142,3 +142,16 @@ def test_monthly_series_are_protected_against_year_totals(public, partner):
 def test_absurd_years_are_refused(public, month):
     with pytest.raises(InvalidQuery, match="outside the years"):
         public.monthly_counts("serious_violence", [], month, month)
+
+
+def test_a_measure_beside_its_whole_never_reveals_the_difference(public, partner):
+    """All homicides and under-25 non-domestic ones, shown together: all minus under-25 is a count too."""
+    checked = 0
+    for district in sorted(public.district_codes):
+        whole = partner.period_total("homicide", [district])["count"]
+        part = partner.period_total("homicide_u25_non_domestic", [district])["count"]
+        if part and 0 < whole - part < 3:
+            checked += 1
+            assert public.period_total("homicide", [district])["count"] is None
+            assert public.period_total("homicide_u25_non_domestic", [district])["count"] is None
+    assert checked  # the demo has such districts (seed 2024)

@@ -69,6 +69,7 @@ class Measure:
     suppress_below: int
     headline: bool = False
     include: tuple[dict, ...] = field(default=())
+    part_of: str | None = None
 
     @property
     def per(self) -> int:
@@ -108,6 +109,12 @@ class MeasureRegistry:
     def for_source(self, source: str) -> list[Measure]:
         return [m for m in self.measures if m.source == source]
 
+    def related(self, measure_id: str) -> list[Measure]:
+        """Measures published beside this one whose difference from it is itself a count: its whole (part_of)
+        and its parts."""
+        me = self.get(measure_id)
+        return [m for m in self.measures if m.id == me.part_of or m.part_of == me.id]
+
 
 def load_registry(path: Path) -> MeasureRegistry:
     try:
@@ -124,6 +131,9 @@ def load_registry(path: Path) -> MeasureRegistry:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise MeasureConfigError(f"{path}: duplicate measure ids: {', '.join(dupes)}")
+    for m in measures:
+        if m.part_of is not None and m.part_of not in ids:
+            raise MeasureConfigError(f"{path}: measure {m.id!r} is part_of unknown measure {m.part_of!r}")
     return MeasureRegistry(tuple(measures))
 
 
@@ -170,6 +180,7 @@ def _parse(entry: dict, path: Path) -> Measure:
         time_grain=entry["time_grain"],
         suppress_below=int(entry["suppress_below"]),
         headline=bool(entry.get("headline", False)),
+        part_of=entry.get("part_of"),
         include=include,
     )
 

@@ -260,38 +260,55 @@ def rolling_counts(wh: Warehouse, measure_id: str, districts=(), age: str = "all
         raise InvalidQuery(f"{measure.label} is quarterly and force-level")
 
     def compute():
-        first, last = wh.source_coverage().get(measure.source, (None, None))
-        columns = ["window_start", "window_end", "count", "incomplete", "population"]
-        if first is None or last is None:
-            return wh._suppress(pd.DataFrame({c: pd.Series(dtype=int) for c in columns}), measure)
-        m = t.mart_counts
-        q = (
-            sa.select(
-                m.c.month, sa.func.sum(m.c.count).label("count"), sa.func.sum(m.c.suppressed_cells).label("hidden")
-            )
-            .where(*wh._mart_where(f))
-            .group_by(m.c.month)
-        )
-        raw = wh.read(q)
-        raw["month"] = pd.to_datetime(raw["month"]).dt.date
-        series = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").date}).merge(raw, on="month", how="left")
-        series = series.fillna({"count": 0, "hidden": 0})
-        series["count"] = series["count"].rolling(months).sum()
-        series["hidden"] = series["hidden"].rolling(months).sum()
-        series["window_start"] = series["month"].shift(months - 1)
-        ends = series[series["count"].notna() & series["month"].map(lambda d: d.month % 3 == 0)]
-        out = pd.DataFrame(
-            {
-                "window_start": ends["window_start"].to_numpy(),
-                "window_end": ends["month"].to_numpy(),
-                "count": ends["count"].astype(int).to_numpy(),
-                "incomplete": (ends["hidden"] > 0).to_numpy(),
-            }
-        )
+        out = _rolling_raw(wh, f, months)
+        if out.empty:
+            return wh._suppress(out, measure)
         out["population"] = wh.population(f.districts, f.age, measure)
-        return wh._suppress(out, measure)
+        shown = wh._suppress(out, measure)
+        limit = wh.threshold(measure)
+        for other in wh.registry.related(f.measure_id):
+            # The window's count beside its whole or part: a small difference is a count too.
+            diff = (
+                out["count"] - _rolling_raw(wh, wh.check(other.id, f.districts, None, None, f.age), months)["count"]
+            ).abs()
+            small = (diff > 0) & (diff < limit)
+            shown.loc[small, "suppressed"] = True
+            shown["count"] = shown["count"].mask(shown["suppressed"])
+        return shown
 
     return wh.cached("rolling_counts", {**f.as_key(), "w": months}, compute)
+
+
+def _rolling_raw(wh: Warehouse, f, months: int) -> pd.DataFrame:
+    """True totals over each window ending at a quarter end (internal: suppressed by the caller)."""
+    measure = wh.registry.get(f.measure_id)
+    first, last = wh.source_coverage().get(measure.source, (None, None))
+    columns = ["window_start", "window_end", "count", "incomplete"]
+    if first is None or last is None:
+        return pd.DataFrame({c: pd.Series(dtype=int) for c in columns})
+    m = t.mart_counts
+    q = (
+        sa.select(m.c.month, sa.func.sum(m.c.count).label("count"), sa.func.sum(m.c.suppressed_cells).label("hidden"))
+        .where(*wh._mart_where(f))
+        .group_by(m.c.month)
+    )
+    raw = wh.read(q)
+    raw["month"] = pd.to_datetime(raw["month"]).dt.date
+    series = pd.DataFrame({"month": pd.date_range(first, last, freq="MS").date}).merge(raw, on="month", how="left")
+    series = series.fillna({"count": 0, "hidden": 0})
+    series["count"] = series["count"].rolling(months).sum()
+    series["hidden"] = series["hidden"].rolling(months).sum()
+    series["window_start"] = series["month"].shift(months - 1)
+    ends = series[series["count"].notna() & series["month"].map(lambda d: d.month % 3 == 0)]
+    out = pd.DataFrame(
+        {
+            "window_start": ends["window_start"].to_numpy(),
+            "window_end": ends["month"].to_numpy(),
+            "count": ends["count"].astype(int).to_numpy(),
+            "incomplete": (ends["hidden"] > 0).to_numpy(),
+        }
+    )
+    return out
 
 
 # ---- Hospital admissions page (issue 5) ------------------------------------------------------------------------

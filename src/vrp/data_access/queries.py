@@ -520,6 +520,14 @@ class Warehouse:
         measure = self.registry.get(f.measure_id)
         limit = self.threshold(measure)
         hidden = {name: 0 < totals[name][0] < limit for name in periods}
+        if limit > 1 and periods:
+            # A measure shown beside its whole or its parts (all homicides and under-25 non-domestic ones): the
+            # difference is a count too.
+            for other in self.registry.related(f.measure_id):
+                others = self._totals(Filter(other.id, f.districts, None, None, f.age), periods)
+                for name in periods:
+                    if 0 < abs(totals[name][0] - others[name][0]) < limit:
+                        hidden[name] = True
         if limit > 1 and 1 < len(f.districts) < len(self.district_codes):
             m = t.mart_counts
             where = self._mart_where(Filter(f.measure_id, f.districts, None, None, f.age))
