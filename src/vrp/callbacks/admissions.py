@@ -20,6 +20,7 @@ from vrp.data_access import outcomes
 from vrp.data_access.queries import InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
+from vrp.periods import add_months
 from vrp.stats import change
 
 YOUNG = ("u18", "18_24")
@@ -58,11 +59,6 @@ class Scope:
         return (int(self.end[:4]) - int(self.start[:4])) * 12 + int(self.end[5:]) - int(self.start[5:]) + 1
 
 
-def _shift(month: str, n: int) -> str:
-    y, m = divmod(int(month[:4]) * 12 + int(month[5:]) - 1 + n, 12)
-    return f"{y:04d}-{m + 1:02d}"
-
-
 def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
     """Refuse what the warehouse does not know (InvalidQuery, shown politely); fit the period to the source."""
     f = wh.check(measure_id, state.districts, state.start, state.end, state.age)
@@ -71,7 +67,7 @@ def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
     if not cov:
         raise InvalidQuery(f"No data are loaded yet for {label.lower()}.")
     first, last = cov
-    start = f"{f.start:%Y-%m}" if f.start else max(_shift(last, -11), first)
+    start = f"{f.start:%Y-%m}" if f.start else max(add_months(last, -11), first)
     end = f"{f.end:%Y-%m}" if f.end else last
     note = None
     if end < first or start > last:
@@ -79,7 +75,7 @@ def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
             f"{label} data run from {period_text(first, first)} to {period_text(last, last)}; the chosen period "
             f"is outside them, so this page shows the latest 12 months."
         )
-        start, end = max(_shift(last, -11), first), last
+        start, end = max(add_months(last, -11), first), last
     elif start < first or end > last:
         note = (
             f"{label} data run from {period_text(first, first)} to {period_text(last, last)}: the period is cut to fit."

@@ -14,6 +14,7 @@ from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
 from vrp.data_access.queries import FORCE_NAME
+from vrp.periods import add_months
 from vrp.stats import compare, rate_ci, variation_icon, xmr
 
 HEADLINES = ("knife_enabled_sv", "serious_violence", "sharp_object_admissions", "homicide_u25_non_domestic")
@@ -32,7 +33,7 @@ def measure_tile(wh, measure_id: str, districts: tuple, synthetic: set[str]):
     cur = comp.get("current")
     series = variation = None
     if cur:
-        series = wh.monthly_counts(measure_id, districts, outcomes._shift(cur["end"], -23), cur["end"])
+        series = wh.monthly_counts(measure_id, districts, add_months(cur["end"], -23), cur["end"])
         variation = variation_icon(xmr(series["count"].astype(float), polarity=measure.polarity), measure.polarity)
     benchmark = None
     if districts and cur and cur["rate"] is not None:

@@ -50,7 +50,10 @@ def register(app: dash.Dash) -> None:
     @app.callback([Output(f"nav-{i}", "href") for i in range(len(paths))], Input(f.STATE, "data"))
     def carry_filters(state_data):
         """Navigation keeps the filters: each link carries the current query string."""
-        query = f.FilterState.from_dict(state_data).query() if state_data else ""
+        try:
+            query = f.read_state(state_data).query() if state_data else ""
+        except Exception:  # a state the shell did not write: links without filters
+            query = ""
         return [path + query for path in paths]
 
     @app.callback(
@@ -84,9 +87,9 @@ def register(app: dash.Dash) -> None:
                 if trigger == f.PRESET and preset in f.PRESETS:
                     start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
                 state = f.resolve(wh, districts=districts, start=start, end=end, measure=measure, age=age)
+            months = f.month_options(wh, state.measure)
         except Exception:  # the warehouse is down: the shell already says so
             return (no_update,) * 11
-        months = f.month_options(wh, state.measure)
         query = state.query()
         message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
         return (

@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vrp.data_access.queries import InvalidQuery, Warehouse
+from vrp.periods import add_months
 
 DISTRICT = "filter-district"
 MEASURE = "filter-measure"
@@ -85,12 +86,6 @@ def _month(d: date) -> str:
     return f"{d:%Y-%m}"
 
 
-def _add_months(label: str, n: int) -> str:
-    y, m = int(label[:4]), int(label[5:7])
-    y, m = divmod(y * 12 + m - 1 + n, 12)
-    return f"{y:04d}-{m + 1:02d}"
-
-
 def coverage(wh: Warehouse, measure_id: str) -> tuple[str, str] | None:
     first, last = wh.source_coverage().get(wh.registry.get(measure_id).source, (None, None))
     return (_month(first), _month(last)) if first and last else None
@@ -133,7 +128,7 @@ def resolve(wh: Warehouse, *, districts=None, start=None, end=None, measure=None
 
     cov = coverage(wh, measure)
     default_end = cov[1] if cov else ""
-    default_start = max(_add_months(default_end, -11), cov[0]) if cov else ""
+    default_start = max(add_months(default_end, -11), cov[0]) if cov else ""
     bad = [v for v in (start, end) if v not in (None, "") and (not isinstance(v, str) or not _MONTH.match(v))]
     if bad:
         problems.append(f"“{str(bad[0])[:20]}” is not a month like 2025-04: showing the latest 12 months.")
@@ -152,9 +147,9 @@ def resolve(wh: Warehouse, *, districts=None, start=None, end=None, measure=None
         problems.append(f"{label} ends in {cov[1]}: the period ends there.")
         end = cov[1]
     if start and not end:
-        end = min(_add_months(start, 11), cov[1]) if cov else start
+        end = min(add_months(start, 11), cov[1]) if cov else start
     if end and not start:
-        start = max(_add_months(end, -11), cov[0]) if cov else end
+        start = max(add_months(end, -11), cov[0]) if cov else end
     return FilterState(tuple(chosen), start or default_start, end or default_end, measure, age, tuple(problems))
 
 
@@ -185,7 +180,7 @@ def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
         return "", ""
     first, last = cov
     if preset == "36m":
-        return max(_add_months(last, -35), first), last
+        return max(add_months(last, -35), first), last
     if preset == "all":
         return first, last
     if preset == "fy":
@@ -194,7 +189,7 @@ def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
         end_year = y if m >= 3 else y - 1
         start, end = f"{end_year - 1}-04", f"{end_year}-03"
         return (start, end) if start >= first else (first, last)
-    return max(_add_months(last, -11), first), last
+    return max(add_months(last, -11), first), last
 
 
 def month_options(wh: Warehouse, measure: str) -> list[dict]:
@@ -204,7 +199,7 @@ def month_options(wh: Warehouse, measure: str) -> list[dict]:
     out, m = [], cov[0]
     while m <= cov[1]:
         out.append({"label": date(int(m[:4]), int(m[5:7]), 1).strftime("%b %Y"), "value": m})
-        m = _add_months(m, 1)
+        m = add_months(m, 1)
     return out
 
 

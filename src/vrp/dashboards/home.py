@@ -10,7 +10,7 @@ from dash import html
 
 log = logging.getLogger(__name__)
 TABLE_ID = "latest-figures"
-UNIT_LABEL = {"rate_per_100k": "per 100,000", "rate_per_million": "per million", "count": ""}
+UNIT_LABEL = {"rate_per_100k": "per 100,000 a year", "rate_per_million": "per million a year", "count": ""}
 
 
 def _fmt_count(value, hidden: bool, incomplete: bool = False) -> str:

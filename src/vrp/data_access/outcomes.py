@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from vrp.data_access import tables as t
 from vrp.data_access.measures import condition
 from vrp.data_access.queries import AGE_GROUPS, InvalidQuery, Warehouse
+from vrp.periods import add_months
 from vrp.stats import compare, funnel_position, rate_ci
 
 AGE_LABELS = {"u18": "Under 18", "18_24": "18 to 24", "25plus": "25 and over", "unknown": "Not known"}
@@ -115,11 +116,6 @@ def breakdown(
     return wh.cached("breakdown", {**f.as_key(), "by": by}, compute)
 
 
-def _shift(month: str, n: int) -> str:
-    y, m = divmod(int(month[:4]) * 12 + int(month[5:7]) - 1 + n, 12)
-    return f"{y:04d}-{m + 1:02d}"
-
-
 def fy_months(fy: str) -> tuple[str, str]:
     """'2022-23' -> ('2022-04', '2023-03')."""
     if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit():
@@ -150,7 +146,7 @@ def comparisons(
     if first is None:
         raise InvalidQuery(f"{measure.label} has no data loaded")
     end = f"{f.end:%Y-%m}" if f.end else f"{last:%Y-%m}"
-    periods = {"current": (_shift(end, -11), end), "previous": (_shift(end, -23), _shift(end, -12))}
+    periods = {"current": (add_months(end, -11), end), "previous": (add_months(end, -23), add_months(end, -12))}
     baseline_fy = baseline_fy or wh.settings.baseline_fy
     periods["baseline"] = fy_months(baseline_fy)
 

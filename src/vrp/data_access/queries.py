@@ -27,6 +27,7 @@ from vrp.data_access import tables as t
 from vrp.data_access.cache import QueryCache
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
 from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
+from vrp.periods import add_months
 from vrp.settings import Settings
 from vrp.stats import suppress
 
@@ -41,11 +42,6 @@ def _as_date(value) -> date | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
     return pd.Timestamp(value).date().replace(day=1)
-
-
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
-    return date(y, m + 1, 1)
 
 
 def _months_between(a: date, b: date) -> int:
@@ -182,8 +178,9 @@ class Warehouse:
 
     # ---- checking what the browser sends ----------------------------------------------------------------
 
-    @cached_property
+    @property
     def district_codes(self) -> frozenset[str]:
+        # From the cached district list, so a rebuilt warehouse is followed like everything else.
         return frozenset(self.districts()["district_code"])
 
     def check(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> Filter:
@@ -612,12 +609,12 @@ class Warehouse:
                         period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}",
                     )
                 else:
-                    window_start = max(_add_months(last, -11), first)
+                    window_start = max(add_months(last, -11), first)
                     n = _months_between(window_start, last)
-                    prev_start = _add_months(window_start, -12)
+                    prev_start = add_months(window_start, -12)
                     periods = {"cur": (f"{window_start:%Y-%m}", f"{last:%Y-%m}")}
                     if prev_start >= first:
-                        periods["prev"] = (f"{prev_start:%Y-%m}", f"{_add_months(last, -12):%Y-%m}")
+                        periods["prev"] = (f"{prev_start:%Y-%m}", f"{add_months(last, -12):%Y-%m}")
                     fm = self.check(measure.id, f0.districts)
                     totals = self._totals(fm, periods)  # both periods in one query
                     (cur, cur_hidden), prev = totals["cur"], totals.get("prev")
@@ -625,6 +622,7 @@ class Warehouse:
                     cur_suppressed = hide["cur"]
                     prev_count = None if prev is None or hide["prev"] else prev[0]
                     row.update(
+                        years=n / 12,
                         count=None if cur_suppressed else cur,
                         hidden=cur_suppressed,
                         incomplete=cur_hidden > 0,
@@ -636,8 +634,9 @@ class Warehouse:
                             else f"{n} month{'s' if n > 1 else ''} to {last:%B %Y} (all that is loaded)"
                         ),
                     )
+                # A rate a year, whatever the number of months loaded (the national series is a year of quarters).
                 rate = (
-                    row["count"] / row["population"] * measure.per
+                    row["count"] / (row["population"] * row.get("years", 1.0)) * measure.per
                     if row["count"] is not None and row["population"]
                     else np.nan
                 )

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from vrp.data_access import tables as t
 from vrp.data_access.engine import bulk_insert
+from vrp.periods import financial_year
 
 # Published totals (../shared/data/README.md): a load that does not reproduce them is refused.
 EXPECTED_LSOAS = 1231
@@ -27,11 +28,6 @@ LAST_MONTH = date(2031, 3, 1)
 
 class ReferenceDataError(ValueError):
     pass
-
-
-def financial_year(d: date) -> str:
-    start = d.year if d.month >= 4 else d.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def read_reference(reference_dir: Path) -> dict[str, pd.DataFrame]:
