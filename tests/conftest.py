@@ -149,3 +149,18 @@ def table_counts(engine) -> dict[str, int]:
             name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
             for name, table in metadata.tables.items()
         }
+
+
+@pytest.fixture(scope="module")
+def app(demo_warehouse):
+    """The app on the demo warehouse (public audience, in-process cache), one per test module."""
+    from vrp.app import create_app
+
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def wh(app):
+    return app.server.config["VRP_WAREHOUSE"]

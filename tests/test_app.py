@@ -6,13 +6,6 @@ from vrp.app import create_app
 
 
 @pytest.fixture(scope="module")
-def app(demo_warehouse):
-    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield app
-    app.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
 def client(app):
     return app.server.test_client()
 

@@ -19,18 +19,6 @@ SOTON = "E06000045"
 PERIOD = ("2025-10", "2026-09")
 
 
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
-def wh(app) -> Warehouse:
-    return app.server.config["VRP_WAREHOUSE"]
-
-
 def state(districts=(SOTON,), measure="serious_violence", age="all"):
     return {"districts": list(districts), "start": PERIOD[0], "end": PERIOD[1], "measure": measure, "age": age}
 

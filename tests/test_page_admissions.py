@@ -19,18 +19,6 @@ SOTON = "E06000045"
 MEASURE = "sharp_object_admissions"
 
 
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
-def wh(app) -> Warehouse:
-    return app.server.config["VRP_WAREHOUSE"]
-
-
 def state(districts=(SOTON,), start="2025-10", end="2026-09", age="all", measure="serious_violence"):
     return {"districts": list(districts), "start": start, "end": end, "measure": measure, "age": age}
 

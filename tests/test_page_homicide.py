@@ -17,18 +17,6 @@ SOTON = "E06000045"
 
 
 @pytest.fixture(scope="module")
-def app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
-def wh(app) -> Warehouse:
-    return app.server.config["VRP_WAREHOUSE"]
-
-
-@pytest.fixture(scope="module")
 def partner(wh) -> Warehouse:
     return Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
 

@@ -22,18 +22,6 @@ KNIFE_CODES = (
 SOTON = "E06000045"
 
 
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
-def wh(app):
-    return app.server.config["VRP_WAREHOUSE"]
-
-
 def state(districts=(SOTON,), start="2025-04", end="2026-03", age="all"):
     return {"districts": list(districts), "start": start, "end": end, "measure": "serious_violence", "age": age}
 

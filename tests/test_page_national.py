@@ -20,18 +20,6 @@ from vrp.figures.national import BREAK_LABEL, SERIES_BREAK, breaks_for, crosses_
 SOTON = "E06000045"
 
 
-@pytest.fixture(scope="module")
-def app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-@pytest.fixture(scope="module")
-def wh(app):
-    return app.server.config["VRP_WAREHOUSE"]
-
-
 def state(districts=(), start="2012-04", end="2019-03", age="all"):
     return {"districts": list(districts), "start": start, "end": end, "measure": "ons_knife_crime", "age": age}
 
