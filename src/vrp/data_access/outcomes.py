@@ -93,17 +93,9 @@ def breakdown(
             q = (
                 sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
                 .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
-                .where(condition(measure))
+                .where(*wh.records_where(f))
                 .group_by(o.c.offence_subgroup)
             )
-            if f.districts:
-                q = q.where(r.c.district_code.in_(f.districts))
-            if f.start:
-                q = q.where(r.c.recorded_month >= f.start)
-            if f.end:
-                q = q.where(r.c.recorded_month <= f.end)
-            if AGE_GROUPS[f.age]:
-                q = q.where(r.c.age_band.in_(AGE_GROUPS[f.age]))
             frame = wh.read(q).sort_values("count", ascending=False)
             frame["label"] = frame["group"]
         frame["count"] = frame["count"].astype(int)
