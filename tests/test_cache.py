@@ -84,10 +84,109 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
     from vrp.callbacks import hotspots as cb
 
     app = create_app(demo_warehouse.with_(cache_type="RedisCache", cache_url="redis://127.0.0.1:1/0"))
-    state = {"districts": ["E06000046"], "start": "2025-01", "end": "2025-12", "measure": "serious_violence",
-             "age": "all"}
+    state = {
+        "districts": ["E06000046"],
+        "start": "2025-01",
+        "end": "2025-12",
+        "measure": "serious_violence",
+        "age": "all",
+    }
     with caplog.at_level(logging.WARNING), app.server.test_request_context("/"):
         out = cb.map_callback(state, "count", [], None)
     assert "Isle of Wight" in out[2]
     assert "cache backend unavailable" in caplog.text
     app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def _knife_post(client, districts):
+    from tests.test_hotspots import _post
+
+    state = {"districts": districts, "start": "2025-01", "end": "2025-12", "measure": "serious_violence", "age": "all"}
+    return _post(client, None, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
+
+
+def _hotspots_patch_post(client):
+    from tests.test_hotspots import _post
+
+    state = {
+        "districts": ["E06000046"],
+        "start": "2025-01",
+        "end": "2025-06",
+        "measure": "serious_violence",
+        "age": "all",
+    }
+    meta = {"mode": "count", "districts": ["E06000046"], "points": False}
+    return _post(
+        client,
+        None,
+        "hotspots-map.figure",
+        [
+            {"id": "filter-state", "property": "data", "value": state},
+            {"id": "hotspots-mode", "property": "value", "value": "count"},
+            {"id": "hotspots-points", "property": "value", "value": []},
+        ],
+        [{"id": "hotspots-map-meta", "property": "data", "value": meta}],
+    )
+
+
+@pytest.mark.redis
+def test_whole_views_are_cached_shared_and_follow_the_data_version(demo_warehouse, monkeypatch):
+    """A page callback's output is computed once, served again from Redis (to another app process too),
+    byte for byte the same, and computed afresh when the warehouse's data version changes."""
+    from vrp.app import create_app
+    from vrp.data_access import outcomes
+
+    need_service("Redis", 6379)
+    settings = demo_warehouse.with_(cache_type="RedisCache", cache_url=REDIS_URL)
+    first = create_app(settings)
+    first.server.config["VRP_WAREHOUSE"].cache.backend.clear()
+    calls = []
+    real = outcomes.comparisons
+    monkeypatch.setattr(outcomes, "comparisons", lambda *a, **k: calls.append(a) or real(*a, **k))
+
+    client = first.server.test_client()
+    cold = _knife_post(client, ["E06000045"])
+    warm = _knife_post(client, ["E06000045"])
+    assert cold.status_code == warm.status_code == 200
+    assert len(calls) == 1
+    assert warm.get_data() == cold.get_data()
+    assert "Southampton" in cold.get_data(as_text=True)
+    # Another district is another view.
+    _knife_post(client, ["E06000046"])
+    assert len(calls) == 2
+
+    second = create_app(settings)
+    assert _knife_post(second.server.test_client(), ["E06000045"]).get_data() == cold.get_data()
+    assert len(calls) == 2
+
+    # A Patch (the Hotspots map when only values change) survives the round trip through the cache.
+    patch_cold = _hotspots_patch_post(client)
+    patch_warm = _hotspots_patch_post(client)
+    assert patch_warm.get_data() == patch_cold.get_data()
+    assert "__dash_patch_update" in patch_warm.get_data(as_text=True)
+
+    wh = first.server.config["VRP_WAREHOUSE"]
+    monkeypatch.setattr(wh, "data_version", lambda: "a later load")
+    _knife_post(client, ["E06000045"])
+    assert len(calls) == 3
+    wh.cache.backend.clear()
+    for a in (first, second):
+        a.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_cached_results_belong_to_the_code_that_made_them(demo_warehouse, monkeypatch):
+    """Results cached by other code (an upgrade, or an edit during development with a persistent cache) are
+    not served: the code's digest is part of every key."""
+    from flask_caching.backends import SimpleCache
+
+    from vrp.data_access import queries
+
+    wh = Warehouse(demo_warehouse, cache=QueryCache(SimpleCache()))
+    calls = []
+    wh.cached("probe", {}, lambda: calls.append(1) or 1)
+    wh.cached("probe", {}, lambda: calls.append(1) or 1)
+    assert len(calls) == 1
+    monkeypatch.setattr(queries, "code_version", lambda: "0.1.0+edited")
+    wh.cached("probe", {}, lambda: calls.append(1) or 1)
+    assert len(calls) == 2
+    wh.dispose()

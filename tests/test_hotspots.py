@@ -233,7 +233,7 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
     partner_app = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
     with partner_app.server.test_request_context("/"):
         fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
-    assert fig.data[-1].type == "densitymap" and len(fig.data[-1].lat) > 0
+    assert fig["data"][-1]["type"] == "densitymap" and len(fig["data"][-1]["lat"]) > 0
     partner_app.server.config["VRP_WAREHOUSE"].dispose()
 
 

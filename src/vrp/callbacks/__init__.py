@@ -6,7 +6,10 @@ import functools
 import logging
 
 import dash_bootstrap_components as dbc
+from dash.development.base_component import Component
+from plotly.basedatatypes import BaseFigure
 
+from vrp.dashboards.context import warehouse
 from vrp.data_access.queries import InvalidQuery, NotPermitted
 
 log = logging.getLogger(__name__)
@@ -37,3 +40,33 @@ def guarded(*fallback_factories):
         return inner
 
     return wrap
+
+
+def freeze(value):
+    """A callback's output with every plotly figure turned into its plain dict. Building figures (validation,
+    template copies) is most of a warm callback's time; a dict is cheap to store, load and encode."""
+    if isinstance(value, BaseFigure):
+        return value.to_plotly_json()
+    if isinstance(value, tuple):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, list):
+        return [freeze(v) for v in value]
+    if isinstance(value, Component):
+        for name in value._prop_names:
+            prop = getattr(value, name, None)
+            if isinstance(prop, (BaseFigure, Component, list, tuple)):
+                setattr(value, name, freeze(prop))
+    return value
+
+
+def cached_view(fn):
+    """Cache a callback's whole output, keyed on its inputs (as the browser sent them) and, through the
+    warehouse, on the data version, audience, disclosure rules and code. Inputs are refused or corrected inside
+    ``fn`` exactly as before; only its result is stored, never an error (those raise past the cache)."""
+    name = f"view:{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def inner(*args):
+        return warehouse().cached(name, {"args": list(args)}, lambda: freeze(fn(*args)))
+
+    return inner

@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import cached_view, guarded, polite
 from vrp.callbacks.hotspots import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
@@ -123,4 +123,4 @@ def update(state_data):
 
 
 def register(app: dash.Dash) -> None:
-    app.callback(Output(home.FIGURES, "children"), Input(STATE, "data"))(guarded(polite)(update))
+    app.callback(Output(home.FIGURES, "children"), Input(STATE, "data"))(guarded(polite)(cached_view(update)))

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html, no_update
 
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import cached_view, guarded, polite
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, read_state
@@ -241,11 +241,11 @@ def update_panel(lsoa, state_data):
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page.
-map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(update_map)
-table_callback = guarded(polite)(update_table)
+map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(cached_view(update_map))
+table_callback = guarded(polite)(cached_view(update_table))
 lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
-lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(update_lower)
-panel_callback = guarded(polite)(update_panel)
+lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(cached_view(update_lower))
+panel_callback = guarded(polite)(cached_view(update_panel))
 
 
 def register(app: dash.Dash) -> None:
@@ -292,7 +292,7 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(pick_from_search)
     app.callback(Output(ids.PANEL, "children"), Input(ids.LSOA, "data"), Input(STATE, "data"))(
-        guarded(polite)(update_panel)
+        panel_callback
     )
 
 

@@ -7,7 +7,7 @@ import dash
 import numpy as np
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import cached_view, guarded, polite
 from vrp.callbacks.hotspots import period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
@@ -266,7 +266,7 @@ knife_callback = guarded(
         (lambda m, i=i: ("Knife-enabled serious violence", polite(m))[i] if i < 2 else c.empty_card(m)[(i - 2) % 6])
         for i in range(N_OUT)
     ]
-)(update)
+)(cached_view(update))
 
 
 def register(app: dash.Dash) -> None:

@@ -5,12 +5,16 @@ query runs uncached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
+
+import vrp
 
 log = logging.getLogger(__name__)
 _MISS = object()
@@ -32,6 +36,16 @@ def normalise(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): normalise(v) for k, v in sorted(value.items())}
     return value
+
+
+@functools.cache
+def code_version() -> str:
+    """The package version plus a digest of its source: a cached result or view built by other code (an upgrade,
+    or an edit while developing against a persistent FileSystemCache) is never served."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(vrp.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{vrp.__version__}+{digest.hexdigest()[:10]}"
 
 
 def cache_key(name: str, version: str, kwargs: dict) -> str:

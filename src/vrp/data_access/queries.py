@@ -22,9 +22,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vrp import __version__
 from vrp.data_access import tables as t
-from vrp.data_access.cache import QueryCache
+from vrp.data_access.cache import QueryCache, code_version
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
 from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
 from vrp.periods import add_months
@@ -164,7 +163,7 @@ class Warehouse:
     def cached(self, name: str, key: dict, compute):
         # The code version is in the key too, so an upgrade never serves results shaped by older code, and so are
         # the suppression settings and measure definitions: raising a threshold must not serve older, finer results.
-        version = f"{__version__}:{self.data_version()}:{self.audience}:{self.rules_hash}"
+        version = f"{code_version()}:{self.data_version()}:{self.audience}:{self.rules_hash}"
         return self.cache.fetch(name, version, key, compute)
 
     @cached_property

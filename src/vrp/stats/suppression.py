@@ -217,23 +217,42 @@ def _pinned_by_bounds(a: np.ndarray, at_zero: np.ndarray) -> list[int]:
     """Cells that cannot move in any direction that keeps the published totals and every count >= 0.
 
     From the true values, a feasible move d satisfies A d = 0, with d >= 0 for cells that are zero (the
-    others can move a little either way). A cell is pinned when no such move changes it. By convexity this
-    local check is the same as asking whether the cell's whole feasible range is a single value.
+    others can move either way); by convexity a cell whose every feasible move leaves it unchanged has a single
+    possible value. The moves form a cone, so the sum of one move per movable zero cell (each scaled to at most
+    1 in every cell) raises all of them at once by at least 1 while staying within m = number of cells. One
+    linear programme therefore finds every zero cell that can rise: maximise the sum of t_j <= min(d_j, 1).
+    The zero cells that cannot rise are fixed; the moves left span exactly the subspace A d = 0 with those cells
+    at 0 (a move raising every movable zero cell lies inside the cone), and a cell is pinned when that subspace
+    gives it no weight.
     """
+    from scipy.linalg import null_space
     from scipy.optimize import linprog
 
     m = a.shape[1]
-    bounds = [(0.0, 1.0) if z else (-1.0, 1.0) for z in at_zero]
-    rhs = np.zeros(a.shape[0])
-    pinned = []
-    for j in range(m):
-        c = np.zeros(m)
-        c[j] = 1.0
-        low = linprog(c, A_eq=a, b_eq=rhs, bounds=bounds, method="highs")
-        high = linprog(-c, A_eq=a, b_eq=rhs, bounds=bounds, method="highs")
-        if low.status == 0 and high.status == 0 and -high.fun < 1e-9 and low.fun > -1e-9:
-            pinned.append(j)
-    return pinned
+    zero = np.flatnonzero(at_zero)
+    stuck = np.zeros(m, dtype=bool)
+    if zero.size:
+        # variables: d (m), then t (one per zero cell); maximise sum(t) with t_j <= d_j, A d = 0
+        k = zero.size
+        c = np.concatenate([np.zeros(m), -np.ones(k)])
+        a_eq = np.hstack([a, np.zeros((a.shape[0], k))])
+        a_ub = np.zeros((k, m + k))
+        a_ub[np.arange(k), zero] = -1.0
+        a_ub[np.arange(k), m + np.arange(k)] = 1.0
+        bounds = [(0.0, float(m)) if z else (-float(m), float(m)) for z in at_zero] + [(0.0, 1.0)] * k
+        res = linprog(
+            c, A_ub=a_ub, b_ub=np.zeros(k), A_eq=a_eq, b_eq=np.zeros(a.shape[0]), bounds=bounds, method="highs"
+        )
+        if res.status != 0:  # cannot happen (d = 0 is feasible); stay on the safe side and call nothing pinned
+            return []
+        stuck[zero[res.x[m:] < 0.5]] = True
+    free = np.flatnonzero(~stuck)
+    pinned = set(np.flatnonzero(stuck).tolist())
+    if free.size:
+        basis = null_space(a[:, free])
+        weight = np.linalg.norm(basis, axis=1) if basis.shape[1] else np.zeros(free.size)
+        pinned.update(int(free[j]) for j in np.flatnonzero(weight < 1e-8))
+    return sorted(pinned)
 
 
 def is_recoverable(table: pd.DataFrame, mask: pd.Series, secondary_by: str | Sequence, value_col: str) -> list:
