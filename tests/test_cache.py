@@ -48,6 +48,7 @@ def test_results_are_shared_through_redis(demo_warehouse):
     assert a.equals(b)
     # Another process (another Warehouse on the same Redis) gets the cached frame without querying.
     second = Warehouse(demo_warehouse, cache=QueryCache(_redis_cache()))
+    assert second.district_codes and second.population() > 0  # per-process reference tables, as above
     second.read = lambda q: pytest.fail("should have been served from Redis")
     assert second.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12").equals(a)
     first.dispose()

@@ -259,6 +259,18 @@ def test_change_matches_conditional_binomial_test() -> None:
     assert res.ratio_lower < res.rate_ratio == 2.0 < res.ratio_upper
 
 
+@pytest.mark.parametrize(
+    ("current", "previous", "exposure"), [(30, 15, 1.0), (1, 12, 1.0), (0, 7, 2.0), (250, 231, 0.5)]
+)
+def test_change_interval_is_the_exact_clopper_pearson_interval(current, previous, exposure) -> None:
+    """The rate ratio's interval maps scipy's exact binomial interval for the current share of the total."""
+    res = change(current, previous, current_exposure=exposure, previous_exposure=1.0)
+    share = exposure / (exposure + 1.0)
+    ci = stats.binomtest(current, current + previous, share).proportion_ci(0.95, method="exact")
+    assert res.ratio_lower == pytest.approx(ci.low / (1 - ci.low) / exposure, rel=1e-7)
+    assert res.ratio_upper == pytest.approx(ci.high / (1 - ci.high) / exposure, rel=1e-7)
+
+
 def test_change_significance_and_exposure() -> None:
     assert change(60, 20).significant
     assert not change(11, 9).significant

@@ -146,8 +146,11 @@ def comparisons(
         out: dict = {"baseline_fy": baseline_fy}
         raw: dict = {}
         covered = {name: (s, e) for name, (s, e) in periods.items() if s >= f"{first:%Y-%m}" and e <= f"{last:%Y-%m}"}
-        totals = wh._totals(f, covered) if covered else {}
-        hide = wh.hidden_totals(f, covered, totals) if covered else {}
+        # This measure and those published beside it (its whole or parts), in one query.
+        ids = (f.measure_id, *(m.id for m in wh.registry.related(f.measure_id)))
+        batch = wh._totals_many(ids, f.districts, f.age, covered) if covered else {}
+        totals = batch.get(f.measure_id, {})
+        hide = wh.hidden_totals(f, covered, totals, known=batch) if covered else {}
         population = wh.population(f.districts, f.age, measure)
         for name, (s, e) in periods.items():
             if name not in covered:

@@ -29,6 +29,7 @@ from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
 from vrp.periods import add_months
 from vrp.settings import Settings
 from vrp.stats import suppress
+from vrp.stats.suppression import group_codes
 
 log = logging.getLogger(__name__)
 AGE_GROUPS = {"all": None, "u25": ("u18", "18_24")}
@@ -110,6 +111,7 @@ class Warehouse:
         self.cache = cache or QueryCache(None)
         self._version: tuple | None = None
         self._populations: tuple | None = None
+        self._held: dict[str, tuple] = {}
         self._registry = registry
 
     # ---- connection and version -------------------------------------------------------------------------
@@ -179,8 +181,20 @@ class Warehouse:
 
     @property
     def district_codes(self) -> frozenset[str]:
-        # From the cached district list, so a rebuilt warehouse is followed like everything else.
-        return frozenset(self.districts()["district_code"])
+        # From the district list, so a rebuilt warehouse is followed like everything else.
+        return self._in_process("district_codes", lambda: frozenset(self.districts()["district_code"]))
+
+    def _in_process(self, name: str, compute):
+        """Small reference tables every callback asks for many times (districts, sources): kept in the process
+        for the current data version, since even a cache round trip per ask adds up. DataFrames are copied out,
+        so a caller cannot change what the next one gets."""
+        version = self.data_version()
+        held = self._held.get(name)
+        if held is None or held[0] != version:
+            held = (version, compute())
+            self._held[name] = held
+        value = held[1]
+        return value.copy() if isinstance(value, (pd.DataFrame, dict)) else value
 
     def check(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> Filter:
         if not isinstance(measure_id, str) or measure_id not in self.registry:
@@ -228,17 +242,23 @@ class Warehouse:
             frame["suppressed"] = False
             return frame
         table = frame.assign(_series=0)
+        total = frame[col].fillna(0).sum()
+        if 0 < total < limit:
+            # The whole table adds up to a small number: its total is itself hidden wherever it is published,
+            # and showing which cells are zero would narrow down where the few are. Hide every cell.
+            frame["suppressed"] = True
+            frame[col] = frame[col].mask(frame["suppressed"])
+            return frame
         result = suppress(table, col, limit, secondary_by=secondary_by)
         mask = result.mask.copy()
         if result.unprotected and secondary_by:
             # A hidden cell that hiding other cells cannot protect (its neighbours are zeros, or it is alone in
             # a group): hide every cell of its groups, so the published totals give only a sum of hidden cells.
             specs = [secondary_by] if isinstance(secondary_by, str) else list(secondary_by)
-            for label in result.unprotected:
-                for spec in specs:
-                    cols = [spec] if isinstance(spec, str) else list(spec)
-                    same = (table[cols] == table.loc[label, cols]).all(axis=1)
-                    mask |= same & (table[col].fillna(0) >= 0)
+            rows = table.index.get_indexer(result.unprotected)
+            for spec in specs:
+                codes = group_codes(table, [spec] if isinstance(spec, str) else list(spec))
+                mask |= np.isin(codes, codes[rows])
         frame["suppressed"] = mask.to_numpy()
         frame[col] = frame[col].mask(frame["suppressed"])
         return frame
@@ -264,10 +284,8 @@ class Warehouse:
     # ---- questions ------------------------------------------------------------------------------------------
 
     def districts(self) -> pd.DataFrame:
-        return self.cached(
-            "districts",
-            {},
-            lambda: self.read(sa.select(t.dim_district).order_by(t.dim_district.c.district_name)),
+        return self._in_process(
+            "districts", lambda: self.read(sa.select(t.dim_district).order_by(t.dim_district.c.district_name))
         )
 
     def measures(self) -> pd.DataFrame:
@@ -311,19 +329,16 @@ class Warehouse:
         # page asks dozens of times; even a cache round trip per ask adds up).
         version = self.data_version()
         if self._populations is None or self._populations[0] != version:
-            self._populations = (
-                version,
-                self.read(
-                    sa.select(t.mart_population).where(t.mart_population.c.geography_level.in_(("district", "force")))
-                ),
+            table = self.read(
+                sa.select(t.mart_population).where(t.mart_population.c.geography_level.in_(("district", "force")))
             )
-        table = self._populations[1]
-        rows = table[table["age_group"] == group]
+            by_key = {(r.geography_level, r.area_code, r.age_group): float(r.population) for r in table.itertuples()}
+            force = {g: sum(v for (lvl, _, g2), v in by_key.items() if lvl == "force" and g2 == g) for g in AGE_GROUPS}
+            self._populations = (version, by_key, force)
+        _, by_key, force = self._populations
         if districts:
-            rows = rows[(rows["geography_level"] == "district") & rows["area_code"].isin(districts)]
-        else:
-            rows = rows[rows["geography_level"] == "force"]
-        return float(rows["population"].sum())
+            return sum(by_key.get(("district", d, group), 0.0) for d in districts)
+        return force.get(group, 0.0)
 
     def monthly_counts(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
         """One row per month of the period (months with nothing recorded included, as 0):
@@ -488,14 +503,24 @@ class Warehouse:
         return self.cached("force_quarterly", {"m": f.measure_id, "f": list(forces)}, compute)
 
     def source_coverage(self) -> dict[str, tuple[date | None, date | None]]:
-        frame = self.sources()
-        return {r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in frame.itertuples()}
+        return self._in_process(
+            "source_coverage",
+            lambda: {
+                r.source_id: (_as_date(r.coverage_start), _as_date(r.coverage_end)) for r in self.sources().itertuples()
+            },
+        )
 
     def _totals(self, f: Filter, periods: dict[str, tuple[str, str]]) -> dict[str, tuple[int, int]]:
         """Raw totals and supplier-hidden cells for several periods (``YYYY-MM`` bounds) in one query; the
         filter's own months are ignored. Internal only."""
+        return self._totals_many((f.measure_id,), f.districts, f.age, periods)[f.measure_id]
+
+    def _totals_many(
+        self, measure_ids, districts: tuple[str, ...], age: str, periods: dict[str, tuple[str, str]]
+    ) -> dict[str, dict[str, tuple[int, int]]]:
+        """``_totals`` for several measures over the same districts and periods: one query, not one each."""
         m = t.mart_counts
-        where = self._mart_where(Filter(f.measure_id, f.districts, None, None, f.age))
+        where = self._mart_where(Filter(measure_ids[0], districts, None, None, age))[1:]  # all but the measure
         columns = []
         for name, (s, e) in periods.items():
             inside = sa.and_(m.c.month >= parse_month(s, "start"), m.c.month <= parse_month(e, "end"))
@@ -503,12 +528,27 @@ class Warehouse:
                 sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.count), else_=0)), 0).label(f"{name}_n"),
                 sa.func.coalesce(sa.func.sum(sa.case((inside, m.c.suppressed_cells), else_=0)), 0).label(f"{name}_h"),
             ]
+        q = (
+            sa.select(m.c.measure_id, *columns)
+            .where(m.c.measure_id.in_(list(measure_ids)), *where)
+            .group_by(m.c.measure_id)
+        )
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*columns).where(*where)).one()._mapping
-        return {name: (int(row[f"{name}_n"]), int(row[f"{name}_h"])) for name in periods}
+            rows = {r.measure_id: r._mapping for r in conn.execute(q)}
+        return {
+            mid: {
+                name: (int(rows[mid][f"{name}_n"]), int(rows[mid][f"{name}_h"])) if mid in rows else (0, 0)
+                for name in periods
+            }
+            for mid in measure_ids
+        }
 
     def hidden_totals(
-        self, f: Filter, periods: dict[str, tuple[str, str]], totals: dict[str, tuple[int, int]]
+        self,
+        f: Filter,
+        periods: dict[str, tuple[str, str]],
+        totals: dict[str, tuple[int, int]],
+        known: dict[str, dict[str, tuple[int, int]]] | None = None,
     ) -> dict[str, bool]:
         """Which of these totals the audience may not see: small ones, and, for a selection of several (not all)
         districts, any that includes a district whose own total for that period is small: the district table
@@ -520,7 +560,9 @@ class Warehouse:
             # A measure shown beside its whole or its parts (all homicides and under-25 non-domestic ones): the
             # difference is a count too.
             for other in self.registry.related(f.measure_id):
-                others = self._totals(Filter(other.id, f.districts, None, None, f.age), periods)
+                others = (known or {}).get(other.id) or self._totals(
+                    Filter(other.id, f.districts, None, None, f.age), periods
+                )
                 for name in periods:
                     if 0 < abs(totals[name][0] - others[name][0]) < limit:
                         hidden[name] = True
@@ -581,6 +623,21 @@ class Warehouse:
         def compute():
             coverage = self.source_coverage()
             rows = []
+            windows: dict[str, dict] = {}  # source -> its periods, and every measure's totals over them at once
+            for source, (first, last) in coverage.items():
+                if last is None or source == "ons_knife":
+                    continue
+                window_start = max(add_months(last, -11), first)
+                prev_start = add_months(window_start, -12)
+                periods = {"cur": (f"{window_start:%Y-%m}", f"{last:%Y-%m}")}
+                if prev_start >= first:
+                    periods["prev"] = (f"{prev_start:%Y-%m}", f"{add_months(last, -12):%Y-%m}")
+                ids = tuple(m.id for m in self.registry if m.source == source)
+                if ids:
+                    windows[source] = {
+                        "periods": periods,
+                        "totals": self._totals_many(ids, f0.districts, "all", periods),
+                    }
             for measure in self.registry:
                 first, last = coverage.get(measure.source, (None, None))
                 if last is None:
@@ -608,16 +665,13 @@ class Warehouse:
                         period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}",
                     )
                 else:
-                    window_start = max(add_months(last, -11), first)
-                    n = _months_between(window_start, last)
-                    prev_start = add_months(window_start, -12)
-                    periods = {"cur": (f"{window_start:%Y-%m}", f"{last:%Y-%m}")}
-                    if prev_start >= first:
-                        periods["prev"] = (f"{prev_start:%Y-%m}", f"{add_months(last, -12):%Y-%m}")
+                    window = windows[measure.source]
+                    periods, batch = window["periods"], window["totals"]
+                    n = _months_between(parse_month(periods["cur"][0], "start"), last)
                     fm = self.check(measure.id, f0.districts)
-                    totals = self._totals(fm, periods)  # both periods in one query
+                    totals = batch[measure.id]
                     (cur, cur_hidden), prev = totals["cur"], totals.get("prev")
-                    hide = self.hidden_totals(fm, periods, totals)
+                    hide = self.hidden_totals(fm, periods, totals, known=batch)
                     cur_suppressed = hide["cur"]
                     prev_count = None if prev is None or hide["prev"] else prev[0]
                     row.update(
@@ -649,9 +703,9 @@ class Warehouse:
         return self.read(sa.select(a).order_by(a.c.load_id))
 
     def sources(self) -> pd.DataFrame:
-        # Read by every page (coverage, synthetic labels): cached like any other question.
-        return self.cached(
-            "sources", {}, lambda: self.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
+        # Read by every page (coverage, synthetic labels).
+        return self._in_process(
+            "sources", lambda: self.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
         )
 
     def synthetic_sources(self) -> set[str]:
