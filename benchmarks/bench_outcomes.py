@@ -39,6 +39,7 @@ DISTRICTS = [
 ]
 PAGES = {
     "home-": "Overview",
+    "tile-slot-": "Overview",
     "knife-": "Knife crime",
     "admissions-": "Hospital admissions",
     "homicide-": "Homicide",

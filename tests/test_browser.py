@@ -69,6 +69,16 @@ def test_overview_in_the_browser(started):
     duo, _ = started
     duo.wait_for_element(f"#{TABLE_ID}", timeout=20)
     assert "Knife-enabled serious violence" in duo.find_element(f"#{TABLE_ID}").text
+    # Each tile has its own callback: all five arrive (the national one for all of HIPS only).
+    for measure in (
+        "knife_enabled_sv",
+        "serious_violence",
+        "sharp_object_admissions",
+        "homicide_u25_non_domestic",
+        "ons_knife_crime",
+    ):
+        duo.wait_for_element(f"#tile-{measure}", timeout=20)
+    assert "in the 12 months to" in duo.find_element("#tile-knife_enabled_sv").text
     assert "Synthetic demonstration data" in duo.find_element(f"#{SYNTHETIC_ID}").text
     assert duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert serious_violations(duo.driver) == []

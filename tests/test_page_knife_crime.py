@@ -115,7 +115,9 @@ def test_knife_crime_page_in_the_browser(dash_duo, demo_warehouse):
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/knife-crime?district=E06000044")
     wait_for(lambda: "Portsmouth" in dash_duo.find_element("#knife-title").text)
-    wait_for(lambda: dash_duo.driver.find_elements("css selector", "#knife-spc-graph .main-svg"))
+    # The page's three callbacks each fill their part.
+    for graph in ("spc", "offences", "funnel"):
+        wait_for(lambda graph=graph: dash_duo.driver.find_elements("css selector", f"#knife-{graph}-graph .main-svg"))
     assert "per 100,000" in dash_duo.find_element("#knife-change").text
     assert serious_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []

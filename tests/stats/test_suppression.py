@@ -189,3 +189,19 @@ def test_cells_pinned_by_zeros_through_a_chain_are_found(shape, counts, mask) ->
     }
     assert pinned  # the case is one where something is exposed
     assert exposed == pinned
+
+
+def test_a_group_with_a_small_total_is_hidden_whole_when_asked() -> None:
+    """Two financial years of months: the first adds up to 3 (hidden wherever it is published), so its zeros
+    go too; the second year is large and only its small months are hidden (and protected)."""
+    first = [0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]
+    second = [9, 12, 3, 10, 11, 9, 14, 10, 9, 12, 10, 11]
+    t = pd.DataFrame({"fy": [0] * 12 + [1] * 12, "n": first + second})
+    plain = suppress(t, "n", 8, secondary_by="fy")
+    whole = suppress(t, "n", 8, secondary_by="fy", hide_small_groups=True)
+    assert whole.mask[:12].all()
+    assert not plain.mask[:12].all()  # without the option the zeros are left to the audit
+    assert whole.mask[12:].tolist() == plain.mask[12:].tolist()
+    assert whole.mask[14] and 1 < whole.mask[12:].sum() < 12
+    assert "whose published total is below 8" in " ".join(whole.hidden["reason"])
+    assert is_recoverable(t, whole.mask, "fy", "n") == []

@@ -43,8 +43,8 @@ def guarded(*fallback_factories):
 
 
 def freeze(value):
-    """A callback's output with every plotly figure turned into its plain dict. Building figures (validation,
-    template copies) is most of a warm callback's time; a dict is cheap to store, load and encode."""
+    """A callback's output with every plotly figure turned into its plain dict: cheap to store, load and encode,
+    where a go.Figure is validated again each time it is rebuilt."""
     if isinstance(value, BaseFigure):
         return value.to_plotly_json()
     if isinstance(value, tuple):

@@ -17,7 +17,6 @@ from vrp.data_access.queries import FORCE_NAME
 from vrp.periods import add_months
 from vrp.stats import compare, rate_ci, variation_icon, xmr
 
-HEADLINES = ("knife_enabled_sv", "serious_violence", "sharp_object_admissions", "homicide_u25_non_domestic")
 COMPARE_WORDS = {
     "worse": "higher than",
     "better": "lower than",
@@ -91,36 +90,57 @@ def ons_tile(wh, synthetic: set[str]):
     )
 
 
-def update(state_data):
+def update_tile(measure_id: str, state_data):
+    """One headline tile (nothing when the measure is not in the registry)."""
     if not state_data:
         return no_update
     state = read_state(state_data)
     wh = warehouse()
-    synthetic = wh.synthetic_sources()
-    cards = [measure_tile(wh, m, state.districts, synthetic) for m in HEADLINES if m in wh.registry]
-    if "ons_knife_crime" in wh.registry and not state.districts:
-        cards.append(ons_tile(wh, synthetic))
-    return html.Div(
-        [
-            html.H2(f"Headline measures: {where(wh, state.districts)}", className="h4 mt-3"),
-            dbc.Row(
-                [
-                    dbc.Col(card, md=6, xl=12 // min(len(cards), 4) if cards else 12, className="mb-3")
-                    for card in cards
-                    if card is not None
-                ],
-                className="g-3",
-            ),
-            html.P(
-                "Tiles compare the latest 12 months with the 12 before and with the baseline year, as counts and rates "
-                "with 95% confidence intervals (exact test for the change); the badge is the NHS Making Data Count "
-                "variation icon for the latest month of a 24-month XmR chart.",
-                className="small text-muted",
-            ),
-            home.figures_for(wh, state.districts),
-        ]
-    )
+    if measure_id not in wh.registry:
+        return None
+    return measure_tile(wh, measure_id, state.districts, wh.synthetic_sources())
+
+
+def update_ons_tile(state_data):
+    """The national tile, for all of HIPS only (the series is force-level)."""
+    if not state_data:
+        return no_update
+    state = read_state(state_data)
+    wh = warehouse()
+    if "ons_knife_crime" not in wh.registry or state.districts:
+        return None
+    return ons_tile(wh, wh.synthetic_sources())
+
+
+def update_tables(state_data):
+    """The heading and every measure's latest figures."""
+    if not state_data:
+        return no_update, no_update
+    state = read_state(state_data)
+    wh = warehouse()
+    return f"Headline measures: {where(wh, state.districts)}", home.figures_for(wh, state.districts)
+
+
+def update(state_data):
+    """The whole Overview in one call (the tests read it as the browser would see it)."""
+    if not state_data:
+        return no_update
+    heading, tables = update_tables(state_data)
+    tiles = [update_tile(m, state_data) for m in home.HEADLINES] + [update_ons_tile(state_data)]
+    return html.Div([html.H2(heading), *[t for t in tiles if t is not None], tables])
+
+
+tile_callback = guarded(polite)(cached_view(update_tile))
+ons_callback = guarded(polite)(cached_view(update_ons_tile))
+tables_callback = guarded(lambda _m: "Headline measures", polite)(cached_view(update_tables))
 
 
 def register(app: dash.Dash) -> None:
-    app.callback(Output(home.FIGURES, "children"), Input(STATE, "data"))(guarded(polite)(cached_view(update)))
+    for measure_id in home.HEADLINES:
+        app.callback(Output(home.tile_slot(measure_id), "children"), Input(STATE, "data"))(
+            lambda state_data, m=measure_id: tile_callback(m, state_data)
+        )
+    app.callback(Output(home.ONS_SLOT, "children"), Input(STATE, "data"))(ons_callback)
+    app.callback(Output(home.HEADING, "children"), Output(home.FIGURES, "children"), Input(STATE, "data"))(
+        tables_callback
+    )

@@ -55,18 +55,30 @@ def _change_text(result, label: str) -> str:
     )
 
 
-def update(state_data):
+class _Page:
+    """What every part of the page needs from the filter state: the warehouse, the measure and the words."""
+
+    def __init__(self, state_data):
+        state = read_state(state_data)
+        wh = warehouse()
+        self.state, self.wh = state, wh
+        self.measure = wh.registry.get(ids.MEASURE_ID)
+        self.place = where(wh, state.districts)
+        self.period = period_text(state.start, state.end)
+        self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
+        self.args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
+        self.age_words = " (victims under 25)" if state.age == "u25" else ""
+
+
+def _unpack(p: _Page):
+    return p.state, p.wh, p.measure, p.place, p.period, p.note, p.args, p.age_words
+
+
+def update_trend(state_data):
+    """The headline change, the SPC chart and the rolling rate."""
     if not state_data:
-        return (no_update,) * (2 + 6 * 6)
-    state = read_state(state_data)
-    wh = warehouse()
-    measure = wh.registry.get(ids.MEASURE_ID)
-    synthetic = measure.source in wh.synthetic_sources()
-    place = where(wh, state.districts)
-    period = period_text(state.start, state.end)
-    note = c.footnote(measure, period, synthetic)
-    args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
-    age_words = " (victims under 25)" if state.age == "u25" else ""
+        return (no_update,) * (2 + 2 * 6)
+    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
 
     # Change: latest 12 months against the year before and against the baseline year.
     comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age)
@@ -164,6 +176,16 @@ def update(state_data):
         c.about(measure, RATE_METHOD, "rates-and-confidence-intervals"),
     )
 
+    title = f"Knife-enabled serious violence: {place}{age_words}"
+    return (title, headline, *spc, *rolling_card)
+
+
+def update_breakdowns(state_data):
+    """Offence groups and victim ages."""
+    if not state_data:
+        return (no_update,) * 2 * 6
+    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
+
     # Breakdowns by offence group and by victim age (under-25s emphasised).
     offences = outcomes.breakdown(wh, *args[:1], "offence_subgroup", *args[1:])
     top = offences.dropna(subset=["count"]).head(1)
@@ -195,6 +217,15 @@ def update(state_data):
         note,
         c.about(measure, RATE_METHOD, "small-number-suppression"),
     )
+
+    return (*off_card, *age_card)
+
+
+def update_districts(state_data):
+    """The districts against HIPS: rates with intervals and the funnel plot."""
+    if not state_data:
+        return (no_update,) * 2 * 6
+    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
 
     # District comparison: rates with intervals against HIPS, and the funnel plot.
     d = outcomes.district_rates(wh, ids.MEASURE_ID, state.start, state.end, state.age)
@@ -256,24 +287,32 @@ def update(state_data):
         note,
         c.about(measure, "Funnel limits: exact Poisson, 95% and 99.8%, around the HIPS rate.", "funnel-plots"),
     )
-    title = f"Knife-enabled serious violence: {place}{age_words}"
-    return (title, headline, *spc, *rolling_card, *off_card, *age_card, *dist_card, *fun_card)
+    return (*dist_card, *fun_card)
 
 
-N_OUT = 2 + 6 * 6
-knife_callback = guarded(
-    *[
-        (lambda m, i=i: ("Knife-enabled serious violence", polite(m))[i] if i < 2 else c.empty_card(m)[(i - 2) % 6])
-        for i in range(N_OUT)
-    ]
-)(cached_view(update))
+def update(state_data):
+    """The whole page in one call (the tests compare it with SQL)."""
+    return (*update_trend(state_data), *update_breakdowns(state_data), *update_districts(state_data))
+
+
+def _fallbacks(n_cards: int, headline: bool = False):
+    """What each output shows when the view cannot be drawn: the message, in every card."""
+    first = [lambda _m: "Knife-enabled serious violence", polite] if headline else []
+    return [*first, *[(lambda m, i=i: c.empty_card(m)[i % 6]) for i in range(6 * n_cards)]]
+
+
+# Three callbacks, so the page's parts are computed side by side and each appears when it is ready.
+trend_callback = guarded(*_fallbacks(2, headline=True))(cached_view(update_trend))
+breakdowns_callback = guarded(*_fallbacks(2))(cached_view(update_breakdowns))
+districts_callback = guarded(*_fallbacks(2))(cached_view(update_districts))
+knife_callback = guarded(*_fallbacks(6, headline=True))(update)
 
 
 def register(app: dash.Dash) -> None:
-    outputs = [Output(ids.TITLE, "children"), Output(ids.CHANGE, "children")]
-    for prefix in (ids.SPC, ids.ROLLING, ids.OFFENCES, ids.AGES, ids.DISTRICTS, ids.FUNNEL):
-        outputs += _card(prefix)
-    app.callback(*outputs, Input(STATE, "data"))(knife_callback)
+    trend = [Output(ids.TITLE, "children"), Output(ids.CHANGE, "children"), *_card(ids.SPC), *_card(ids.ROLLING)]
+    app.callback(*trend, Input(STATE, "data"))(trend_callback)
+    app.callback(*_card(ids.OFFENCES), *_card(ids.AGES), Input(STATE, "data"))(breakdowns_callback)
+    app.callback(*_card(ids.DISTRICTS), *_card(ids.FUNNEL), Input(STATE, "data"))(districts_callback)
 
 
 __all__ = ["register", "update", "knife_callback"]

@@ -87,7 +87,19 @@ def figures_for(wh, districts=()) -> html.Div:
     )
 
 
+HEADING = "home-heading"
+HEADLINES = ("knife_enabled_sv", "serious_violence", "sharp_object_admissions", "homicide_u25_non_domestic")
+ONS_SLOT = "tile-slot-ons_knife_crime"
+
+
+def tile_slot(measure_id: str) -> str:
+    return f"tile-slot-{measure_id}"
+
+
 def layout() -> html.Div:
+    # One slot per tile, each filled by its own callback: the tiles are computed side by side and each appears
+    # when it is ready.
+    slots = [tile_slot(m) for m in HEADLINES] + [ONS_SLOT]
     return html.Div(
         [
             html.H1("Serious violence: latest figures", className="h2 mt-3"),
@@ -95,6 +107,17 @@ def layout() -> html.Div:
                 "The partnership's headline measures, then every other measure in the registry, for the districts "
                 "chosen above. Each row compares the latest 12 months (4 quarters for the national series) with the "
                 "12 months before. Counts of small numbers are hidden where publishing them could identify someone."
+            ),
+            html.H2("Headline measures", id=HEADING, className="h4 mt-3"),
+            dbc.Row(
+                [dbc.Col(html.Div(id=slot, className="h-100"), md=6, xl=3, className="mb-3") for slot in slots],
+                className="g-3",
+            ),
+            html.P(
+                "Tiles compare the latest 12 months with the 12 before and with the baseline year, as counts and rates "
+                "with 95% confidence intervals (exact test for the change); the badge is the NHS Making Data Count "
+                "variation icon for the latest month of a 24-month XmR chart.",
+                className="small text-muted",
             ),
             html.Div(id=FIGURES),
         ]

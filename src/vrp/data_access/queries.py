@@ -249,7 +249,7 @@ class Warehouse:
             frame["suppressed"] = True
             frame[col] = frame[col].mask(frame["suppressed"])
             return frame
-        result = suppress(table, col, limit, secondary_by=secondary_by)
+        result = suppress(table, col, limit, secondary_by=secondary_by, hide_small_groups=True)
         mask = result.mask.copy()
         if result.unprotected and secondary_by:
             # A hidden cell that hiding other cells cannot protect (its neighbours are zeros, or it is alone in

@@ -16,7 +16,6 @@ from vrp.figures.theme import (
     FONT_SIZE,
     GREY,
     HOTSPOT_COLOURS,
-    TEMPLATE,
     sequential_scale,
 )
 
@@ -186,7 +185,6 @@ def concentration_figure(conc: dict, label: str) -> go.Figure:
             )
         )
     fig.update_layout(
-        template=TEMPLATE,
         height=340,
         margin={"l": 60, "r": 10, "t": 10, "b": 50},
         font_size=FONT_SIZE - 2,
@@ -216,7 +214,6 @@ def hour_weekday_figure(grid: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        template=TEMPLATE,
         height=330,
         margin={"l": 100, "r": 10, "t": 10, "b": 50},
         font_size=FONT_SIZE - 2,
@@ -248,7 +245,6 @@ def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(
-        template=TEMPLATE,
         height=220,
         margin={"l": 40, "r": 10, "t": 10, "b": 40},
         font_size=FONT_SIZE - 3,

@@ -73,6 +73,7 @@ def suppress(
     *,
     measure_col: str | None = None,
     suppress_zero: bool = False,
+    hide_small_groups: bool = False,
     marker: str = DEFAULT_MARKER,
 ) -> SuppressionResult:
     """Hide counts from 1 up to (not including) `threshold`, then hide further cells so that no hidden count
@@ -89,6 +90,10 @@ def suppress(
     (zero-sum groups; linear programming when hidden zeros are involved). Suppression repeats until no hidden
     cell is exposed or none can be protected by hiding more cells (see `unprotected`).
     Missing values are left as they are and never chosen for secondary suppression.
+    With `hide_small_groups`, every cell of a published group whose total is itself below the threshold is
+    hidden from the start: that total is hidden wherever it is published, its non-zero cells are all small,
+    and showing its zeros would say where the few are. (Left to the audit, the same cells are hidden one at a
+    time, each step a full audit: dozens of steps for a sparse monthly series.)
     """
     if value_col not in table.columns:
         raise KeyError(value_col)
@@ -113,6 +118,18 @@ def suppress(
 
     # group codes per spec (positional), computed once
     codes = [group_codes(table, spec) for spec in specs]
+    if hide_small_groups:
+        for spec, code in zip(specs, codes, strict=True):
+            sums = np.bincount(code, weights=np.where(known, values, 0.0))
+            limits = np.zeros(sums.size)
+            np.maximum.at(limits, code, thr)
+            small = np.flatnonzero((sums > 0) & (sums < limits))
+            for i in np.flatnonzero(np.isin(code, small) & known & ~hidden):
+                hidden[i] = True
+                reasons[int(i)] = (
+                    "primary",
+                    f"in a group ({', '.join(spec)}) whose published total is below {thr[i]:g}",
+                )
 
     def group_label(spec_i: int, row: int) -> str:  # for the reason text only, so built when needed
         return ", ".join(str(v) for v in table.iloc[row][specs[spec_i]])
