@@ -169,3 +169,16 @@ def test_admissions_page_in_the_browser(dash_duo, demo_warehouse):
     assert serious_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
     app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.mark.parametrize("districts", [(SOTON,), ("E07000088",), ()])
+def test_age_tables_for_several_years_equal_one_year_at_a_time(demo_warehouse, districts):
+    """The trend chart asks for every year's age table in one query; each must be exactly the table the age chart
+    publishes for that year alone (else the two could be combined to reveal a hidden band)."""
+    years = [("2021-04", "2022-03"), ("2023-04", "2024-03"), ("2026-04", "2026-09")]
+    batch = outcomes.age_groups_by_period(Warehouse(demo_warehouse), MEASURE, districts, years)
+    alone = Warehouse(demo_warehouse)  # no cache: nothing is shared between the two ways
+    for (s, e), got in zip(years, batch, strict=True):
+        want = outcomes.age_groups(alone, MEASURE, districts, s, e)
+        assert got["under_25"] == want["under_25"] and got["total"] == want["total"]
+        assert got["bands"].equals(want["bands"])

@@ -148,12 +148,10 @@ def yearly_table(wh, scope: Scope) -> pd.DataFrame:
     monthly = monthly.assign(fy=monthly["month"].map(fy_figs.fy_of))
     per_fy = monthly.groupby("fy").agg(months=("month", "size"), incomplete=("incomplete", "any")).reset_index()
     frame = per_fy.merge(totals.rename(columns={"period": "fy"}), on="fy", how="left")
-    young = []
-    for fy in frame["fy"]:
-        # The under-25 count comes from the same suppressed age table the age chart publishes for that year,
-        # so the two never combine to reveal a hidden band.
-        s, e = max(f"{fy[:4]}-04", first), min(f"{int(fy[:4]) + 1}-03", last)
-        young.append(outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, s, e)["under_25"])
+    # The under-25 count comes from the same suppressed age table the age chart publishes for that year, so
+    # the two never combine to reveal a hidden band.
+    years = [(max(f"{fy[:4]}-04", first), min(f"{int(fy[:4]) + 1}-03", last)) for fy in frame["fy"]]
+    young = [a["under_25"] for a in outcomes.age_groups_by_period(wh, ids.MEASURE_ID, scope.districts, years)]
     # With the under-25 filter the total is itself the under-25 count, published as such.
     frame["young"] = frame["count"] if scope.age == "u25" else pd.array(young, dtype="Int64")
     pop_all = wh.population(scope.districts, scope.age, measure)
