@@ -117,6 +117,12 @@ def test_pick_an_lsoa_and_see_its_panel(started):
     duo, _ = started
     duo.driver.get(duo.server_url + "/hotspots?district=E06000045")
     wait_for(lambda: duo.driver.execute_script(MAP_LOCATIONS))
+    # The suggestions list holds the district's LSOAs (written into the datalist in the browser).
+    wait_for(
+        lambda: (
+            duo.driver.execute_script("return document.querySelectorAll('#hotspots-lsoa-list option').length") == 152
+        )
+    )
     type_and_enter(duo, "#hotspots-lsoa-search", "Southampton 023E")
     panel = wait_for(
         lambda: "Southampton 023E" in duo.find_element("#hotspots-panel").text and duo.find_element("#hotspots-panel")

@@ -96,18 +96,38 @@ def test_lsoa_profile(wh):
 
 def test_map_figure_carries_ids_and_values_not_geometry(wh):
     frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
-    fig = figs.hotspot_map(frame, "count", {SOTON: "Southampton"})
+    fig = figs.hotspot_map(frame, "count", {SOTON: "Southampton"}, cb.selection_bounds(wh, [SOTON]))
     values, hidden = fig.data
-    assert values.geojson == figs.LSOA_GEOJSON
+    assert values.geojson == figs.LSOA_GEOJSON  # one district: the detailed boundaries
     assert sorted([*values.locations, *hidden.locations]) == sorted(frame["lsoa21_code"])
     shown = frame.set_index("lsoa21_code").loc[list(values.locations), "count"]
     assert np.array_equal(np.asarray(values.z, dtype=float), shown.to_numpy(dtype=float))
     assert fig.layout.map.style == "white-bg"
+    # All of HIPS: the overview layer, which has the same LSOAs with fewer points.
+    everything = places.hotspot_map(wh, "serious_violence", [], *PERIOD)
+    assert figs.hotspot_map(everything, "count", {}).data[0].geojson == figs.LSOA_OVERVIEW_GEOJSON
+
     assert len(json.dumps(fig.to_plotly_json(), default=str)) < 100_000
 
     gi = figs.hotspot_map(frame, "hotspot", {SOTON: "Southampton"})
     assert [t.name for t in gi.data] == ["Hot 99%", "Hot 95%", "Not significant", "Cold 95%", "Cold 99%"]
     assert sum(len(t.locations) for t in gi.data) == len(frame)
+
+
+def test_the_overview_layer_has_every_lsoa_with_fewer_points(settings):
+    import json
+
+    from vrp.geo.serve import build_layer
+
+    def points(coords):
+        return 1 if isinstance(coords[0], (int, float)) else sum(points(c) for c in coords)
+
+    layers = {}
+    for name in ("lsoa21", "lsoa21-overview"):
+        features = json.loads(build_layer(settings.reference_dir, settings.build_dir, name).read_text())["features"]
+        layers[name] = {f["id"]: points(f["geometry"]["coordinates"]) for f in features}
+    assert set(layers["lsoa21"]) == set(layers["lsoa21-overview"]) and len(layers["lsoa21"]) == 1231
+    assert sum(layers["lsoa21-overview"].values()) < 0.5 * sum(layers["lsoa21"].values())
 
 
 def test_map_callback_patches_values_when_the_selection_stays(app):
@@ -253,6 +273,7 @@ def test_table_and_search_list_are_sent_only_when_needed(app):
         assert "Southampton 023E" in json.dumps(table.to_plotly_json(), default=str)
         options, districts = cb.update_lsoa_list(state(), None)
         assert districts == [SOTON] and len(options) == 152
+        assert "Southampton 023E (E01035444)" in options
         again = cb.update_lsoa_list({**state(), "start": "2024-01", "end": "2024-12"}, districts)
     assert again == (no_update, no_update)
 
@@ -276,8 +297,9 @@ def test_small_selections_give_no_total_share_or_curve(wh):
     assert conc["total"] is None
     assert conc["hidden"] and conc["harm_share"] == [] and conc["top_5"] is None
     state_ = cb.FilterState(("E07000085",), "2026-09", "2026-09")
-    assert "hidden to protect privacy" in cb.summary_sentence("Knife", places.hotspot_map(wh, *args), conc, state_,
-                                                              "East Hampshire")
+    assert "hidden to protect privacy" in cb.summary_sentence(
+        "Knife", places.hotspot_map(wh, *args), conc, state_, "East Hampshire"
+    )
 
 
 def test_lsoa_panel_hides_a_small_district_rate(wh):

@@ -131,9 +131,11 @@ def test_monthly_series_are_protected_against_year_totals(public, partner):
     truth = partner.monthly_counts("knife_enabled_sv", ["E07000093"])
     shown = public.monthly_counts("knife_enabled_sv", ["E07000093"])
     months = pd.to_datetime(truth["month"])
-    truth = truth.assign(_series=0, _fy=(months.dt.year - (months.dt.month < 4)).to_numpy(),
-                         _block=((months.max().year * 12 + months.max().month)
-                                 - (months.dt.year * 12 + months.dt.month)) // 12)
+    truth = truth.assign(
+        _series=0,
+        _fy=(months.dt.year - (months.dt.month < 4)).to_numpy(),
+        _block=((months.max().year * 12 + months.max().month) - (months.dt.year * 12 + months.dt.month)) // 12,
+    )
     assert shown["suppressed"].any()
     assert not is_recoverable(truth, shown["suppressed"], ["_series", "_fy", "_block"], "count")
 

@@ -152,11 +152,10 @@ def update_lsoa_list(state_data, last_districts):
     state = read_state(state_data)
     if last_districts is not None and list(state.districts) == last_districts:
         return no_update, no_update
-    options = [
-        html.Option(value=f"{r.lsoa21_name} ({r.lsoa21_code})")
-        for r in places.lsoa_options(warehouse(), state.districts).itertuples()
+    names = [
+        f"{r.lsoa21_name} ({r.lsoa21_code})" for r in places.lsoa_options(warehouse(), state.districts).itertuples()
     ]
-    return options, list(state.districts)
+    return names, list(state.districts)
 
 
 def fail_lower(message: str) -> tuple:
@@ -248,6 +247,19 @@ lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])
 panel_callback = guarded(polite)(cached_view(update_panel))
 
 
+FILL_DATALIST = """function(names) {
+    const list = document.getElementById('LIST_ID');
+    if (!list || !Array.isArray(names)) { return window.dash_clientside.no_update; }
+    const options = names.map(function(name) {
+        const option = document.createElement('option');
+        option.value = name;
+        return option;
+    });
+    list.replaceChildren.apply(list, options);
+    return names.length.toLocaleString('en-GB') + ' places in the list.';
+}"""
+
+
 def register(app: dash.Dash) -> None:
     app.callback(
         Output(ids.MAP, "figure"),
@@ -264,11 +276,17 @@ def register(app: dash.Dash) -> None:
         table_callback
     )
     app.callback(
-        Output(ids.LSOA_LIST, "children"),
+        Output(ids.LSOA_NAMES, "data"),
         Output(ids.LSOA_LIST_META, "data"),
         Input(STATE, "data"),
         State(ids.LSOA_LIST_META, "data"),
     )(lsoa_list_callback)
+    # The search suggestions, written straight into the datalist (see dashboards/hotspots.py).
+    app.clientside_callback(
+        FILL_DATALIST.replace("LIST_ID", ids.LSOA_LIST),
+        Output(ids.LSOA_LIST + "-count", "children"),
+        Input(ids.LSOA_NAMES, "data"),
+    )
     app.callback(
         Output(ids.TOP, "children"),
         Output(ids.CONCENTRATION, "figure"),
@@ -291,9 +309,7 @@ def register(app: dash.Dash) -> None:
         State(ids.LSOA_SEARCH, "value"),
         prevent_initial_call=True,
     )(pick_from_search)
-    app.callback(Output(ids.PANEL, "children"), Input(ids.LSOA, "data"), Input(STATE, "data"))(
-        panel_callback
-    )
+    app.callback(Output(ids.PANEL, "children"), Input(ids.LSOA, "data"), Input(STATE, "data"))(panel_callback)
 
 
 def top_table(top: pd.DataFrame) -> html.Div:

@@ -39,7 +39,9 @@ def register(app: dash.Dash) -> None:
         "document.title=(t[path]||'Page not found')+' - HIPS serious violence dashboard';"
         # On the map page, start fetching the boundaries now, while the server computes the figure: the map
         # then finds them in the HTTP cache instead of asking only once the figure has arrived.
-        "if(path==='/hotspots'&&!window.vrpGeo){window.vrpGeo=fetch('/geo/lsoa21.geojson');}"
+        # All of HIPS (no district in the link) draws the lighter overview layer (figures/hotspots.lsoa_geojson).
+        "if(path==='/hotspots'&&!window.vrpGeo){window.vrpGeo=fetch(/[?&]district=E/.test(location.search)?"
+        "'/geo/lsoa21.geojson':'/geo/lsoa21-overview.geojson');}"
         "return window.dash_clientside.no_update;}",
         Output(URL, "id"),
         Input(URL, "pathname"),

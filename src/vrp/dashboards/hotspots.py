@@ -20,6 +20,7 @@ MAP_MESSAGE = "hotspots-map-message"
 LSOA = "hotspots-lsoa"  # the chosen LSOA code (a store: set by the search box or a map click)
 LSOA_SEARCH = "hotspots-lsoa-search"
 LSOA_LIST = "hotspots-lsoa-list"
+LSOA_NAMES = "hotspots-lsoa-names"
 PANEL = "hotspots-panel"
 TOP = "hotspots-top"
 CONCENTRATION = "hotspots-concentration"
@@ -113,7 +114,11 @@ def layout() -> html.Div:
                                 list=LSOA_LIST,
                                 autocomplete="off",
                             ),
+                            # Filled in the browser from LSOA_NAMES: 1,231 options as Dash components
+                            # cost the renderer about a second on a slow machine; as data they cost nothing.
                             html.Datalist(id=LSOA_LIST),
+                            dcc.Store(id=LSOA_NAMES),
+                            html.Span(id=LSOA_LIST + "-count", className="visually-hidden", **{"aria-live": "polite"}),
                             dcc.Store(id=LSOA_LIST_META),
                             dcc.Store(id=LSOA),
                             html.Div(

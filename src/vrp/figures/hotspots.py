@@ -22,6 +22,8 @@ from vrp.figures.theme import (
 MODES = {"count": "Count", "rate": "Rate per 1,000 residents", "hotspot": "Hotspot (Getis-Ord Gi*)"}
 HOTSPOT_ORDER = ["hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"]
 LSOA_GEOJSON = "/geo/lsoa21.geojson"
+LSOA_OVERVIEW_GEOJSON = "/geo/lsoa21-overview.geojson"  # simplified further, for views of most of HIPS
+OVERVIEW_BELOW_ZOOM = 9.5  # all of HIPS is about 8.4, one district 10 to 11.5
 DISTRICT_GEOJSON = "/geo/districts.geojson"
 HIPS_BOUNDS = (-1.96, 50.57, -0.73, 51.39)
 
@@ -59,12 +61,19 @@ HOVER = (
 )
 
 
-def value_traces(frame: pd.DataFrame, mode: str, district_names: dict[str, str]) -> list[go.Choroplethmap]:
+def lsoa_geojson(bounds: tuple[float, float, float, float]) -> str:
+    """The boundary layer for a view: the lighter one when the map shows most of HIPS at once."""
+    return LSOA_OVERVIEW_GEOJSON if view(bounds)["zoom"] < OVERVIEW_BELOW_ZOOM else LSOA_GEOJSON
+
+
+def value_traces(
+    frame: pd.DataFrame, mode: str, district_names: dict[str, str], geojson: str = LSOA_GEOJSON
+) -> list[go.Choroplethmap]:
     """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
     hotspot class. Geometry comes from the URL; the trace carries ids and values only."""
     custom = _hover(frame)
     names = _names(frame, district_names).to_numpy()
-    common = dict(geojson=LSOA_GEOJSON, marker_line_width=0.3, marker_line_color="#FFFFFF", hovertemplate=HOVER)
+    common = dict(geojson=geojson, marker_line_width=0.3, marker_line_color="#FFFFFF", hovertemplate=HOVER)
     if mode == "hotspot":
         traces = []
         for cls in HOTSPOT_ORDER:
@@ -120,7 +129,7 @@ def hotspot_map(
     district_names: dict[str, str],
     bounds: tuple[float, float, float, float] = HIPS_BOUNDS,
 ) -> go.Figure:
-    fig = go.Figure(value_traces(frame, mode, district_names))
+    fig = go.Figure(value_traces(frame, mode, district_names, lsoa_geojson(bounds)))
     fig.update_layout(
         # A map uses none of the chart template (axes, colourway), and applying it costs more than the rest of
         # the figure: only its font is set here.
