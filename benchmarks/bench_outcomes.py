@@ -18,6 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
+from calibrate import cpu_yardstick
+
 from vrp.app import create_app
 from vrp.settings import from_env
 
@@ -136,7 +138,7 @@ def run(url: str, repeat: int) -> str:
     )
     return (
         f"Warehouse {url.split('?')[0].rsplit('/', 1)[-1]}, period {start} to {end}, {repeat} samples a "
-        f"selection.\n\n{head}\n" + "\n".join(rows) + "\n"
+        f"selection; {cpu_yardstick()}.\n\n{head}\n" + "\n".join(rows) + "\n"
     )
 
 

@@ -50,6 +50,7 @@ import pandas as pd
 import psutil
 import requests
 import sqlalchemy as sa
+from calibrate import cpu_yardstick
 
 from vrp.dashboards.filters import resolve
 from vrp.data_access import places
@@ -647,7 +648,7 @@ def machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} cores ({cpu or 'unknown CPU'}), "
             f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, pandas {pd.__version__}; {datetime.now():%Y-%m-%d %H:%M}")
+            f"DuckDB {duckdb.__version__}, pandas {pd.__version__}; {cpu_yardstick()}; {datetime.now():%Y-%m-%d %H:%M}")
 
 
 def code_version() -> str:
