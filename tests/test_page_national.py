@@ -14,8 +14,8 @@ from tests.test_browser import wait_for
 from tests.test_hotspots import _post
 from vrp.app import create_app
 from vrp.callbacks import national as cb
-from vrp.figures import admissions as fy_figs
 from vrp.figures.national import BREAK_LABEL, SERIES_BREAK, breaks_for, crosses_break, gap_at_break
+from vrp.periods import fy_mid
 
 SOTON = "E06000045"
 
@@ -111,7 +111,7 @@ def test_every_chart_that_crosses_april_2019_marks_the_break(app, wh):
     assert "2019/20" in forces[0]  # a single year crosses nothing
     assert BREAK_LABEL not in pio.json.to_json(forces[2])
     # The yearly axis itself: the break falls between 2018/19 and 2019/20.
-    assert fy_figs.fy_mid("2018-19") < SERIES_BREAK < fy_figs.fy_mid("2019-20")
+    assert fy_mid("2018-19") < SERIES_BREAK < fy_mid("2019-20")
 
 
 @pytest.mark.parametrize(

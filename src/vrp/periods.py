@@ -14,7 +14,34 @@ def add_months(month: date | str, n: int):
     return date(y, m + 1, 1)
 
 
+def months_in(first: date, last: date) -> int:
+    """How many months from ``first`` to ``last``, both included: the exposure of an annual rate is this / 12."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def financial_year(month: date) -> str:
     """April to March: 2023-04 .. 2024-03 is '2023-24'."""
     start = month.year if month.month >= 4 else month.year - 1
     return f"{start}-{(start + 1) % 100:02d}"
+
+
+def fy_months(fy: str) -> tuple[str, str]:
+    """'2022-23' -> ('2022-04', '2023-03'). Raises ValueError for anything not shaped like a financial year."""
+    if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit() or fy[4] != "-":
+        raise ValueError(f"a financial year looks like 2022-23, not {str(fy)[:12]!r}")
+    return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
+
+
+def fy_label(fy: str) -> str:
+    """'2021-22' -> '2021/22', as the ONS and the NHS write it."""
+    return f"{fy[:4]}/{fy[5:7]}"
+
+
+def fy_start(fy: str) -> date:
+    """1 April of the financial year."""
+    return date(int(fy[:4]), 4, 1)
+
+
+def fy_mid(fy: str) -> date:
+    """1 October: charts put a year's point mid-year, so a break on 1 April falls between two points."""
+    return date(int(fy[:4]), 10, 1)

@@ -20,7 +20,7 @@ from vrp.data_access import outcomes
 from vrp.data_access.queries import InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
-from vrp.periods import add_months
+from vrp.periods import add_months, financial_year, fy_label, fy_months
 from vrp.stats import change
 
 YOUNG = ("u18", "18_24")
@@ -145,12 +145,12 @@ def yearly_table(wh, scope: Scope) -> pd.DataFrame:
     first, last = coverage(wh, ids.MEASURE_ID)
     totals = wh.counts_by_period(ids.MEASURE_ID, "fy", scope.districts, first, last, scope.age)
     monthly = wh.monthly_counts(ids.MEASURE_ID, scope.districts, first, last, scope.age)
-    monthly = monthly.assign(fy=monthly["month"].map(fy_figs.fy_of))
+    monthly = monthly.assign(fy=monthly["month"].map(financial_year))
     per_fy = monthly.groupby("fy").agg(months=("month", "size"), incomplete=("incomplete", "any")).reset_index()
     frame = per_fy.merge(totals.rename(columns={"period": "fy"}), on="fy", how="left")
     # The under-25 count comes from the same suppressed age table the age chart publishes for that year, so
     # the two never combine to reveal a hidden band.
-    years = [(max(f"{fy[:4]}-04", first), min(f"{int(fy[:4]) + 1}-03", last)) for fy in frame["fy"]]
+    years = [(max(fy_months(fy)[0], first), min(fy_months(fy)[1], last)) for fy in frame["fy"]]
     young = [a["under_25"] for a in outcomes.age_groups_by_period(wh, ids.MEASURE_ID, scope.districts, years)]
     # With the under-25 filter the total is itself the under-25 count, published as such.
     frame["young"] = frame["count"] if scope.age == "u25" else pd.array(young, dtype="Int64")
@@ -159,9 +159,7 @@ def yearly_table(wh, scope: Scope) -> pd.DataFrame:
     whole = frame["months"] == 12
     frame["rate"] = np.where(whole, frame["count"].astype(float) / pop_all * measure.per, np.nan)
     frame["young_rate"] = np.where(whole, frame["young"].astype(float) / pop_young * measure.per, np.nan)
-    frame["year"] = frame["fy"].map(fy_figs.fy_label) + np.where(
-        whole, "", " (" + frame["months"].astype(str) + " months)"
-    )
+    frame["year"] = frame["fy"].map(fy_label) + np.where(whole, "", " (" + frame["months"].astype(str) + " months)")
     return frame
 
 
@@ -175,8 +173,8 @@ def trend_title(frame: pd.DataFrame, place: str, who: str) -> str:
     real = "a statistically significant change" if test.significant else "not a statistically significant change"
     at_least = "at least " if b["incomplete"] else ""
     return (
-        f"Admissions{who} in {place} {verb} from {int(a['count']):,} in {fy_figs.fy_label(a['fy'])} to {at_least}"
-        f"{int(b['count']):,} in {fy_figs.fy_label(b['fy'])} ({real})"
+        f"Admissions{who} in {place} {verb} from {int(a['count']):,} in {fy_label(a['fy'])} to {at_least}"
+        f"{int(b['count']):,} in {fy_label(b['fy'])} ({real})"
     )
 
 
@@ -200,7 +198,7 @@ def update_trend(state_data):
         "Admission rates each financial year (April to March) loaded, all ages and under 25, with the chosen period "
         "shaded."
         + "".join(
-            f" {fy_figs.fy_label(r.fy)} is not drawn: only {r.months} of its 12 months are loaded "
+            f" {fy_label(r.fy)} is not drawn: only {r.months} of its 12 months are loaded "
             f"({_fmt(r.count)} admissions so far)."
             for r in part.itertuples()
         )

@@ -20,6 +20,7 @@ from vrp.data_access.queries import AGE_GROUPS, FORCE_NAME, InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.figures.national import breaks_for, gap_at_break
+from vrp.periods import fy_label, fy_mid, fy_start
 from vrp.stats import compare, rate_ci
 
 # An approximation of the Home Office "most similar group" for Hampshire (the official group is recalculated from
@@ -62,12 +63,12 @@ def national_scope(wh, state) -> tuple[pd.DataFrame, list[str]]:
     chosen = [
         fy
         for fy in years
-        if (f.end is None or fy_figs.fy_start(fy) <= f.end)
-        and (f.start is None or fy_figs.fy_start(fy).replace(year=fy_figs.fy_start(fy).year + 1) > f.start)
+        if (f.end is None or fy_start(fy) <= f.end)
+        and (f.start is None or fy_start(fy).replace(year=fy_start(fy).year + 1) > f.start)
     ]
     if not chosen:
         notes.append(
-            f"The national series covers {fy_figs.fy_label(years[0])} to {fy_figs.fy_label(years[-1])}; the chosen "
+            f"The national series covers {fy_label(years[0])} to {fy_label(years[-1])}; the chosen "
             "period is outside it, so every year is shown."
         )
         chosen = years
@@ -99,7 +100,7 @@ def annual_rates(quarters: pd.DataFrame) -> pd.DataFrame:
 
 
 def _footnote(wh, measure, years: list[str]) -> list:
-    period = fy_figs.fy_label(years[0]) + ("" if len(years) == 1 else f" to {fy_figs.fy_label(years[-1])}")
+    period = fy_label(years[0]) + ("" if len(years) == 1 else f" to {fy_label(years[-1])}")
     return [*c.footnote(measure, period, measure.source in wh.synthetic_sources()), PROVENANCE]
 
 
@@ -123,7 +124,7 @@ def update(state_data):
 def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
     wide = annual.pivot(index="fy", columns="group", values="rate").reset_index()
     counts = annual.pivot(index="fy", columns="group", values="count").reset_index()
-    breaks = breaks_for([fy_figs.fy_mid(fy) for fy in years])
+    breaks = breaks_for([fy_mid(fy) for fy in years])
     fig = fy_figs.yearly_lines(
         wide, {FORCE_NAME: "Hampshire", EW: EW, MSG: MSG}, "Offences per 100,000 a year", breaks=breaks
     )
@@ -147,13 +148,13 @@ def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
             else f"stayed at {b[FORCE_NAME]:.0f}"
         )
         title = (
-            f"Hampshire's knife crime rate {change_words} per 100,000 between {fy_figs.fy_label(a['fy'])} and "
-            f"{fy_figs.fy_label(b['fy'])}, {versus} England and Wales ({b[EW]:.0f})"
+            f"Hampshire's knife crime rate {change_words} per 100,000 between {fy_label(a['fy'])} and "
+            f"{fy_label(b['fy'])}, {versus} England and Wales ({b[EW]:.0f})"
         )
     elif len(shown) == 1:
         b = shown.iloc[0]
         title = (
-            f"Hampshire's knife crime rate was {b[FORCE_NAME]:.0f} per 100,000 in {fy_figs.fy_label(b['fy'])}; "
+            f"Hampshire's knife crime rate was {b[FORCE_NAME]:.0f} per 100,000 in {fy_label(b['fy'])}; "
             f"England and Wales {b[EW]:.0f}"
         )
     else:
@@ -169,9 +170,9 @@ def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
         )
     part = annual[~annual["whole"] & (annual["group"] == FORCE_NAME)]["fy"].tolist()
     if part:
-        summary += f" Not drawn (fewer than four quarters loaded): {', '.join(fy_figs.fy_label(p) for p in part)}."
+        summary += f" Not drawn (fewer than four quarters loaded): {', '.join(fy_label(p) for p in part)}."
     table = c.table(
-        wide.assign(year=wide["fy"].map(fy_figs.fy_label), **{k: wide[k].round(1) for k in (FORCE_NAME, EW, MSG)}),
+        wide.assign(year=wide["fy"].map(fy_label), **{k: wide[k].round(1) for k in (FORCE_NAME, EW, MSG)}),
         {"year": "Financial year", FORCE_NAME: "Hampshire", EW: EW, MSG: "Most similar forces"},
         numeric=(FORCE_NAME, EW, MSG),
     )
@@ -208,13 +209,13 @@ def forces_card(wh, measure, quarters: pd.DataFrame, annual: pd.DataFrame) -> tu
     hants = forces[forces["force_name"] == FORCE_NAME].iloc[0]
     ordinal = {1: "highest", 2: "2nd highest", 3: "3rd highest"}.get(rank, f"{rank}th highest")
     title = (
-        f"In {fy_figs.fy_label(fy)} Hampshire's rate ({hants['rate']:.0f} per 100,000) was "
+        f"In {fy_label(fy)} Hampshire's rate ({hants['rate']:.0f} per 100,000) was "
         f"{COMPARED[hants['compared_with_hips']]} England and Wales ({ew:.0f}), the {ordinal} of the {len(forces)} "
         "forces in its similar-force group"
     )
     above = forces[forces["compared_with_hips"] == "worse"]["force_name"].tolist()
     summary = (
-        f"Rates with 95% confidence intervals, {fy_figs.fy_label(fy)}, against England and Wales "
+        f"Rates with 95% confidence intervals, {fy_label(fy)}, against England and Wales "
         f"({ew:.1f} per 100,000). Above England and Wales: {', '.join(above) or 'none'}."
     )
     table = c.table(
@@ -246,7 +247,7 @@ def quarters_card(wh, measure, quarters: pd.DataFrame, years: list[str]) -> tupl
     if h.empty:
         return c.empty_card("Hampshire is not in the national series loaded.")
     h["x"] = h["quarter_start"].map(lambda d: d.isoformat())
-    h["quarter"] = [f"Q{q} {fy_figs.fy_label(fy)}" for q, fy in zip(h["fy_quarter"], h["financial_year"], strict=True)]
+    h["quarter"] = [f"Q{q} {fy_label(fy)}" for q, fy in zip(h["fy_quarter"], h["financial_year"], strict=True)]
     breaks = breaks_for(h["quarter_start"])
     fig = figs.line_chart(
         gap_at_break(h[["x", "count"]], "x"), "x", {"count": "Hampshire"}, "Offences a quarter", breaks=breaks

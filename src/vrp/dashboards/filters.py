@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vrp.data_access.queries import InvalidQuery, Warehouse
-from vrp.periods import add_months
+from vrp.periods import add_months, fy_months
 
 DISTRICT = "filter-district"
 MEASURE = "filter-measure"
@@ -187,7 +187,7 @@ def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
         # The latest April-March year that is complete in the data.
         y, m = int(last[:4]), int(last[5:7])
         end_year = y if m >= 3 else y - 1
-        start, end = f"{end_year - 1}-04", f"{end_year}-03"
+        start, end = fy_months(f"{end_year - 1}-{end_year % 100:02d}")
         return (start, end) if start >= first else (first, last)
     return max(add_months(last, -11), first), last
 

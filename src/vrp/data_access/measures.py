@@ -75,6 +75,10 @@ class Measure:
     def per(self) -> int:
         return {"rate_per_100k": 100_000, "rate_per_million": 1_000_000}.get(self.unit, 1)
 
+    def population_group(self, age: str = "all") -> str:
+        """The population a rate divides by: under-25s when the filter or the measure itself is about them."""
+        return "u25" if age == "u25" or self.denominator == "u25" else "all"
+
     @property
     def has_lsoa(self) -> bool:
         return "lsoa" in self.geography_levels

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from vrp import periods
 from vrp.data_access import tables as t
 from vrp.data_access.measures import condition
 from vrp.data_access.queries import AGE_GROUPS, InvalidQuery, Warehouse
-from vrp.periods import add_months
+from vrp.periods import add_months, months_in
 from vrp.stats import compare, funnel_position, rate_ci
 
 AGE_LABELS = {"u18": "Under 18", "18_24": "18 to 24", "25plus": "25 and over", "unknown": "Not known"}
@@ -34,7 +35,7 @@ def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: st
             .where(*wh._mart_where(f))
             .group_by(m.c.district_code)
         )
-        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        group = measure.population_group(f.age)
         p = t.mart_population
         pops = wh.read(
             sa.select(p.c.area_code.label("district_code"), p.c.population).where(
@@ -45,7 +46,7 @@ def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: st
         frame["count"] = frame["count"].fillna(0).astype(int)
         first, last = wh.month_range(f.measure_id)
         lo, hi = f.start or first, f.end or last
-        years = ((hi.year - lo.year) * 12 + hi.month - lo.month + 1) / 12 if lo and hi else 1.0
+        years = months_in(lo, hi) / 12 if lo and hi else 1.0
         frame["years"] = years
         exposure = frame["population"].to_numpy() * years
         total, population = int(frame["count"].sum()), float(exposure.sum())
@@ -109,10 +110,11 @@ def breakdown(
 
 
 def fy_months(fy: str) -> tuple[str, str]:
-    """'2022-23' -> ('2022-04', '2023-03')."""
-    if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit():
-        raise InvalidQuery(f"a financial year looks like 2022-23, not {str(fy)[:12]!r}")
-    return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
+    """'2022-23' -> ('2022-04', '2023-03'); anything else is refused as a query."""
+    try:
+        return periods.fy_months(fy)
+    except ValueError as exc:
+        raise InvalidQuery(str(exc)) from None
 
 
 def comparisons(

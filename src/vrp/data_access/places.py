@@ -173,7 +173,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         total = int(series["count"].sum())
         series = wh._suppress_months(series, measure)
 
-        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        group = measure.population_group(f.age)
         p = t.mart_population
         pops = dict(
             wh.read(

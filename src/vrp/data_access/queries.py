@@ -26,7 +26,7 @@ from vrp.data_access import tables as t
 from vrp.data_access.cache import QueryCache, code_version
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
 from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
-from vrp.periods import add_months
+from vrp.periods import add_months, months_in
 from vrp.settings import Settings
 from vrp.stats import suppress
 from vrp.stats.suppression import group_codes
@@ -42,10 +42,6 @@ def _as_date(value) -> date | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
     return pd.Timestamp(value).date().replace(day=1)
-
-
-def _months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month + 1
 
 
 class InvalidQuery(ValueError):
@@ -324,7 +320,7 @@ class Warehouse:
 
     def population(self, districts: tuple[str, ...] = (), age: str = "all", measure: Measure | None = None) -> float:
         """The denominator: the selected age group, or the measure's own (under-25 measures use under-25s)."""
-        group = "u25" if age == "u25" or (measure is not None and measure.denominator == "u25") else "all"
+        group = measure.population_group(age) if measure is not None else ("u25" if age == "u25" else "all")
         # District and force populations: 14 x 5 rows, read once per data version and kept in the process (a
         # page asks dozens of times; even a cache round trip per ask adds up).
         version = self.data_version()
@@ -391,7 +387,7 @@ class Warehouse:
             .group_by(m.c.lsoa21_code)
             .subquery()
         )
-        group = "u25" if f.age == "u25" or measure.denominator == "u25" else "all"
+        group = measure.population_group(f.age)
         q = (
             sa.select(
                 a.c.lsoa21_code,
@@ -667,7 +663,7 @@ class Warehouse:
                 else:
                     window = windows[measure.source]
                     periods, batch = window["periods"], window["totals"]
-                    n = _months_between(parse_month(periods["cur"][0], "start"), last)
+                    n = months_in(parse_month(periods["cur"][0], "start"), last)
                     fm = self.check(measure.id, f0.districts)
                     totals = batch[measure.id]
                     (cur, cur_hidden), prev = totals["cur"], totals.get("prev")

@@ -10,26 +10,7 @@ import plotly.graph_objects as go
 
 from vrp.figures.outcomes import line_chart, rate_intervals
 from vrp.figures.theme import DARK_GREY, FONT_SIZE, GREY
-
-
-def fy_of(d: date) -> str:
-    """The financial year (April to March) of a month, in the warehouse's form ``2021-22``."""
-    y = d.year if d.month >= 4 else d.year - 1
-    return f"{y}-{(y + 1) % 100:02d}"
-
-
-def fy_label(fy: str) -> str:
-    """``2021-22`` -> ``2021/22``, as the ONS and the NHS write it."""
-    return f"{fy[:4]}/{fy[5:7]}"
-
-
-def fy_start(fy: str) -> date:
-    return date(int(fy[:4]), 4, 1)
-
-
-def fy_mid(fy: str) -> date:
-    # Points sit mid-year, so a break or a period boundary on 1 April falls between two years' points.
-    return date(int(fy[:4]), 10, 1)
+from vrp.periods import fy_label, fy_mid
 
 
 def month_start(label: str) -> date:
