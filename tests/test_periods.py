@@ -35,3 +35,4 @@ def test_months_in_counts_both_ends():
     assert periods.months_in(date(2025, 10, 1), date(2026, 9, 1)) == 12
     assert periods.months_in(date(2026, 9, 1), date(2026, 9, 1)) == 1
     assert periods.months_in(date(2021, 4, 1), date(2026, 9, 1)) == 66
+    assert periods.months_in("2021-04", "2026-09") == 66

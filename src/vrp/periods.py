@@ -14,9 +14,13 @@ def add_months(month: date | str, n: int):
     return date(y, m + 1, 1)
 
 
-def months_in(first: date, last: date) -> int:
+def months_in(first: date | str, last: date | str) -> int:
     """How many months from ``first`` to ``last``, both included: the exposure of an annual rate is this / 12."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+    def index(month) -> int:
+        return int(month[:4]) * 12 + int(month[5:7]) if isinstance(month, str) else month.year * 12 + month.month
+
+    return index(last) - index(first) + 1
 
 
 def financial_year(month: date) -> str:

@@ -20,7 +20,7 @@ from vrp.data_access import outcomes
 from vrp.data_access.queries import InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
-from vrp.periods import add_months, financial_year, fy_label, fy_months
+from vrp.periods import add_months, financial_year, fy_label, fy_months, months_in
 from vrp.stats import change
 
 YOUNG = ("u18", "18_24")
@@ -56,7 +56,7 @@ class Scope:
 
     @property
     def months(self) -> int:
-        return (int(self.end[:4]) - int(self.start[:4])) * 12 + int(self.end[5:]) - int(self.start[5:]) + 1
+        return months_in(self.start, self.end)
 
 
 def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
@@ -117,7 +117,9 @@ def update_headline(state_data):
             f"{place}, {period}: fewer than {wh.threshold(wh.registry.get(ids.MEASURE_ID))} admissions{who} (hidden)."
         )
     else:
-        rate = total["count"] / total["population"] * 100_000 * 12 / scope.months if total["population"] else np.nan
+        measure = wh.registry.get(ids.MEASURE_ID)
+        years = scope.months / 12
+        rate = total["count"] / (total["population"] * years) * measure.per if total["population"] else np.nan
         main = (
             f"{place}, {period}: {'at least ' if total['incomplete'] else ''}{total['count']:,} admissions{who} for "
             f"assault with a sharp object, {rate:,.1f} per 100,000 residents a year."
@@ -225,13 +227,16 @@ def update_trend(state_data):
         },
         numeric=("count", "rate", "young", "young_rate"),
     )
-    return c.fill_card(
+    return c.measure_card(
+        wh,
+        measure,
+        period_text(*coverage(wh, ids.MEASURE_ID)),
         trend_title(frame, place, who),
         summary,
         fig,
         table,
-        c.footnote(measure, period_text(*coverage(wh, ids.MEASURE_ID)), measure.source in wh.synthetic_sources()),
-        c.about(measure, RATE_METHOD, "change-between-two-periods"),
+        RATE_METHOD,
+        "change-between-two-periods",
     )
 
 
@@ -282,13 +287,16 @@ def update_ages(state_data):
         {"label": "Age", "count": "Admissions", "share": "Share (%)"},
         numeric=("count", "share"),
     )
-    return c.fill_card(
+    return c.measure_card(
+        wh,
+        measure,
+        period,
         title,
         summary,
         fig,
         table,
-        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
-        c.about(measure, SUPPRESSION_METHOD, "small-number-suppression"),
+        SUPPRESSION_METHOD,
+        "small-number-suppression",
     )
 
 
@@ -360,13 +368,16 @@ def update_districts(state_data):
         },
         numeric=("count", "rate", "lower", "upper"),
     )
-    return c.fill_card(
+    return c.measure_card(
+        wh,
+        measure,
+        period,
         district_title(d, scope.districts, hips),
         summary,
         district_figure(d, hips),
         table,
-        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
-        c.about(measure, RATE_METHOD, "comparison-with-a-benchmark"),
+        RATE_METHOD,
+        "comparison-with-a-benchmark",
     )
 
 

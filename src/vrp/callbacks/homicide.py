@@ -161,13 +161,16 @@ def update_rolling(state_data):
         if len(frame)
         else "none loaded"
     )
-    return c.fill_card(
+    return c.measure_card(
+        wh,
+        measure,
+        period,
         rolling_title(frame, place, scope.age, threshold),
         summary,
         fig,
         table,
-        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
-        c.about(measure, ROLLING_METHOD, "change-between-two-periods"),
+        ROLLING_METHOD,
+        "change-between-two-periods",
     )
 
 
@@ -206,13 +209,16 @@ def update_methods(state_data):
         {"label": "Method", "count": "Victims", "share": "Share (%)"},
         numeric=("count", "share"),
     )
-    return c.fill_card(
+    return c.measure_card(
+        wh,
+        measure,
+        period,
         title,
         summary,
         fig,
         table,
-        c.footnote(measure, period, measure.source in wh.synthetic_sources()),
-        c.about(measure, METHOD_METHOD, "proportions"),
+        METHOD_METHOD,
+        "proportions",
     )
 
 

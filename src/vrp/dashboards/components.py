@@ -71,6 +71,17 @@ def fill_card(title: str, summary: str, figure, table, footnote, about) -> tuple
     return title, summary, figure, table, footnote, about
 
 
+def measure_card(
+    wh, measure: Measure, period: str, title: str, summary, figure, table, method: str, anchor: str
+) -> tuple:
+    """A chart card for one measure: its source footnote (with the synthetic label when the source is synthetic)
+    and "about this measure" with the method and where it is written up."""
+    synthetic = measure.source in wh.synthetic_sources()
+    return fill_card(
+        title, summary, figure, table, footnote(measure, period, synthetic), about(measure, method, anchor)
+    )
+
+
 def empty_card(message: str) -> tuple:
     return "", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None
 
