@@ -205,3 +205,15 @@ def test_a_group_with_a_small_total_is_hidden_whole_when_asked() -> None:
     assert whole.mask[14] and 1 < whole.mask[12:].sum() < 12
     assert "whose published total is below 8" in " ".join(whole.hidden["reason"])
     assert is_recoverable(t, whole.mask, "fy", "n") == []
+
+
+def test_a_group_whose_every_non_zero_count_is_small_is_hidden_whole_when_asked() -> None:
+    """A year of months of 0 to 3 (total 14, above the threshold): every non-zero month is hidden anyway, so its
+    zeros go too; the other year shows its large months."""
+    sparse = [0, 3, 0, 2, 1, 0, 3, 0, 2, 0, 3, 0]
+    busy = [12, 9, 14, 10, 11, 9, 14, 10, 9, 12, 10, 11]
+    t = pd.DataFrame({"fy": [0] * 12 + [1] * 12, "n": sparse + busy})
+    res = suppress(t, "n", 8, secondary_by="fy", hide_small_groups=True)
+    assert res.mask[:12].all() and not res.mask[12:].any()
+    assert "every non-zero count is hidden" in " ".join(res.hidden["reason"])
+    assert not suppress(t, "n", 8, secondary_by="fy").mask[:12].all()

@@ -90,9 +90,9 @@ def suppress(
     (zero-sum groups; linear programming when hidden zeros are involved). Suppression repeats until no hidden
     cell is exposed or none can be protected by hiding more cells (see `unprotected`).
     Missing values are left as they are and never chosen for secondary suppression.
-    With `hide_small_groups`, every cell of a published group whose total is itself below the threshold is
-    hidden from the start: that total is hidden wherever it is published, its non-zero cells are all small,
-    and showing its zeros would say where the few are. (Left to the audit, the same cells are hidden one at a
+    With `hide_small_groups`, every cell of a published group whose total is itself below the threshold, or
+    whose non-zero cells are all below it, is hidden from the start: the non-zero cells are hidden anyway, and
+    showing the zeros would say where the few are. (Left to the audit, the same cells are hidden one at a
     time, each step a full audit: dozens of steps for a sparse monthly series.)
     """
     if value_col not in table.columns:
@@ -124,12 +124,20 @@ def suppress(
             limits = np.zeros(sums.size)
             np.maximum.at(limits, code, thr)
             small = np.flatnonzero((sums > 0) & (sums < limits))
+            # Groups where every non-zero cell is small: only their zeros would show, which says where the few
+            # are; the audit would hide them one by one anyway.
+            shown_nonzero = np.bincount(code, weights=(known & ~primary & (values > 0)).astype(float))
+            any_primary = np.bincount(code, weights=primary.astype(float))
+            all_small = np.flatnonzero((shown_nonzero == 0) & (any_primary > 0))
             for i in np.flatnonzero(np.isin(code, small) & known & ~hidden):
                 hidden[i] = True
                 reasons[int(i)] = (
                     "primary",
                     f"in a group ({', '.join(spec)}) whose published total is below {thr[i]:g}",
                 )
+            for i in np.flatnonzero(np.isin(code, all_small) & known & ~hidden):
+                hidden[i] = True
+                reasons[int(i)] = ("primary", f"in a group ({', '.join(spec)}) whose every non-zero count is hidden")
 
     def group_label(spec_i: int, row: int) -> str:  # for the reason text only, so built when needed
         return ", ".join(str(v) for v in table.iloc[row][specs[spec_i]])
