@@ -96,7 +96,11 @@ def test_hotspots_follow_the_district_and_the_url(started):
     wait_for(lambda: query(duo).get("district") == "E06000044")
     portsmouth = lsoas_of(app, "E06000044")
     wait_for(lambda: set(duo.driver.execute_script(MAP_LOCATIONS) or []) == portsmouth)
-    assert "Portsmouth" in duo.find_element("#hotspots-title").text
+    wait_for(
+        lambda: (
+            "Portsmouth" in duo.driver.execute_script("return document.getElementById('hotspots-title').textContent")
+        )
+    )
 
     # The link reproduces the view.
     link = duo.driver.current_url
