@@ -191,3 +191,35 @@ def test_cached_results_belong_to_the_code_that_made_them(demo_warehouse, monkey
     wh.cached("probe", {}, lambda: calls.append(1) or 1)
     assert len(calls) == 2
     wh.dispose()
+
+
+def test_a_view_is_one_entry_whatever_the_browser_adds_to_the_state(demo_warehouse, monkeypatch):
+    """The key is the five filters, districts as a set: reordered districts or extra keys in the posted state
+    neither miss the cache nor add entries to it."""
+    from vrp.app import create_app
+    from vrp.callbacks import knife_crime
+    from vrp.data_access import outcomes
+
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    calls = []
+    real = outcomes.comparisons
+    monkeypatch.setattr(outcomes, "comparisons", lambda *a, **k: calls.append(a) or real(*a, **k))
+    state = {
+        "districts": ["E06000045", "E06000044"],
+        "start": "2025-01",
+        "end": "2025-12",
+        "measure": "serious_violence",
+        "age": "all",
+    }
+    with app.server.test_request_context("/"):
+        first = knife_crime.trend_callback(state)
+        again = knife_crime.trend_callback({**state, "districts": ["E06000044", "E06000045"], "junk": "x" * 500})
+    assert len(calls) == 1
+    assert first[0] == again[0] == "Knife-enabled serious violence: Portsmouth and Southampton"
+    app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_settings_that_shape_a_page_are_in_every_key(demo_warehouse):
+    a = Warehouse(demo_warehouse)
+    b = Warehouse(demo_warehouse.with_(baseline_fy="2023-24"))
+    assert a.rules_hash != b.rules_hash

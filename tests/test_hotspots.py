@@ -254,6 +254,9 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
     with partner_app.server.test_request_context("/"):
         fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
     assert fig["data"][-1]["type"] == "densitymap" and len(fig["data"][-1]["lat"]) > 0
+    # Record-level points never go into the shared cache (the area counts may).
+    stored = partner_app.server.config["VRP_WAREHOUSE"].cache.backend.cache._cache
+    assert stored and not any(b"densitymap" in value for _, value in stored.values())
     partner_app.server.config["VRP_WAREHOUSE"].dispose()
 
 

@@ -182,3 +182,8 @@ def test_age_tables_for_several_years_equal_one_year_at_a_time(demo_warehouse, d
         want = outcomes.age_groups(alone, MEASURE, districts, s, e)
         assert got["under_25"] == want["under_25"] and got["total"] == want["total"]
         assert got["bands"].equals(want["bands"])
+
+
+def test_age_tables_for_overlapping_periods_are_refused(wh):
+    with pytest.raises(ValueError):
+        outcomes.age_groups_by_period(wh, MEASURE, (SOTON,), [("2023-04", "2024-03"), ("2024-01", "2024-12")])

@@ -24,9 +24,10 @@ def test_financial_years_run_april_to_march():
     assert periods.financial_year(date(1999, 12, 1)) == "1999-00"
     assert periods.fy_months("2023-24") == ("2023-04", "2024-03")
     assert periods.fy_months("1999-00") == ("1999-04", "2000-03")
+    assert periods.fy_months("2022/23") == ("2022-04", "2023-03")  # as the ONS and the NHS write it
     assert periods.fy_label("2019-20") == "2019/20"
     assert periods.fy_start("2019-20") == date(2019, 4, 1) < periods.fy_mid("2019-20") < date(2020, 4, 1)
-    for bad in ("2023", "2023/24", None, "abcd-ef", 2023):
+    for bad in ("2023", "2023.24", None, "abcd-ef", 2023):
         with pytest.raises(ValueError):
             periods.fy_months(bad)
 

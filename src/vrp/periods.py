@@ -30,8 +30,8 @@ def financial_year(month: date) -> str:
 
 
 def fy_months(fy: str) -> tuple[str, str]:
-    """'2022-23' -> ('2022-04', '2023-03'). Raises ValueError for anything not shaped like a financial year."""
-    if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit() or fy[4] != "-":
+    """'2022-23' (or '2022/23') -> ('2022-04', '2023-03'). Raises ValueError for anything else."""
+    if not isinstance(fy, str) or len(fy) != 7 or not fy[:4].isdigit() or fy[4] not in "-/":
         raise ValueError(f"a financial year looks like 2022-23, not {str(fy)[:12]!r}")
     return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
 

@@ -217,3 +217,17 @@ def test_a_group_whose_every_non_zero_count_is_small_is_hidden_whole_when_asked(
     assert res.mask[:12].all() and not res.mask[12:].any()
     assert "every non-zero count is hidden" in " ".join(res.hidden["reason"])
     assert not suppress(t, "n", 8, secondary_by="fy").mask[:12].all()
+
+
+def test_the_audit_fails_closed_if_the_solver_fails(monkeypatch) -> None:
+    """A linear programme that does not solve must never pass a cell as safe: every cell counts as exposed."""
+    import scipy.optimize
+
+    from vrp.stats.suppression import _pinned_by_bounds
+
+    class Failed:
+        status = 4
+
+    monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: Failed())
+    a = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    assert _pinned_by_bounds(a, np.array([True, False, False])) == [0, 1, 2]

@@ -130,7 +130,7 @@ def update(state_data):
     return html.Div([html.H2(heading), *[t for t in tiles if t is not None], tables])
 
 
-tile_callback = guarded(polite)(cached_view(update_tile))
+tile_callback = guarded(polite)(cached_view(update_tile, state_at=1))
 ons_callback = guarded(polite)(cached_view(update_ons_tile))
 tables_callback = guarded(lambda _m: "Headline measures", polite)(cached_view(update_tables))
 

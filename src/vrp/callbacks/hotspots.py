@@ -28,7 +28,7 @@ def where(wh, districts) -> str:
     if not districts:
         return "all of HIPS"
     names = wh.districts().set_index("district_code")["district_name"]
-    named = [names.get(d, d) for d in districts]
+    named = sorted(names.get(d, d) for d in districts)  # the same words whatever order they were chosen in
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
@@ -240,11 +240,21 @@ def update_panel(lsoa, state_data):
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page.
-map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(cached_view(update_map))
-table_callback = guarded(polite)(cached_view(update_table))
+_cached_map = cached_view(update_map)
+
+
+def map_view(state_data, mode, points, meta):
+    """Record-level points (partner audience only) never go into the shared cache: only the area counts do."""
+    if points and "points" in points:
+        return update_map(state_data, mode, points, meta)
+    return _cached_map(state_data, mode, points, meta)
+
+
+map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(map_view)
+table_callback = guarded(polite)(cached_view(update_table, state_at=1))
 lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
 lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(cached_view(update_lower))
-panel_callback = guarded(polite)(cached_view(update_panel))
+panel_callback = guarded(polite)(cached_view(update_panel, state_at=1))
 
 
 FILL_DATALIST = """function(names) {

@@ -333,6 +333,10 @@ def age_groups_by_period(wh: Warehouse, measure_id: str, districts, periods: lis
     """``age_groups`` for several periods (financial years, say) from one query; each result is also cached
     as ``age_groups`` would cache it, so a chart of one of those periods reuses it."""
     checked = [wh.check(measure_id, districts, s, e, "all") for s, e in periods]
+    ordered = sorted(checked, key=lambda f: f.start)
+    if any(a.end >= b.start for a, b in zip(ordered, ordered[1:], strict=False)):
+        # Each month goes to one period only: overlapping periods would store short tables under age_groups' keys.
+        raise ValueError("age_groups_by_period needs periods that do not overlap")
     measure = wh.registry.get(measure_id)
     keys = [f.as_key() for f in checked]
     m = t.mart_counts

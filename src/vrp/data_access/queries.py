@@ -166,8 +166,11 @@ class Warehouse:
 
     @cached_property
     def rules_hash(self) -> str:
-        rules = [(m.id, m.suppress_below, m.filter_json()) for m in self.registry]
-        return hashlib.sha256(repr((rules, self.settings.public_min_count)).encode()).hexdigest()[:12]
+        # Every field of every measure (definitions, thresholds, part_of, units, labels) and the settings that
+        # shape what a page shows: editing any of them must not serve results or views made under the old ones.
+        rules = [(repr(m), m.filter_json()) for m in self.registry]
+        settings = (self.settings.public_min_count, self.settings.baseline_fy)
+        return hashlib.sha256(repr((rules, settings)).encode()).hexdigest()[:12]
 
     def read(self, query) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -621,7 +624,7 @@ class Warehouse:
             rows = []
             windows: dict[str, dict] = {}  # source -> its periods, and every measure's totals over them at once
             for source, (first, last) in coverage.items():
-                if last is None or source == "ons_knife":
+                if first is None or last is None or source == "ons_knife":
                     continue
                 window_start = max(add_months(last, -11), first)
                 prev_start = add_months(window_start, -12)
@@ -636,7 +639,7 @@ class Warehouse:
                     }
             for measure in self.registry:
                 first, last = coverage.get(measure.source, (None, None))
-                if last is None:
+                if first is None or last is None:
                     continue
                 row = {
                     "measure_id": measure.id,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 
 import shapely
@@ -56,7 +58,7 @@ def build_layer(reference_dir: Path, build_dir: Path, name: str) -> Path:
     ]
     body = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")).encode()
     for path, data in ((out.with_name(out.name + ".gz"), gzip.compress(body, 9)), (out, body)):
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two workers may build at once
         tmp.write_bytes(data)
         tmp.replace(path)  # the plain file last: its presence means both are complete
     return out

@@ -281,8 +281,8 @@ def _pinned_by_bounds(a: np.ndarray, at_zero: np.ndarray) -> list[int]:
         res = linprog(
             c, A_ub=a_ub, b_ub=np.zeros(k), A_eq=a_eq, b_eq=np.zeros(a.shape[0]), bounds=bounds, method="highs"
         )
-        if res.status != 0:  # cannot happen (d = 0 is feasible); stay on the safe side and call nothing pinned
-            return []
+        if res.status != 0:  # d = 0 is always feasible, so only a solver failure gets here: fail closed,
+            return list(range(m))  # every cell counts as exposed and the caller hides more
         stuck[zero[res.x[m:] < 0.5]] = True
     free = np.flatnonzero(~stuck)
     pinned = set(np.flatnonzero(stuck).tolist())
