@@ -106,6 +106,8 @@ def test_overview_tiles_for_a_district_against_hips(app):
     assert "12 months to September 2026" in page
     assert "HIPS:" in page and "Southampton is" in page
     assert "Within normal variation" in page or "special-cause" in page
+    # Southampton's monthly sharp-object admissions are all small: the tile says so instead of an empty line.
+    assert "Monthly counts are small and hidden" in page
 
 
 @pytest.mark.browser

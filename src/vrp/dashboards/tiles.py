@@ -123,6 +123,11 @@ def tile(
                     ),
                     **{"aria-hidden": "true"},
                 )
+                if series is not None and len(series) and series["count"].notna().any()
+                else html.P(
+                    "Monthly counts are small and hidden, so no monthly trend is shown.",
+                    className="small text-muted mb-1",
+                )
                 if series is not None and len(series)
                 else None,
                 dbc.Badge(f"{symbol} {words}", color=colour, className="mb-2") if variation else None,
