@@ -66,3 +66,38 @@ def test_no_warehouse_still_serves_a_polite_page(base_settings, tmp_path):
     assert layout.status_code == 200
     text = layout.get_data(as_text=True)
     assert "not available" in text and "Traceback" not in text
+
+
+BAD_STATES = [
+    {"districts": ["E06000045", "'; DROP TABLE mart_counts; --"], "start": "2025-01", "end": "2025-12"},
+    {"districts": "E06000045", "start": "2026-12", "end": "1999-01", "measure": {"$ne": 1}},
+    {"districts": [None, 5, {"a": 1}], "age": ["u25"]},
+    "not a state at all",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_STATES)
+def test_every_page_callback_refuses_bad_filters_without_a_500(app, bad):
+    """Every callback the filter state drives, on every page, POSTed the way the browser calls it."""
+    client = app.server.test_client()
+    deps = [
+        d
+        for d in client.get("/_dash-dependencies").get_json()
+        if [f"{i['id']}.{i['property']}" for i in d["inputs"]] == ["filter-state.data"] and not d.get("state")
+    ]
+    assert len(deps) >= 15  # the Overview tiles, knife crime (3), admissions (4), homicide (3), national, ...
+    for dep in deps:
+        outputs = [
+            {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in dep["output"].strip(".").split("...")
+        ]
+        body = {
+            "output": dep["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [{"id": "filter-state", "property": "data", "value": bad}],
+            "changedPropIds": ["filter-state.data"],
+            "state": [],
+        }
+        response = client.post("/_dash-update-component", json=body)
+        text = response.get_data(as_text=True)
+        assert response.status_code in (200, 204), (dep["output"], response.status_code)
+        assert "Traceback" not in text and "sqlalchemy" not in text.lower(), dep["output"]
