@@ -58,6 +58,10 @@ class Scope:
     def months(self) -> int:
         return months_in(self.start, self.end)
 
+    @property
+    def period(self) -> str:
+        return period_text(self.start, self.end)
+
 
 def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
     """Refuse what the warehouse does not know (InvalidQuery, shown politely); fit the period to the source."""
@@ -84,6 +88,13 @@ def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
     return Scope(f.districts, start, end, f.age, note)
 
 
+def open_page(state_data, measure_id: str):
+    """What every callback of the admissions and homicide pages starts from: the warehouse, the filter state
+    checked and fitted to the measure's source (page_scope), and the measure."""
+    wh = warehouse()
+    return wh, page_scope(wh, measure_id, read_state(state_data)), wh.registry.get(measure_id)
+
+
 def hidden_sentence(n: int, threshold: int, what: str) -> str:
     if not n:
         return ""
@@ -105,19 +116,15 @@ def _fmt(value, digits: int = 0) -> str:
 def update_headline(state_data):
     if not state_data:
         return no_update, no_update
-    wh = warehouse()
-    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
+    wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place = where(wh, scope.districts)
     total = wh.period_total(ids.MEASURE_ID, scope.districts, scope.start, scope.end, scope.age)
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
-    period = period_text(scope.start, scope.end)
+    period = scope.period
     who = " aged under 25" if scope.age == "u25" else ""
     if total["count"] is None:
-        main = (
-            f"{place}, {period}: fewer than {wh.threshold(wh.registry.get(ids.MEASURE_ID))} admissions{who} (hidden)."
-        )
+        main = f"{place}, {period}: fewer than {wh.threshold(measure)} admissions{who} (hidden)."
     else:
-        measure = wh.registry.get(ids.MEASURE_ID)
         years = scope.months / 12
         rate = total["count"] / (total["population"] * years) * measure.per if total["population"] else np.nan
         main = (
@@ -183,9 +190,7 @@ def trend_title(frame: pd.DataFrame, place: str, who: str) -> str:
 def update_trend(state_data):
     if not state_data:
         return (no_update,) * 6
-    wh = warehouse()
-    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
-    measure = wh.registry.get(ids.MEASURE_ID)
+    wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place = where(wh, scope.districts)
     frame = yearly_table(wh, scope)
     who = " of under-25s" if scope.age == "u25" else ""
@@ -246,10 +251,8 @@ def update_trend(state_data):
 def update_ages(state_data):
     if not state_data:
         return (no_update,) * 6
-    wh = warehouse()
-    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
-    measure = wh.registry.get(ids.MEASURE_ID)
-    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
+    place, period = where(wh, scope.districts), scope.period
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
     bands, young, total = groups["bands"], groups["under_25"], groups["total"]
     if scope.age == "u25":
@@ -329,10 +332,8 @@ def district_figure(d: pd.DataFrame, hips: float):
 def update_districts(state_data):
     if not state_data:
         return (no_update,) * 6
-    wh = warehouse()
-    scope = page_scope(wh, ids.MEASURE_ID, read_state(state_data))
-    measure = wh.registry.get(ids.MEASURE_ID)
-    period = period_text(scope.start, scope.end)
+    wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
+    period = scope.period
     d = outcomes.district_rates(wh, ids.MEASURE_ID, scope.start, scope.end, scope.age)
     hips = float(d["hips_rate"].iloc[0])
     # Every district stays on the chart for context; the chosen ones are named as such, not by colour alone.

@@ -9,12 +9,11 @@ import pandas as pd
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, polite
-from vrp.callbacks.admissions import card, hidden_sentence, page_scope
+from vrp.callbacks.admissions import card, hidden_sentence, open_page
 from vrp.callbacks.hotspots import period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
 from vrp.data_access import outcomes
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
@@ -54,9 +53,8 @@ def _per_million(count, population: float, months: int) -> float:
 def update_headline(state_data):
     if not state_data:
         return no_update, no_update
-    wh = warehouse()
-    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
-    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    wh, scope, _ = open_page(state_data, ids.ALL_ID)
+    place, period = where(wh, scope.districts), scope.period
     lines = []
     for measure_id, label in ((ids.ALL_ID, _label(scope.age)), (ids.YOUNG_ID, "Under-25s in non-domestic settings")):
         measure = wh.registry.get(measure_id)
@@ -105,9 +103,7 @@ def rolling_title(frame: pd.DataFrame, place: str, age: str, threshold: int) -> 
 def update_rolling(state_data):
     if not state_data:
         return (no_update,) * 6
-    wh = warehouse()
-    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
-    measure = wh.registry.get(ids.ALL_ID)
+    wh, scope, measure = open_page(state_data, ids.ALL_ID)
     threshold = wh.threshold(measure)
     place = where(wh, scope.districts)
     frame = rolling_frame(wh, scope)
@@ -180,11 +176,9 @@ def update_rolling(state_data):
 def update_methods(state_data):
     if not state_data:
         return (no_update,) * 6
-    wh = warehouse()
-    scope = page_scope(wh, ids.ALL_ID, read_state(state_data))
-    measure = wh.registry.get(ids.ALL_ID)
+    wh, scope, measure = open_page(state_data, ids.ALL_ID)
     threshold = wh.threshold(measure)
-    place, period = where(wh, scope.districts), period_text(scope.start, scope.end)
+    place, period = where(wh, scope.districts), scope.period
     methods = outcomes.homicide_methods(wh, ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)
     total = wh.period_total(ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)["count"]
     sharp = methods.set_index("method").loc["sharp_instrument"]
