@@ -45,7 +45,7 @@ demo: $(VENV)/.installed
 # Set up, build the demo warehouse if absent, serve on http://127.0.0.1:8050
 run: $(VENV)/.installed $(WAREHOUSE)
 	VRP_WAREHOUSE_URL=$${VRP_WAREHOUSE_URL:-duckdb:///$(CURDIR)/$(WAREHOUSE)} \
-	  $(VENV)/bin/gunicorn --no-control-socket --workers 2 --bind 127.0.0.1:8050 app:server
+	  $(VENV)/bin/gunicorn --config gunicorn.conf.py --no-control-socket --workers 2 --bind 127.0.0.1:8050 app:server
 
 # Set up and pass the tests (PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are used for real)
 test: setup-test

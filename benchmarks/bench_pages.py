@@ -182,8 +182,8 @@ def gunicorn(url: str, build_dir: Path, port: int):
     env = {**os.environ, "VRP_WAREHOUSE_URL": url, "VRP_BUILD_DIR": str(build_dir),
            "VRP_CACHE_TYPE": "FileSystemCache"}
     env.pop("VRP_CACHE_URL", None)
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--no-control-socket", "--workers", "2",
-           "--bind", f"{HOST}:{port}", "--timeout", "120", "app:server"]
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "--no-control-socket",
+           "--workers", "2", "--bind", f"{HOST}:{port}", "--timeout", "120", "app:server"]
     with open(build_dir / "gunicorn.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -101,3 +101,33 @@ def test_every_page_callback_refuses_bad_filters_without_a_500(app, bad):
         text = response.get_data(as_text=True)
         assert response.status_code in (200, 204), (dep["output"], response.status_code)
         assert "Traceback" not in text and "sqlalchemy" not in text.lower(), dep["output"]
+
+
+def test_each_gunicorn_worker_warms_up_before_its_first_request(demo_warehouse, tmp_path):
+    """gunicorn.conf.py's hook builds the geometry and topology files and holds the reference tables, and leaves
+    no page view or query result in the cache."""
+    import runpy
+    from types import SimpleNamespace
+
+    from vrp.settings import REPO_ROOT
+
+    app = create_app(demo_warehouse.with_(build_dir=tmp_path, cache_type="SimpleCache"))
+    hooks = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app.server))
+
+    built = {p.name.split("-")[0] for p in (tmp_path / "geo").glob("*.geojson")}
+    assert built == {"lsoa21", "districts"} and len(list((tmp_path / "geo").glob("*.geojson"))) == 3
+    assert list((tmp_path / "geo").glob("lsoa21-topology-*.json"))
+    wh = app.server.config["VRP_WAREHOUSE"]
+    assert {"districts", "district_codes", "sources"} <= set(wh._held)
+    backends = list(app.server.extensions["cache"].values())
+    assert backends and all(not backend._cache for backend in backends)
+
+
+def test_a_worker_starts_even_when_the_warm_up_fails(base_settings, tmp_path, caplog):
+    from vrp.app import warm_up
+
+    app = create_app(base_settings.with_(warehouse_url=f"duckdb:///{tmp_path}/missing.duckdb", build_dir=tmp_path))
+    with caplog.at_level("WARNING", logger="vrp.app"):
+        warm_up(app.server)
+    assert "warm-up incomplete" in caplog.text

@@ -130,6 +130,25 @@ def test_the_overview_layer_has_every_lsoa_with_fewer_points(settings):
     assert sum(layers["lsoa21-overview"].values()) < 0.5 * sum(layers["lsoa21"].values())
 
 
+def test_topology_is_computed_once_into_the_build_folder_then_read(settings, monkeypatch):
+    from vrp.geo import boundaries
+
+    boundaries._lsoa_topology.cache_clear()
+    first = boundaries.lsoa_topology(settings.reference_dir, settings.build_dir)
+    stored = list((settings.build_dir / "geo").glob("lsoa21-topology-*.json"))
+    assert len(stored) == 1
+    # A new process (cleared memo) reads the file and never loads the polygons again.
+    boundaries._lsoa_topology.cache_clear()
+    monkeypatch.setattr(boundaries, "_load_lsoa_index", lambda *_: pytest.fail("polygons loaded again"))
+    again = boundaries.lsoa_topology(settings.reference_dir, settings.build_dir)
+    assert again == first
+    assert len(first.neighbours) == 1231 and len(first.district_bounds) == 14
+    # Contiguity is symmetric, and no area neighbours itself.
+    assert all(code in first.neighbours[n] and n != code for code, ns in first.neighbours.items() for n in ns)
+    west, south, east, north = first.district_bounds[SOTON]
+    assert -1.5 < west < east < -1.3 and 50.8 < south < north < 51.0
+
+
 def test_map_callback_patches_values_when_the_selection_stays(app):
     with app.server.test_request_context("/"):
         first = cb.update_map(state(), "count", [], None)

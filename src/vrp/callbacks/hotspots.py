@@ -19,7 +19,7 @@ from vrp.dashboards.shell import ATTRIBUTION
 from vrp.data_access import places
 from vrp.figures import hotspots as figs
 from vrp.figures.theme import stamp, wrap
-from vrp.geo.boundaries import district_bounds
+from vrp.geo.boundaries import lsoa_topology
 
 UNIT = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
 
@@ -42,7 +42,8 @@ def period_text(start: str, end: str) -> str:
 def selection_bounds(wh, districts) -> tuple[float, float, float, float]:
     if not districts:
         return figs.HIPS_BOUNDS
-    b = [district_bounds(wh.settings.reference_dir)[d] for d in districts]
+    bounds = lsoa_topology(wh.settings.reference_dir, wh.settings.build_dir).district_bounds
+    b = [bounds[d] for d in districts]
     return (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b))
 
 

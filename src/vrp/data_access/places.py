@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from vrp.data_access import tables as t
 from vrp.data_access.queries import Filter, InvalidQuery, Warehouse
-from vrp.geo.boundaries import lsoa_neighbours
+from vrp.geo.boundaries import lsoa_topology
 from vrp.stats import compare, concentration, gi_star, rate_ci
 
 # Classes come from the analytical Gi* p-values with Benjamini-Hochberg false-discovery-rate control. With 999
@@ -43,7 +43,7 @@ def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=No
         raw["rank"] = raw["count"].rank(ascending=False, method="min").astype(int)
         codes = raw["lsoa21_code"].tolist()
         inside = set(codes)
-        nbrs = lsoa_neighbours(wh.settings.reference_dir)
+        nbrs = lsoa_topology(wh.settings.reference_dir, wh.settings.build_dir).neighbours
         neighbours = {c: [n for n in nbrs.get(c, []) if n in inside] for c in codes}
         values = pd.Series(raw["rate"].fillna(0).to_numpy(), index=codes)
         if len(codes) >= 3 and values.std() > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,32 +74,47 @@ def _load_lsoa_index(reference_dir: str) -> LsoaIndex:
     )
 
 
-def lsoa_neighbours(reference_dir: Path) -> dict[str, list[str]]:
-    """Queen contiguity between 2021 LSOAs (shared boundary point), by code."""
+@dataclass(frozen=True)
+class Topology:
+    """What the pages need from the full-resolution LSOA polygons, without loading them: queen contiguity (shared
+    boundary point) by code, and each district's (min lon, min lat, max lon, max lat) for zooming the map."""
+
+    neighbours: dict[str, list[str]]
+    district_bounds: dict[str, tuple[float, float, float, float]]
+
+
+def lsoa_topology(reference_dir: Path, build_dir: Path) -> Topology:
+    """Computed once from the reference polygons (about a second) into the build folder, then read from there
+    (milliseconds), so no worker's first request pays for loading every polygon."""
     with GEOMETRY_LOCK:
-        return _lsoa_neighbours(str(Path(reference_dir).resolve()))
+        return _lsoa_topology(str(Path(reference_dir).resolve()), str(Path(build_dir).resolve()))
 
 
 @lru_cache(maxsize=2)
-def _lsoa_neighbours(reference_dir: str) -> dict[str, list[str]]:
+def _lsoa_topology(reference_dir: str, build_dir: str) -> Topology:
+    source = Path(reference_dir) / LSOA21_FILE
+    stat = source.stat()
+    out = Path(build_dir) / "geo" / f"lsoa21-topology-{stat.st_size}-{stat.st_mtime_ns}.json"
+    if out.exists():
+        stored = json.loads(out.read_text(encoding="utf-8"))
+        return Topology(stored["neighbours"], {k: tuple(v) for k, v in stored["district_bounds"].items()})
+    topology = _compute_topology(_load_lsoa_index(reference_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two workers may build at once
+    tmp.write_text(
+        json.dumps({"neighbours": topology.neighbours, "district_bounds": topology.district_bounds}), encoding="utf-8"
+    )
+    tmp.replace(out)
+    return topology
+
+
+def _compute_topology(index: LsoaIndex) -> Topology:
     from vrp.geo.neighbours import queen_neighbours
 
-    index = _load_lsoa_index(reference_dir)
     lists = queen_neighbours(index.geometries)
-    return {str(code): [str(index.codes[j]) for j in nbrs] for code, nbrs in zip(index.codes, lists, strict=True)}
-
-
-def district_bounds(reference_dir: Path) -> dict[str, tuple[float, float, float, float]]:
-    """(min lon, min lat, max lon, max lat) of each district, for zooming the map to a selection."""
-    with GEOMETRY_LOCK:
-        return _district_bounds(str(Path(reference_dir).resolve()))
-
-
-@lru_cache(maxsize=2)
-def _district_bounds(reference_dir: str) -> dict[str, tuple[float, float, float, float]]:
-    index = _load_lsoa_index(reference_dir)
-    out = {}
+    neighbours = {str(code): [str(index.codes[j]) for j in nbrs] for code, nbrs in zip(index.codes, lists, strict=True)}
+    bounds = {}
     for district in np.unique(index.districts):
         geoms = index.geometries[index.districts == district]
-        out[str(district)] = tuple(float(v) for v in shapely.total_bounds(geoms))
-    return out
+        bounds[str(district)] = tuple(float(v) for v in shapely.total_bounds(geoms))
+    return Topology(neighbours, bounds)
