@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 WAREHOUSE := build/warehouse.duckdb
+PLOTLYJS  := build/plotlyjs/plotly-vrp.min.js
 export VRP_BUILD_DIR ?= $(CURDIR)/build
 
 .PHONY: run test setup setup-test demo browser lint clean bench
@@ -18,9 +19,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(PLOTLYJS)
 
-setup-test: $(VENV)/.installed-test browser build/axe/axe.min.js
+setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser build/axe/axe.min.js
+
+# The partial plotly.js bundle the pages load (only the dashboard's trace types), built with npm from plotlyjs/.
+$(PLOTLYJS): plotlyjs/package.json plotlyjs/package-lock.json plotlyjs/build.js plotlyjs/traces.js
+	mkdir -p build/plotlyjs
+	cp $^ build/plotlyjs/
+	cd build/plotlyjs && npm ci --no-audit --no-fund --silent && node build.js .
 
 # axe-core from the npm registry, for the accessibility audits in the browser tests (not committed).
 build/axe/axe.min.js:
@@ -43,7 +50,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/vrp build-demo --warehouse duckdb:///$(CURDIR)/$(WAREHOUSE)
 
 # Set up, build the demo warehouse if absent, serve on http://127.0.0.1:8050
-run: $(VENV)/.installed $(WAREHOUSE)
+run: $(VENV)/.installed $(PLOTLYJS) $(WAREHOUSE)
 	VRP_WAREHOUSE_URL=$${VRP_WAREHOUSE_URL:-duckdb:///$(CURDIR)/$(WAREHOUSE)} \
 	  $(VENV)/bin/gunicorn --config gunicorn.conf.py --no-control-socket --workers 2 --bind 127.0.0.1:8050 app:server
 

@@ -20,6 +20,8 @@ class Settings:
     reference_dir: Path = field(default_factory=_default_reference_dir)
     build_dir: Path = REPO_ROOT / "build"
     config_dir: Path = REPO_ROOT / "config"
+    # The partial plotly.js bundle `make` builds from plotlyjs/ (served in place of Dash's full one when present).
+    plotlyjs_dir: Path = REPO_ROOT / "build" / "plotlyjs"
     warehouse_url: str = ""
     audience: str = "public"
     cache_type: str = "FileSystemCache"
@@ -60,6 +62,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["build_dir"] = Path(env["VRP_BUILD_DIR"]).resolve()
     if env.get("VRP_CONFIG_DIR"):
         kw["config_dir"] = Path(env["VRP_CONFIG_DIR"]).resolve()
+    if env.get("VRP_PLOTLYJS_DIR"):
+        kw["plotlyjs_dir"] = Path(env["VRP_PLOTLYJS_DIR"]).resolve()
     if env.get("VRP_WAREHOUSE_URL"):
         kw["warehouse_url"] = env["VRP_WAREHOUSE_URL"]
     if env.get("VRP_AUDIENCE"):
