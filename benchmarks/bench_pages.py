@@ -300,6 +300,7 @@ class Results:
     samples: dict = field(default_factory=lambda: defaultdict(list))  # (kind, selection, cold|warm) -> [Sample]
     startup: list = field(default_factory=list)  # (label, seconds)
     geo: list = field(default_factory=list)  # (layer, first seconds, bytes, gzip bytes)
+    plotlyjs: str = ""  # which plotly.js the pages loaded, and its size
     naive: dict = field(default_factory=dict)
     browser: dict = field(default_factory=lambda: defaultdict(list))  # (selection, cold|warm) -> [(drawn, idle)]
     errors: list = field(default_factory=list)
@@ -336,6 +337,13 @@ def fetch_geo(base: str, results: Results) -> None:
                           stream=True)
         gz_size = len(gz.raw.read(decode_content=False))
         results.geo.append((layer, seconds, len(plain.content), gz_size))
+    # Which plotly.js the pages load: the partial bundle (plotlyjs/) or, without it, Dash's full one.
+    js = requests.get(f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js", timeout=120,
+                      headers={"Accept-Encoding": "gzip"}, stream=True)
+    sent = len(js.raw.read(decode_content=False))
+    js = requests.get(f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js", timeout=120)
+    kind = "the partial bundle" if b"partial bundle for the VRP dashboard" in js.content[:300] else "Dash's full bundle"
+    results.plotlyjs = f"{kind}, {kb(len(js.content))} KB ({kb(sent)} KB as sent)"
 
 
 def measure_callbacks(client: Client, bodies: Bodies, states: dict, cache_dir: Path, results: Results,
@@ -610,7 +618,7 @@ def report(r: Results) -> str:
     lines += ["Start-up (not counted as cold): " + "; ".join(f"{label}: {ms(s)} ms" for label, s in r.startup)
               + ". Geometry, first request (built then): "
               + "; ".join(f"/geo/{n}.geojson {ms(s)} ms, {kb(b)} KB ({kb(g)} KB gzip)" for n, s, b, g in r.geo)
-              + ".", ""]
+              + f". plotly.js: {r.plotlyjs}.", ""]
     if r.naive:
         n = r.naive
         lines += [f"Naive baseline (in-process): `SELECT *` of fact_police_records ({n['rows']:,} rows) into pandas "
