@@ -81,6 +81,35 @@ def test_hour_by_weekday_counts_add_up(wh):
     assert places.hour_by_weekday(wh, "police_uk_robbery", [], "2022-02", "2022-02") is None
 
 
+def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
+    import plotly.graph_objects as go
+
+    from vrp.figures.theme import TEMPLATE, stamp
+
+    with app.server.test_request_context("/"):
+        out = cb.update_lower(state(districts=[]))
+    curve, heat = out[1], out[3]
+    conc = places.concentration_of_harm(wh, "serious_violence", [], *PERIOD)
+    assert curve["data"][0]["y"] == pytest.approx([v * 100 for v in conc["harm_share"]])
+    grid = places.hour_by_weekday(wh, "serious_violence", [], *PERIOD)
+    z = heat["data"][0]["z"]
+    assert len(z) == 7 and all(len(row) == 24 for row in z)
+    for r in grid.itertuples():  # hidden (small) cells are gaps marked "*", the rest carry their counts
+        cell, label = z[r.weekday][r.hour], heat["data"][0]["text"][r.weekday][r.hour]
+        assert (cell, label) == ((None, "*") if pd.isna(r.count) else (r.count, str(int(r.count))))
+    for fig in (curve, heat):
+        go.Figure(fig)  # every property is one plotly knows (validated here, not on each request)
+        assert fig["layout"]["template"] == go.Figure(layout_template=TEMPLATE).layout.template.to_plotly_json()
+        note = fig["layout"]["annotations"][-1]["text"]
+        assert "SYNTHETIC demonstration data" in note and "Crown copyright" in note.replace("<br>", " ")
+    # The export note moves the chart's bottom margin down and makes it taller, for dicts as for go.Figure.
+    plain = figs.hour_weekday_figure(grid)
+    stamped = stamp(figs.hour_weekday_figure(grid), "Source: test")
+    assert stamped["layout"]["height"] == plain["layout"]["height"] + 40
+    assert stamped["layout"]["annotations"][-1]["text"] == "Source: test"
+    assert stamped["layout"]["annotations"][-1]["yshift"] == -(plain["layout"]["margin"]["b"] + 40) + 8
+
+
 def test_lsoa_profile(wh):
     p = places.lsoa_profile(wh, "E01035444", "serious_violence", *PERIOD)
     assert p["lsoa21_name"] == "Southampton 023E" and p["district_code"] == SOTON

@@ -147,8 +147,11 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
         log.warning("no partial plotly.js bundle in %s (make builds it): serving the full one", settings.plotlyjs_dir)
         return
     if built.get("version") != get_plotlyjs_version() or not bundle.exists():
-        log.warning("the partial plotly.js bundle is for plotly.js %s, not %s: serving the full one",
-                    built.get("version"), get_plotlyjs_version())
+        log.warning(
+            "the partial plotly.js bundle is for plotly.js %s, not %s: serving the full one",
+            built.get("version"),
+            get_plotlyjs_version(),
+        )
         return
     tag = f"vrp-{built['version']}-{bundle.stat().st_size}-{bundle.stat().st_mtime_ns}"
     address = app.config.routes_pathname_prefix + "_dash-component-suites/plotly/package_data/plotly.min.js"
@@ -158,8 +161,9 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
     def plotlyjs():
         gz = bundle.with_name(bundle.name + ".gz")
         use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
-        response = send_file(gz if use_gz else bundle, mimetype="text/javascript", conditional=True,
-                             etag=tag + ("-gz" if use_gz else ""))
+        response = send_file(
+            gz if use_gz else bundle, mimetype="text/javascript", conditional=True, etag=tag + ("-gz" if use_gz else "")
+        )
         if use_gz:
             response.headers["Content-Encoding"] = "gzip"
             response.headers["Vary"] = "Accept-Encoding"

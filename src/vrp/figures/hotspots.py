@@ -16,6 +16,7 @@ from vrp.figures.theme import (
     FONT_SIZE,
     GREY,
     HOTSPOT_COLOURS,
+    figure,
     sequential_scale,
 )
 
@@ -157,79 +158,82 @@ def hotspot_map(
     return fig
 
 
-def concentration_figure(conc: dict, label: str) -> go.Figure:
-    x = np.array(conc["area_share"]) * 100
-    y = np.array(conc["harm_share"]) * 100
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines",
-                name=label,
-                line={"color": DARK_BLUE, "width": 3},
-                hovertemplate="Top %{x:.0f}% of LSOAs: %{y:.0f}% of the total<extra></extra>",
-            ),
-            go.Scatter(
-                x=[0, 100],
-                y=[0, 100],
-                mode="lines",
-                name="If spread evenly",
-                line={"color": DARK_GREY, "dash": "dash", "width": 1.5},
-                hoverinfo="skip",
-            ),
-        ]
-    )
+def concentration_figure(conc: dict, label: str) -> dict:
+    """The concentration (Lorenz-style) curve, as a figure dict: drawn on every cold Hotspots view."""
+    x = [float(v) * 100 for v in conc["area_share"]]
+    y = [float(v) * 100 for v in conc["harm_share"]]
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "mode": "lines",
+            "name": label,
+            "line": {"color": DARK_BLUE, "width": 3},
+            "hovertemplate": "Top %{x:.0f}% of LSOAs: %{y:.0f}% of the total<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [0, 100],
+            "y": [0, 100],
+            "mode": "lines",
+            "name": "If spread evenly",
+            "line": {"color": DARK_GREY, "dash": "dash", "width": 1.5},
+            "hoverinfo": "skip",
+        },
+    ]
     if conc.get("top_5") is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[5],
-                y=[conc["top_5"] * 100],
-                mode="markers+text",
-                showlegend=False,
-                marker={"color": DARK_PINK, "size": 10},
-                text=[f" {conc['top_5']:.0%}"],
-                textposition="middle right",
-                hoverinfo="skip",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [5],
+                "y": [conc["top_5"] * 100],
+                "mode": "markers+text",
+                "showlegend": False,
+                "marker": {"color": DARK_PINK, "size": 10},
+                "text": [f" {conc['top_5']:.0%}"],
+                "textposition": "middle right",
+                "hoverinfo": "skip",
+            }
         )
-    fig.update_layout(
+    return figure(
+        data,
         height=340,
         margin={"l": 60, "r": 10, "t": 10, "b": 50},
-        font_size=FONT_SIZE - 2,
+        font={"size": FONT_SIZE - 2},
         legend={"orientation": "h", "y": -0.25},
-        xaxis={"title": "Share of LSOAs, most affected first (%)", "range": [0, 100]},
-        yaxis={"title": "Share of the total (%)", "range": [0, 100]},
+        xaxis={"title": {"text": "Share of LSOAs, most affected first (%)"}, "range": [0, 100]},
+        yaxis={"title": {"text": "Share of the total (%)"}, "range": [0, 100]},
     )
-    return fig
 
 
-def hour_weekday_figure(grid: pd.DataFrame) -> go.Figure:
+def hour_weekday_figure(grid: pd.DataFrame) -> dict:
+    """Day of the week by hour of the day, as a figure dict: drawn on every cold Hotspots view. Hidden (small)
+    cells are gaps, and their hover text is "*"."""
     z = grid.pivot(index="weekday", columns="hour", values="count").astype(float)
     text = grid.assign(t=grid["count"].map(lambda v: "*" if pd.isna(v) else str(int(v)))).pivot(
         index="weekday", columns="hour", values="t"
     )
-    fig = go.Figure(
-        go.Heatmap(
-            z=z.to_numpy(),
-            x=[f"{h:02d}" for h in range(24)],
-            y=list(WEEKDAYS),
-            colorscale=sequential_scale(),
-            text=text.to_numpy(),
-            hovertemplate="%{y} %{x}:00-%{x}:59<br>%{text}<extra></extra>",
-            colorbar={"title": {"text": "Offences", "side": "right"}, "thickness": 12},
-            xgap=1,
-            ygap=1,
-        )
-    )
-    fig.update_layout(
+    data = {
+        "type": "heatmap",
+        "z": [[None if math.isnan(v) else v for v in row] for row in z.to_numpy().tolist()],
+        "x": [f"{h:02d}" for h in range(24)],
+        "y": list(WEEKDAYS),
+        "colorscale": sequential_scale(),
+        "text": text.to_numpy().tolist(),
+        "hovertemplate": "%{y} %{x}:00-%{x}:59<br>%{text}<extra></extra>",
+        "colorbar": {"title": {"text": "Offences", "side": "right"}, "thickness": 12},
+        "xgap": 1,
+        "ygap": 1,
+    }
+    return figure(
+        [data],
         height=330,
         margin={"l": 100, "r": 10, "t": 10, "b": 50},
-        font_size=FONT_SIZE - 2,
-        xaxis={"title": "Hour of the day (when it happened)"},
+        font={"size": FONT_SIZE - 2},
+        xaxis={"title": {"text": "Hour of the day (when it happened)"}},
         yaxis={"autorange": "reversed"},
     )
-    return fig
 
 
 def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
