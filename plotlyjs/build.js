@@ -20,10 +20,15 @@ const entry = [
   'module.exports = Plotly;',
 ].join('\n');
 
+// Everything is written under temporary names and renamed into place, the manifest last: make's target is the
+// manifest, so a build that fails part-way leaves no mixture of old and new files that looks finished.
+const file = path.join(out, 'plotly-vrp.min.js');
+const tmp = (name) => `${name}.${process.pid}.tmp`;
+
 esbuild
   .build({
     stdin: { contents: entry, resolveDir: __dirname, sourcefile: 'vrp-plotly-entry.js' },
-    outfile: path.join(out, 'plotly-vrp.min.js'),
+    outfile: tmp(file),
     banner: { js: `/* plotly.js v${version}, partial bundle for the VRP dashboard: scatter, ${traces.join(', ')} */` },
     format: 'iife',
     globalName: 'Plotly',
@@ -38,9 +43,12 @@ esbuild
     logLevel: 'warning',
   })
   .then(() => {
-    // Written last: what the app checks before serving the bundle (and its gzip copy) in place of the full one.
-    const file = path.join(out, 'plotly-vrp.min.js');
-    fs.writeFileSync(`${file}.gz`, zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
-    fs.writeFileSync(path.join(out, 'plotly-vrp.json'), JSON.stringify({ version, traces }) + '\n');
+    const manifest = path.join(out, 'plotly-vrp.json');
+    fs.writeFileSync(tmp(`${file}.gz`), zlib.gzipSync(fs.readFileSync(tmp(file)), { level: 9 }));
+    fs.writeFileSync(tmp(manifest), JSON.stringify({ version, traces }) + '\n');
+    for (const name of [file, `${file}.gz`, manifest]) fs.renameSync(tmp(name), name);
   })
-  .catch(() => process.exit(1));
+  .catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

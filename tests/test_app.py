@@ -113,7 +113,12 @@ def test_each_gunicorn_worker_warms_up_before_its_first_request(demo_warehouse, 
 
     app = create_app(demo_warehouse.with_(build_dir=tmp_path, cache_type="SimpleCache"))
     hooks = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
-    hooks["post_worker_init"](SimpleNamespace(wsgi=app.server))
+    said = []
+    log = SimpleNamespace(
+        info=lambda *a, **k: said.append(("info", a)), warning=lambda *a, **k: said.append(("warning", a))
+    )
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app.server, log=log))
+    assert [level for level, _ in said] == ["info"] and "warmed up" in said[0][1][0]
 
     built = {p.name.split("-")[0] for p in (tmp_path / "geo").glob("*.geojson")}
     assert built == {"lsoa21", "districts"} and len(list((tmp_path / "geo").glob("*.geojson"))) == 3
@@ -125,9 +130,18 @@ def test_each_gunicorn_worker_warms_up_before_its_first_request(demo_warehouse, 
 
 
 def test_a_worker_starts_even_when_the_warm_up_fails(base_settings, tmp_path, caplog):
+    import runpy
+    from types import SimpleNamespace
+
     from vrp.app import warm_up
+    from vrp.settings import REPO_ROOT
 
     app = create_app(base_settings.with_(warehouse_url=f"duckdb:///{tmp_path}/missing.duckdb", build_dir=tmp_path))
     with caplog.at_level("WARNING", logger="vrp.app"):
-        warm_up(app.server)
+        assert warm_up(app.server) is None
     assert "warm-up incomplete" in caplog.text
+    # Not even a server without the app's settings stops the hook (an exception there would stop gunicorn).
+    said = []
+    log = SimpleNamespace(info=lambda *a, **k: said.append("info"), warning=lambda *a, **k: said.append("warning"))
+    runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["post_worker_init"](SimpleNamespace(wsgi=object(), log=log))
+    assert said == ["warning"]

@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.a11y import serious_violations
+from tests.conftest import REQUIRE_SERVICES
 from tests.test_plotlyjs import built_bundle
 from vrp.app import create_app
 from vrp.dashboards.home import TABLE_ID
@@ -91,10 +92,11 @@ def test_hotspots_follow_the_district_and_the_url(started):
     duo.driver.get(duo.server_url + "/hotspots")
     first = wait_for(lambda: duo.driver.execute_script(MAP_LOCATIONS))
     assert len(first) == 1231  # all of HIPS by default
-    # The page drew with the partial plotly.js bundle, not Dash's full one.
-    assert duo.driver.execute_script("return window.Plotly.vrpBundle") == built_bundle(
-        app.server.config["VRP_SETTINGS"]
-    )
+    # The page drew with the partial plotly.js bundle, not Dash's full one (checked wherever the bundle is built,
+    # and always in CI, where built_bundle fails without it).
+    settings = app.server.config["VRP_SETTINGS"]
+    if REQUIRE_SERVICES or (settings.plotlyjs_dir / "plotly-vrp.json").exists():
+        assert duo.driver.execute_script("return window.Plotly.vrpBundle") == built_bundle(settings)
     assert query(duo)["measure"] == "serious_violence"
 
     tick(duo, "Portsmouth")

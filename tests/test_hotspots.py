@@ -176,6 +176,12 @@ def test_topology_is_computed_once_into_the_build_folder_then_read(settings, mon
     assert all(code in first.neighbours[n] and n != code for code, ns in first.neighbours.items() for n in ns)
     west, south, east, north = first.district_bounds[SOTON]
     assert -1.5 < west < east < -1.3 and 50.8 < south < north < 51.0
+    # A damaged file is computed again and replaced, never served.
+    monkeypatch.undo()
+    stored[0].write_text('{"neighbours": [1, 2')
+    boundaries._lsoa_topology.cache_clear()
+    assert boundaries.lsoa_topology(settings.reference_dir, settings.build_dir) == first
+    assert json.loads(stored[0].read_text())["neighbours"] == first.neighbours
 
 
 def test_map_callback_patches_values_when_the_selection_stays(app):

@@ -28,7 +28,7 @@ def built_bundle(settings) -> dict:
     """The manifest make writes beside the bundle; fails in CI (and skips elsewhere) when the bundle is missing."""
     manifest = settings.plotlyjs_dir / "plotly-vrp.json"
     if not manifest.exists():
-        message = f"{manifest} is missing: run `make build/plotlyjs/plotly-vrp.min.js`"
+        message = f"{manifest} is missing: run `make build/plotlyjs/plotly-vrp.json`"
         if REQUIRE_SERVICES:
             pytest.fail(message)
         pytest.skip(message)

@@ -77,11 +77,12 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     return app
 
 
-def warm_up(server) -> None:
+def warm_up(server) -> float | None:
     """Run once in each gunicorn worker before it takes requests (gunicorn.conf.py): make the geometry files and
     the LSOA topology, and hold the reference tables in memory, so a worker's first page costs what any cold page
     costs (about 0.2 s) and not a second more. No page view or query result is cached here; a failure is only
-    logged, and the page that needs the missing piece reports it politely when asked."""
+    logged, and the page that needs the missing piece reports it politely when asked. Returns the seconds it took,
+    or None when it could not finish."""
     import time
 
     from vrp.geo.boundaries import lsoa_topology
@@ -99,8 +100,8 @@ def warm_up(server) -> None:
             warehouse.sources()
     except Exception:  # noqa: BLE001 - a worker must start even when the warehouse or reference data is missing
         log.warning("warm-up incomplete; pages will load what they need when asked", exc_info=True)
-        return
-    log.info("worker warmed up in %.2f s", time.perf_counter() - started)
+        return None
+    return time.perf_counter() - started
 
 
 def _serve_geometry(app: Dash, settings: Settings) -> None:
@@ -146,14 +147,16 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
     except (OSError, ValueError):
         log.warning("no partial plotly.js bundle in %s (make builds it): serving the full one", settings.plotlyjs_dir)
         return
-    if built.get("version") != get_plotlyjs_version() or not bundle.exists():
+    if built.get("version") != get_plotlyjs_version():
         log.warning(
             "the partial plotly.js bundle is for plotly.js %s, not %s: serving the full one",
             built.get("version"),
             get_plotlyjs_version(),
         )
         return
-    tag = f"vrp-{built['version']}-{bundle.stat().st_size}-{bundle.stat().st_mtime_ns}"
+    if not bundle.exists():
+        log.warning("%s is missing (make builds it): serving the full plotly.js", bundle)
+        return
     address = app.config.routes_pathname_prefix + "_dash-component-suites/plotly/package_data/plotly.min.js"
 
     # A static rule: Flask prefers it to Dash's "_dash-component-suites/<package>/<path>" for this one address.
@@ -161,9 +164,10 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
     def plotlyjs():
         gz = bundle.with_name(bundle.name + ".gz")
         use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
-        response = send_file(
-            gz if use_gz else bundle, mimetype="text/javascript", conditional=True, etag=tag + ("-gz" if use_gz else "")
-        )
+        path = gz if use_gz else bundle
+        stat = path.stat()  # per request: a rebuilt bundle gets a new tag without a restart
+        tag = f"vrp-{built['version']}-{path.suffix[1:]}-{stat.st_size}-{stat.st_mtime_ns}"
+        response = send_file(path, mimetype="text/javascript", conditional=True, etag=tag)
         if use_gz:
             response.headers["Content-Encoding"] = "gzip"
             response.headers["Vary"] = "Accept-Encoding"

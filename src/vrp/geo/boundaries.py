@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 from shapely.strtree import STRtree
+
+log = logging.getLogger(__name__)
 
 LSOA21_FILE = "geography/lsoa21_hips.geojson"
 LSOA21_SIMPLIFIED_FILE = "geography/lsoa21_hips_simplified.geojson"
@@ -83,28 +86,40 @@ class Topology:
     district_bounds: dict[str, tuple[float, float, float, float]]
 
 
+TOPOLOGY_FORMAT = 1  # raise when what is stored, or how it is computed, changes: older files are then ignored
+
+
 def lsoa_topology(reference_dir: Path, build_dir: Path) -> Topology:
     """Computed once from the reference polygons (about a second) into the build folder, then read from there
-    (milliseconds), so no worker's first request pays for loading every polygon."""
+    (milliseconds), so no worker's first request pays for loading every polygon. A changed reference file gives a
+    new file name, so the stored topology always matches the polygons."""
+    reference_dir = Path(reference_dir).resolve()
+    stat = (reference_dir / LSOA21_FILE).stat()
     with GEOMETRY_LOCK:
-        return _lsoa_topology(str(Path(reference_dir).resolve()), str(Path(build_dir).resolve()))
+        return _lsoa_topology(str(reference_dir), str(Path(build_dir).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 @lru_cache(maxsize=2)
-def _lsoa_topology(reference_dir: str, build_dir: str) -> Topology:
-    source = Path(reference_dir) / LSOA21_FILE
-    stat = source.stat()
-    out = Path(build_dir) / "geo" / f"lsoa21-topology-{stat.st_size}-{stat.st_mtime_ns}.json"
-    if out.exists():
+def _lsoa_topology(reference_dir: str, build_dir: str, size: int, mtime_ns: int) -> Topology:
+    out = Path(build_dir) / "geo" / f"lsoa21-topology-v{TOPOLOGY_FORMAT}-{size}-{mtime_ns}.json"
+    try:
         stored = json.loads(out.read_text(encoding="utf-8"))
         return Topology(stored["neighbours"], {k: tuple(v) for k, v in stored["district_bounds"].items()})
+    except FileNotFoundError:
+        pass
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("%s is unreadable: computing the topology again", out)
     topology = _compute_topology(_load_lsoa_index(reference_dir))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two workers may build at once
-    tmp.write_text(
-        json.dumps({"neighbours": topology.neighbours, "district_bounds": topology.district_bounds}), encoding="utf-8"
-    )
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f"{out.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two workers may build at once
+        tmp.write_text(
+            json.dumps({"neighbours": topology.neighbours, "district_bounds": topology.district_bounds}),
+            encoding="utf-8",
+        )
+        tmp.replace(out)
+    except OSError:  # a read-only build folder costs the next process a second, not this request
+        log.warning("could not store the topology in %s", out.parent, exc_info=True)
     return topology
 
 
