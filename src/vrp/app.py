@@ -106,7 +106,7 @@ def warm_up(server) -> float | None:
 
 def _serve_geometry(app: Dash, settings: Settings) -> None:
     """Boundaries at /geo/<layer>.geojson: gzip when the browser takes it, cached for a day, ETag for revalidation."""
-    from flask import abort, request, send_file
+    from flask import abort
 
     from vrp.geo.serve import LAYERS, build_layer
 
@@ -115,20 +115,9 @@ def _serve_geometry(app: Dash, settings: Settings) -> None:
         if name not in LAYERS:
             abort(404)
         path = build_layer(settings.reference_dir, settings.build_dir, name)
-        gz = path.with_name(path.name + ".gz")
-        use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
-        response = send_file(
-            gz if use_gz else path,
-            mimetype="application/geo+json",
-            max_age=86400,
-            conditional=True,
-            etag=path.stem + ("-gz" if use_gz else ""),
+        return _send_built(
+            path, "application/geo+json", lambda gz: path.stem + ("-gz" if gz else ""), "public, max-age=86400"
         )
-        if use_gz:
-            response.headers["Content-Encoding"] = "gzip"
-            response.headers["Vary"] = "Accept-Encoding"
-        response.headers["Cache-Control"] = "public, max-age=86400"
-        return response
 
 
 def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
@@ -138,7 +127,6 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
     plotly.js than the one the plotly package speaks, Dash's full bundle is served as usual."""
     import json
 
-    from flask import request, send_file
     from plotly.offline import get_plotlyjs_version
 
     bundle = settings.plotlyjs_dir / "plotly-vrp.min.js"
@@ -162,17 +150,27 @@ def _serve_plotlyjs(app: Dash, settings: Settings) -> None:
     # A static rule: Flask prefers it to Dash's "_dash-component-suites/<package>/<path>" for this one address.
     @app.server.route(address, endpoint="vrp_plotlyjs")
     def plotlyjs():
-        gz = bundle.with_name(bundle.name + ".gz")
-        use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
-        path = gz if use_gz else bundle
-        stat = path.stat()  # per request: a rebuilt bundle gets a new tag without a restart
-        tag = f"vrp-{built['version']}-{path.suffix[1:]}-{stat.st_size}-{stat.st_mtime_ns}"
-        response = send_file(path, mimetype="text/javascript", conditional=True, etag=tag)
-        if use_gz:
-            response.headers["Content-Encoding"] = "gzip"
-            response.headers["Vary"] = "Accept-Encoding"
-        response.headers["Cache-Control"] = "no-cache"  # the address never changes: revalidate (304) on each load
-        return response
+        def tag(gz: bool) -> str:  # per request: a rebuilt bundle gets a new tag without a restart
+            stat = bundle.stat()
+            return f"vrp-{built['version']}-{stat.st_size}-{stat.st_mtime_ns}" + ("-gz" if gz else "")
+
+        # The address never changes: the browser revalidates (304) on each load.
+        return _send_built(bundle, "text/javascript", tag, "no-cache")
+
+
+def _send_built(path, mimetype: str, etag, cache_control: str):
+    """A file the build made, with the gzip copy made beside it when the browser takes gzip; ``etag(gz)`` names
+    the version sent, so a conditional request is answered 304."""
+    from flask import request, send_file
+
+    gz = path.with_name(path.name + ".gz")
+    use_gz = "gzip" in request.headers.get("Accept-Encoding", "") and gz.exists()
+    response = send_file(gz if use_gz else path, mimetype=mimetype, conditional=True, etag=etag(use_gz))
+    if use_gz:
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = cache_control
+    return response
 
 
 def _no_tracebacks(app: Dash) -> None:
