@@ -121,15 +121,13 @@ def update_map(state_data, mode, points, meta):
         # Same LSOAs and colouring: send only the new values.
         fig = Patch()
         for i, trace in enumerate(figs.value_traces(frame, mode, names)):
-            fig["data"][i]["locations"] = list(trace.locations)
-            fig["data"][i]["z"] = list(trace.z)
-            fig["data"][i]["customdata"] = trace.customdata.tolist()
-            fig["data"][i]["text"] = list(trace.text)
+            for key in ("locations", "z", "customdata", "text"):
+                fig["data"][i][key] = trace[key]
     else:
         fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
         if show_points:  # data_access refuses this outside the partner audience
             incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
-            fig.add_trace(figs.density_trace(incidents))
+            fig["data"].append(figs.density_trace(incidents))
         stamp(fig, export_note(wh, measure, state), inside=True)
     title = f"Where {measure.label.lower()} is concentrated: {place}"
     return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place), None

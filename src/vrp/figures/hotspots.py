@@ -1,4 +1,5 @@
-"""Figures for the Hotspots page: DataFrame in, go.Figure out, no queries."""
+"""Figures for the Hotspots page: DataFrame in, figure out, no queries. Those drawn on every cold view (the map,
+the charts below it) are plain figure dicts; the LSOA panel's chart is a go.Figure."""
 
 from __future__ import annotations
 
@@ -69,57 +70,60 @@ def lsoa_geojson(bounds: tuple[float, float, float, float]) -> str:
 
 def value_traces(
     frame: pd.DataFrame, mode: str, district_names: dict[str, str], geojson: str = LSOA_GEOJSON
-) -> list[go.Choroplethmap]:
+) -> list[dict]:
     """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
-    hotspot class. Geometry comes from the URL; the trace carries ids and values only."""
+    hotspot class. Geometry comes from the URL; the trace carries ids and values only. Plain trace dicts: the map
+    is drawn on every cold view and filter change, where go.Choroplethmap's validation cost about 35 ms."""
     custom = _hover(frame)
     names = _names(frame, district_names).to_numpy()
-    common = dict(geojson=geojson, marker_line_width=0.3, marker_line_color="#FFFFFF", hovertemplate=HOVER)
+    codes = frame["lsoa21_code"].to_numpy()
+
+    def trace(rows: np.ndarray, z: list, **style) -> dict:
+        return {
+            "type": "choroplethmap",
+            "geojson": geojson,
+            "locations": codes[rows].tolist(),
+            "z": z,
+            "customdata": custom[rows].tolist(),
+            "text": names[rows].tolist(),
+            "marker": {"opacity": 0.85, "line": {"width": 0.3, "color": "#FFFFFF"}},
+            "hovertemplate": HOVER,
+            **style,
+        }
+
+    def flat(colour: str) -> list[list]:
+        return [[0, colour], [1, colour]]
+
     if mode == "hotspot":
-        traces = []
-        for cls in HOTSPOT_ORDER:
-            rows = (frame["hotspot"] == cls).to_numpy()
-            traces.append(
-                go.Choroplethmap(
-                    locations=frame.loc[rows, "lsoa21_code"],
-                    z=np.ones(int(rows.sum())),
-                    customdata=custom[rows],
-                    text=names[rows],
-                    colorscale=[[0, HOTSPOT_COLOURS[cls]], [1, HOTSPOT_COLOURS[cls]]],
-                    showscale=False,
-                    name=cls.capitalize(),
-                    showlegend=True,
-                    marker_opacity=0.85,
-                    **common,
-                )
+        return [
+            trace(
+                rows := (frame["hotspot"] == cls).to_numpy(),
+                [1.0] * int(rows.sum()),
+                colorscale=flat(HOTSPOT_COLOURS[cls]),
+                showscale=False,
+                name=cls.capitalize(),
+                showlegend=True,
             )
-        return traces
+            for cls in HOTSPOT_ORDER
+        ]
     col = "rate" if mode == "rate" else "count"
     shown = frame[col].notna().to_numpy()
-    values = go.Choroplethmap(
-        locations=frame.loc[shown, "lsoa21_code"],
-        z=frame.loc[shown, col].astype(float),
-        customdata=custom[shown],
-        text=names[shown],
+    values = trace(
+        shown,
+        frame.loc[shown, col].astype(float).tolist(),
         colorscale=sequential_scale(),
         zmin=0,
-        marker_opacity=0.85,
         name=MODES[mode],
         showlegend=False,
         colorbar={"title": {"text": MODES[mode], "side": "right"}, "thickness": 14},
-        **common,
     )
-    hidden = go.Choroplethmap(
-        locations=frame.loc[~shown, "lsoa21_code"],
-        z=np.zeros(int((~shown).sum())),
-        customdata=custom[~shown],
-        text=names[~shown],
-        colorscale=[[0, GREY], [1, GREY]],
+    hidden = trace(
+        ~shown,
+        [0.0] * int((~shown).sum()),
+        colorscale=flat(GREY),
         showscale=False,
         name="Small number, hidden",
         showlegend=True,
-        marker_opacity=0.85,
-        **common,
     )
     return [values, hidden]
 
@@ -129,33 +133,31 @@ def hotspot_map(
     mode: str,
     district_names: dict[str, str],
     bounds: tuple[float, float, float, float] = HIPS_BOUNDS,
-) -> go.Figure:
-    fig = go.Figure(value_traces(frame, mode, district_names, lsoa_geojson(bounds)))
-    fig.update_layout(
-        # A map uses none of the chart template (axes, colourway), and applying it costs more than the rest of
-        # the figure: only its font is set here.
-        template="none",
-        font_family="Sans-serif",
-        height=560,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        font_size=FONT_SIZE,
-        uirevision=str(bounds),  # keep the reader's pan and zoom while values change
-        legend={"orientation": "h", "y": 0.01, "x": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
-        map={
-            "style": "white-bg",
-            **view(bounds),
-            "layers": [
-                {
-                    "sourcetype": "geojson",
-                    "source": DISTRICT_GEOJSON,
-                    "type": "line",
-                    "color": DARK_GREY,
-                    "line": {"width": 1.6},
-                }
-            ],
+) -> dict:
+    """The map as a figure dict. A map uses none of the chart template (axes, colourway): only its font is set."""
+    return {
+        "data": value_traces(frame, mode, district_names, lsoa_geojson(bounds)),
+        "layout": {
+            "font": {"family": "Sans-serif", "size": FONT_SIZE},
+            "height": 560,
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "uirevision": str(bounds),  # keep the reader's pan and zoom while values change
+            "legend": {"orientation": "h", "y": 0.01, "x": 0.01, "bgcolor": "rgba(255,255,255,0.85)"},
+            "map": {
+                "style": "white-bg",
+                **view(bounds),
+                "layers": [
+                    {
+                        "sourcetype": "geojson",
+                        "source": DISTRICT_GEOJSON,
+                        "type": "line",
+                        "color": DARK_GREY,
+                        "line": {"width": 1.6},
+                    }
+                ],
+            },
         },
-    )
-    return fig
+    }
 
 
 def concentration_figure(conc: dict, label: str) -> dict:
@@ -267,16 +269,17 @@ def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def density_trace(incidents: pd.DataFrame) -> go.Densitymap:
+def density_trace(incidents: pd.DataFrame) -> dict:
     """Partner audience: where the incidents are, as a density surface over the LSOA colours."""
-    return go.Densitymap(
-        lat=incidents["latitude"],
-        lon=incidents["longitude"],
-        radius=10,
-        opacity=0.65,
-        colorscale=[[0, "rgba(128,22,80,0)"], [1, DARK_PINK]],
-        showscale=False,
-        name="Incident density",
-        showlegend=True,
-        hoverinfo="skip",
-    )
+    return {
+        "type": "densitymap",
+        "lat": incidents["latitude"].astype(float).tolist(),
+        "lon": incidents["longitude"].astype(float).tolist(),
+        "radius": 10,
+        "opacity": 0.65,
+        "colorscale": [[0, "rgba(128,22,80,0)"], [1, DARK_PINK]],
+        "showscale": False,
+        "name": "Incident density",
+        "showlegend": True,
+        "hoverinfo": "skip",
+    }
