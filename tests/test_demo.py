@@ -77,6 +77,20 @@ def test_night_time_economy_pattern(demo):
     assert fri_sat_night.sum() / night.sum() > 0.4
 
 
+def test_times_of_day_have_no_false_peak_and_none_follows_its_recording(demo):
+    with demo.connect() as conn:
+        frame = pd.read_sql(
+            sa.text("SELECT occurred_at, recorded_date FROM fact_police_records WHERE occurred_at IS NOT NULL"), conn
+        )
+    occurred = pd.to_datetime(frame["occurred_at"])
+    assert (occurred < pd.to_datetime(frame["recorded_date"]) + pd.Timedelta(days=1)).all()
+    by_hour = occurred.dt.hour.value_counts().reindex(range(24), fill_value=0)
+    # Night-time violence peaks around midnight and carries on past it; the last hour of the day is not a wall
+    # that the small hours pile up against.
+    assert by_hour[23] < 1.3 * max(by_hour[22], by_hour[0])
+    assert by_hour[[0, 1, 2]].sum() > 0.5 * by_hour[[21, 22, 23]].sum()
+
+
 def test_every_synthetic_source_is_flagged(demo):
     with demo.connect() as conn:
         registry = dict(conn.execute(sa.text("SELECT source_id, synthetic FROM source_registry")).all())

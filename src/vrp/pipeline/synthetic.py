@@ -166,17 +166,21 @@ def _occurred(recorded_days: np.ndarray, domestic: np.ndarray, rng: np.random.Ge
     """Occurrence date-times: a reporting lag of a few days, and a night-time peak on Friday and Saturday nights."""
     n = len(recorded_days)
     lag = np.where(rng.random(n) < 0.7, 0, rng.geometric(0.25, n))
-    day = recorded_days - lag
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    day = recorded_days - lag  # the calendar day it happened
+    # A night runs from the evening into the small hours of the next day; which nights are busy is a matter of the
+    # evening they began (Friday and Saturday). A time past midnight belongs to the evening before, so it still
+    # falls on ``day``, never after the record.
+    night_minutes = np.round(rng.normal(23.7, 1.8, n) * 60).astype(int)
+    after_midnight = night_minutes >= 24 * 60
+    evening = day - after_midnight
+    weekday = (evening + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     weekend_night = np.isin(weekday, [4, 5]) & ~domestic
     night_share = np.where(weekend_night, 0.68, np.where(domestic, 0.30, 0.35))
     at_night = rng.random(n) < night_share
-    hour = np.where(at_night, rng.normal(23.7, 1.8, n), rng.normal(15.5, 3.5, n))
-    minutes = np.clip(np.round(hour * 60).astype(int), -6 * 60, 30 * 60 - 1)
-    # Past-midnight hours belong to the next calendar day; clip so nothing occurs after it was recorded.
-    stamp = day.astype("datetime64[D]").astype("datetime64[m]") + minutes.astype("timedelta64[m]")
-    latest = recorded_days.astype("datetime64[D]").astype("datetime64[m]") + np.timedelta64(23 * 60 + 59, "m")
-    return np.minimum(stamp, latest)
+    day_minutes = np.round(rng.normal(15.5, 3.5, n) * 60).astype(int)
+    minutes = np.where(at_night, night_minutes - after_midnight * 24 * 60, day_minutes)
+    minutes = np.clip(minutes, 0, 24 * 60 - 1)  # the tails of the day-time curve stay on their day
+    return day.astype("datetime64[D]").astype("datetime64[m]") + minutes.astype("timedelta64[m]")
 
 
 def police_records(
