@@ -94,20 +94,33 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
     grid = places.hour_by_weekday(wh, "serious_violence", [], *PERIOD)
     z = heat["data"][0]["z"]
     assert len(z) == 7 and all(len(row) == 24 for row in z)
+    grey = heat["data"][1]["z"]  # hidden cells are drawn grey by a second trace, so they never read as zero
+    assert grid["count"].isna().any() and heat["data"][1]["name"] == "Small number, hidden"
     for r in grid.itertuples():  # hidden (small) cells are gaps marked "*", the rest carry their counts
         cell, label = z[r.weekday][r.hour], heat["data"][0]["text"][r.weekday][r.hour]
         assert (cell, label) == ((None, "*") if pd.isna(r.count) else (r.count, str(int(r.count))))
+        assert (grey[r.weekday][r.hour] is not None) == pd.isna(r.count)
+    assert "Grey cells hold a small number" in out[4]
+    assert len(figs.hour_weekday_figure(grid.fillna({"count": 0}))["data"]) == 1  # nothing hidden: no grey trace
     for fig in (curve, heat):
         go.Figure(fig)  # every property is one plotly knows (validated here, not on each request)
         assert fig["layout"]["template"] == go.Figure(layout_template=TEMPLATE).layout.template.to_plotly_json()
         note = fig["layout"]["annotations"][-1]["text"]
         assert "SYNTHETIC demonstration data" in note and "Crown copyright" in note.replace("<br>", " ")
-    # The export note moves the chart's bottom margin down and makes it taller, for dicts as for go.Figure.
+    # The export note goes in a strip under the bottom margin (which keeps the axis labels and title), as tall as
+    # its lines: the chart grows by the strip, for dicts as for go.Figure.
     plain = figs.hour_weekday_figure(grid)
-    stamped = stamp(figs.hour_weekday_figure(grid), "Source: test")
-    assert stamped["layout"]["height"] == plain["layout"]["height"] + 40
-    assert stamped["layout"]["annotations"][-1]["text"] == "Source: test"
-    assert stamped["layout"]["annotations"][-1]["yshift"] == -(plain["layout"]["margin"]["b"] + 40) + 8
+    for text, lines in (("Source: test", 1), ("Source:<br>a note<br>of three lines", 3)):
+        stamped = stamp(figs.hour_weekday_figure(grid), text)
+        strip = lines * 13 + 10
+        assert stamped["layout"]["height"] == plain["layout"]["height"] + strip
+        assert stamped["layout"]["margin"]["b"] == plain["layout"]["margin"]["b"] + strip
+        note = stamped["layout"]["annotations"][-1]
+        assert (note["text"], note["yanchor"], note["yshift"]) == (text, "top", -plain["layout"]["margin"]["b"])
+        as_figure = stamp(go.Figure(plain), text)
+        assert as_figure.layout.height == stamped["layout"]["height"]
+        assert as_figure.layout.margin.b == stamped["layout"]["margin"]["b"]
+        assert as_figure.layout.annotations[-1].yshift == note["yshift"]
 
 
 def test_lsoa_profile(wh):

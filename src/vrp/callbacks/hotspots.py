@@ -88,15 +88,16 @@ def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterS
     return text
 
 
-def export_note(wh, measure, state: FilterState) -> str:
-    """Attribution, source and labels written into exported images of this page's figures."""
+def export_note(wh, measure, state: FilterState, width: int = 120) -> str:
+    """Attribution, source and labels written into exported images of this page's figures, wrapped at ``width``
+    characters (about 5 px each): the half-width curve needs a narrower note than the map."""
     parts = [f"{measure.label}, {period_text(state.start, state.end)}."]
     if measure.source in wh.synthetic_sources():
         parts.append("SYNTHETIC demonstration data: not real records.")
     if wh.audience == "partner":
         parts.append("OFFICIAL-SENSITIVE.")
     parts.append(ATTRIBUTION)
-    return wrap(" ".join(parts), 120)
+    return wrap(" ".join(parts), width)
 
 
 def fail_map(message: str) -> tuple:
@@ -184,8 +185,7 @@ def update_lower(state_data):
         )
     )
     grid = places.hour_by_weekday(wh, *args)
-    note = export_note(wh, measure, state)
-    curve = stamp(figs.concentration_figure(conc, measure.label), note)
+    curve = stamp(figs.concentration_figure(conc, measure.label), export_note(wh, measure, state, width=85))
     if grid is None:
         return table, curve, text, {}, "", True
     busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
@@ -195,7 +195,10 @@ def update_lower(state_data):
         if len(busiest) and busiest["count"].iloc[0]
         else ""
     )
-    return table, curve, text, stamp(figs.hour_weekday_figure(grid), note), heat_text, False
+    if grid["count"].isna().any():
+        heat_text += " Grey cells hold a small number, hidden to protect privacy."
+    heat = stamp(figs.hour_weekday_figure(grid), export_note(wh, measure, state))
+    return table, curve, text, heat, heat_text, False
 
 
 def pick_from_map(click):

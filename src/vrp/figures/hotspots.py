@@ -201,9 +201,10 @@ def concentration_figure(conc: dict, label: str) -> dict:
     return figure(
         data,
         height=340,
-        margin={"l": 60, "r": 10, "t": 10, "b": 50},
+        margin={"l": 60, "r": 10, "t": 10, "b": 70},  # room for the tick labels and the axis title
         font={"size": FONT_SIZE - 2},
-        legend={"orientation": "h", "y": -0.25},
+        # Inside, below the curve (where the plot is empty): under the axis it met the export note.
+        legend={"x": 0.98, "xanchor": "right", "y": 0.04, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.9)"},
         xaxis={"title": {"text": "Share of LSOAs, most affected first (%)"}, "range": [0, 100]},
         yaxis={"title": {"text": "Share of the total (%)"}, "range": [0, 100]},
     )
@@ -211,27 +212,38 @@ def concentration_figure(conc: dict, label: str) -> dict:
 
 def hour_weekday_figure(grid: pd.DataFrame) -> dict:
     """Day of the week by hour of the day, as a figure dict: drawn on every cold Hotspots view. Hidden (small)
-    cells are gaps, and their hover text is "*"."""
-    z = grid.pivot(index="weekday", columns="hour", values="count").astype(float)
-    text = grid.assign(t=grid["count"].map(lambda v: "*" if pd.isna(v) else str(int(v)))).pivot(
-        index="weekday", columns="hour", values="t"
-    )
-    data = {
+    cells are grey, as on the map, with "hidden" in their hover text, so that they never read as zero."""
+    z = grid.pivot(index="weekday", columns="hour", values="count").astype(float).to_numpy()
+    hidden = np.isnan(z)
+    text = np.where(hidden, "*", np.nan_to_num(z).astype(int).astype(str)).tolist()
+    common = {"x": [f"{h:02d}" for h in range(24)], "y": list(WEEKDAYS), "xgap": 1, "ygap": 1}
+    counts = {
         "type": "heatmap",
-        "z": [[None if math.isnan(v) else v for v in row] for row in z.to_numpy().tolist()],
-        "x": [f"{h:02d}" for h in range(24)],
-        "y": list(WEEKDAYS),
+        **common,
+        "z": np.where(hidden, None, z).tolist(),
         "colorscale": sequential_scale(),
-        "text": text.to_numpy().tolist(),
+        "text": text,
         "hovertemplate": "%{y} %{x}:00-%{x}:59<br>%{text}<extra></extra>",
         "colorbar": {"title": {"text": "Offences", "side": "right"}, "thickness": 12},
-        "xgap": 1,
-        "ygap": 1,
+        "name": "Offences",
     }
+    data = [counts]
+    if hidden.any():
+        data.append(
+            {
+                "type": "heatmap",
+                **common,
+                "z": np.where(hidden, 0, None).tolist(),
+                "colorscale": [[0, GREY], [1, GREY]],
+                "showscale": False,
+                "hovertemplate": "%{y} %{x}:00-%{x}:59<br>a small number, hidden<extra></extra>",
+                "name": "Small number, hidden",
+            }
+        )
     return figure(
-        [data],
+        data,
         height=330,
-        margin={"l": 100, "r": 10, "t": 10, "b": 50},
+        margin={"l": 100, "r": 10, "t": 10, "b": 70},  # room for the tick labels and the axis title
         font={"size": FONT_SIZE - 2},
         xaxis={"title": {"text": "Hour of the day (when it happened)"}},
         yaxis={"autorange": "reversed"},

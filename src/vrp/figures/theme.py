@@ -48,10 +48,14 @@ def _template_json() -> dict:
     return pio.templates[TEMPLATE].to_plotly_json()
 
 
+NOTE_LINE = 13  # px per line of a 10 px note
+
+
 def stamp(fig, text: str, *, inside: bool = False):
     """Write the source (and the synthetic label) into the figure itself, so a chart downloaded as an image for
-    publication still carries them. ``inside`` for maps, which have no margin to write in. Takes a go.Figure or a
-    figure dict (see ``figure``) and returns it."""
+    publication still carries them. ``inside`` for maps, which have no margin to write in. Otherwise the note goes
+    in a strip added under the chart's bottom margin (which holds the x axis's labels and title), as tall as its
+    lines. Takes a go.Figure or a figure dict (see ``figure``) and returns it."""
     note = {
         "text": text,
         "xref": "paper",
@@ -59,27 +63,27 @@ def stamp(fig, text: str, *, inside: bool = False):
         "showarrow": False,
         "align": "left",
         "xanchor": "left",
-        "yanchor": "bottom",
         "font": {"size": 10, "color": DARK_GREY},
     }
     if inside:
-        note.update(x=0.005, y=0.005, bgcolor="rgba(255,255,255,0.85)")
-    if isinstance(fig, dict):
-        layout = fig.setdefault("layout", {})
-        if not inside:
-            margin = layout.get("margin", {})
-            bottom = (margin.get("b") or 60) + 40
-            note.update(x=0, y=0, yshift=-bottom + 8)
-            layout["margin"] = {**margin, "b": bottom}
-            layout["height"] = (layout.get("height") or 400) + 40
+        note.update(x=0.005, y=0.005, yanchor="bottom", bgcolor="rgba(255,255,255,0.85)")
+    is_dict = isinstance(fig, dict)
+    layout = fig.setdefault("layout", {}) if is_dict else None
+    if not inside:
+        margin = layout.get("margin", {}) if is_dict else fig.layout.margin.to_plotly_json()
+        height = layout.get("height") if is_dict else fig.layout.height
+        below = margin.get("b") or 60
+        strip = (text.count("<br>") + 1) * NOTE_LINE + 10
+        note.update(x=0, y=0, yanchor="top", yshift=-below)
+        margin_and_height = {"margin": {**margin, "b": below + strip}, "height": (height or 400) + strip}
+        if is_dict:
+            layout.update(margin_and_height)
+        else:
+            fig.update_layout(**margin_and_height)
+    if is_dict:
         layout["annotations"] = [*layout.get("annotations", []), note]
-        return fig
-    if inside:
+    else:
         fig.add_annotation(**note)
-        return fig
-    bottom = (fig.layout.margin.b or 60) + 40
-    fig.add_annotation(**note, x=0, y=0, yshift=-bottom + 8)
-    fig.update_layout(margin={"b": bottom}, height=(fig.layout.height or 400) + 40)
     return fig
 
 
