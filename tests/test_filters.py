@@ -3,7 +3,7 @@ replaced by the default, never an error."""
 
 import pytest
 
-from vrp.dashboards.filters import FilterState, apply_preset, from_query
+from vrp.dashboards.filters import FilterState, apply_preset, from_query, matching_preset
 from vrp.data_access.queries import Warehouse
 
 
@@ -57,3 +57,10 @@ def test_presets(wh):
     assert apply_preset(wh, "serious_violence", "36m") == ("2023-10", "2026-09")
     assert apply_preset(wh, "serious_violence", "fy") == ("2025-04", "2026-03")
     assert apply_preset(wh, "serious_violence", "all") == ("2021-04", "2026-09")
+
+
+def test_the_preset_a_period_matches_is_named(wh):
+    assert matching_preset(wh, "serious_violence", "2025-10", "2026-09") == "12m"
+    assert matching_preset(wh, "serious_violence", "2025-04", "2026-03") == "fy"
+    assert matching_preset(wh, "serious_violence", "2021-04", "2026-09") == "all"
+    assert matching_preset(wh, "serious_violence", "2025-10", "2026-08") == "custom"

@@ -303,6 +303,22 @@ def test_bad_links_never_give_a_500(app, search):
     assert payload["filter-state"]["data"]["measure"] in app.server.config["VRP_WAREHOUSE"].registry
 
 
+@pytest.mark.parametrize(
+    ("search", "preset"),
+    [("", "12m"), ("?from=2023-10&to=2026-09", "36m"), ("?from=2025-01&to=2025-06", "custom")],
+)
+def test_the_period_box_names_the_preset_a_link_matches(app, search, preset):
+    client = app.server.test_client()
+    inputs = [{"id": "url", "property": "search", "value": search}] + [
+        {"id": i, "property": "value", "value": None}
+        for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
+    ]
+    response = _post(
+        client, app, "filter-district.value", inputs, [{"id": "url", "property": "pathname", "value": "/hotspots"}]
+    )
+    assert response.get_json()["response"]["filter-preset"]["value"] == preset
+
+
 def test_geometry_is_served_once_with_caching_headers(app):
     client = app.server.test_client()
     first = client.get("/geo/lsoa21.geojson", headers={"Accept-Encoding": "gzip"})

@@ -102,7 +102,11 @@ def register(app: dash.Dash) -> None:
             state.start,
             months,
             state.end,
-            preset if trigger == f.PRESET and preset in f.PRESETS else "custom",
+            # What the user just chose, else the preset the period matches (the default view is the latest 12
+            # months, and says so).
+            preset
+            if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom")
+            else f.matching_preset(wh, state.measure, state.start, state.end),
             state.as_dict(),
             query if query != search else no_update,
             message,

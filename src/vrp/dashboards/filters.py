@@ -192,6 +192,11 @@ def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
     return max(add_months(last, -11), first), last
 
 
+def matching_preset(wh: Warehouse, measure: str, start: str, end: str) -> str:
+    """The preset that gives exactly this period (so a link or the default view names it), else "custom"."""
+    return next((p for p in PRESETS if apply_preset(wh, measure, p) == (start, end)), "custom")
+
+
 def month_options(wh: Warehouse, measure: str) -> list[dict]:
     cov = coverage(wh, measure)
     if not cov:
