@@ -22,6 +22,22 @@ def test_overview_follows_the_district_filter(app):
     assert "Serious violence" in _render(app, lambda: home.figures_for(wh, ["E06000046"]))
 
 
+def test_a_hidden_previous_period_reads_as_hidden_not_as_missing(app):
+    """Southampton's sharp-object admissions in the 12 months before are a small number: hidden, not "no data"."""
+    from vrp.dashboards import home
+
+    wh = app.server.config["VRP_WAREHOUSE"]
+    row = wh.latest_figures(["E06000045"]).set_index("measure_id").loc["sharp_object_admissions"]
+    assert row["previous"] is None or row["previous"] != row["previous"]  # missing from what is sent
+    assert row["previous_hidden"]
+    partner = wh.__class__(wh.settings.with_(audience="partner"), engine=wh.engine)
+    assert 0 < partner.latest_figures(["E06000045"]).set_index("measure_id").loc["sharp_object_admissions", "previous"]
+    body = _render(app, lambda: home.figures_for(wh, ["E06000045"]))
+    admissions = body[body.index("Hospital admissions for assault with a sharp object") :][:1500]
+    assert "* (hidden: small number)" in admissions and "no data" not in admissions
+    assert not wh.latest_figures().set_index("measure_id")["previous_hidden"].any()  # all of HIPS: nothing hidden
+
+
 def _render(app, layout_fn) -> str:
     """A layout as the JSON Dash sends to the browser."""
     import plotly.io as pio

@@ -51,7 +51,7 @@ def figures_table(frame: pd.DataFrame, synthetic: set[str], table_id: str) -> db
                         _fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])),
                         className="vrp-figure text-end",
                     ),
-                    html.Td(_fmt_count(r["previous"], False), className="vrp-figure text-end"),
+                    html.Td(_fmt_count(r["previous"], bool(r["previous_hidden"])), className="vrp-figure text-end"),
                     html.Td(_change(r["count"], r["previous"])),
                     html.Td(rate, className="vrp-figure text-end"),
                     html.Td(

@@ -660,6 +660,7 @@ class Warehouse:
                         count=int(cur["count"].sum()),
                         hidden=False,
                         previous=int(prev["count"].sum()) if len(prev) == 4 else None,
+                        previous_hidden=False,
                         population=float(cur["population"].iloc[-1]),
                         period=f"4 quarters to {cur['financial_year'].iloc[-1]} Q{cur['fy_quarter'].iloc[-1]}",
                     )
@@ -679,6 +680,7 @@ class Warehouse:
                         hidden=cur_suppressed,
                         incomplete=cur_hidden > 0,
                         previous=prev_count,
+                        previous_hidden=prev is not None and bool(hide["prev"]),
                         population=self.population(fm.districts, fm.age, measure),
                         period=(
                             f"12 months to {last:%B %Y}"
