@@ -77,6 +77,23 @@ def test_titles_state_findings_and_every_chart_has_its_parts(app):
     assert "per 100,000" in cards[1][0]
 
 
+def test_the_rolling_rate_has_a_point_for_each_month_of_the_period(app, wh):
+    """Each point needs the 11 months before it: a 12-month period draws 12 points, the first being the 12 months
+    to the period's first month."""
+    with app.server.test_request_context("/"):
+        out = cb.update(state())
+    title, summary, figure = out[8], out[9], out[10]
+    y = figure["data"][0]["y"]
+    assert len(y) == 12 and "12 points from Apr 2025 to Mar 2026" in summary
+    population = wh.monthly_counts("knife_enabled_sv", [SOTON], "2026-03", "2026-03")["population"].iloc[0]
+    for end, start, value in (("2026-03", "2025-04", y[-1]), ("2025-04", "2024-05", y[0])):
+        assert value == pytest.approx(direct_count(wh, SOTON, start, end) / population * 100_000)
+    assert ("rose" in title or "fell" in title or "both ends" in title) and "per 100,000" in title
+    with app.server.test_request_context("/"):  # the data begin in April 2021: the first 11 months have no point
+        early = cb.update(state(start="2021-04", end="2022-06"))
+    assert len(early[10]["data"][0]["y"]) == 4 and "4 points from Mar 2022 to Jun 2022" in early[9]
+
+
 def test_change_against_the_year_before_is_tested(wh):
     comp = outcomes.comparisons(wh, "knife_enabled_sv", (SOTON,), "2026-09")
     cur, prev = comp["current"], comp["previous"]

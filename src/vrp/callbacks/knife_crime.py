@@ -15,6 +15,7 @@ from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
 from vrp.figures import outcomes as figs
+from vrp.periods import add_months
 from vrp.stats import funnel_limits, variation_icon, xmr
 
 VARIATION_TEXT = {
@@ -140,22 +141,36 @@ def update_trend(state_data):
         c.about(measure, SPC_METHOD, "statistical-process-control"),
     )
 
-    # Rolling 12-month rate per 100,000.
-    rolling = series.assign(total=series["count"].astype(float).rolling(12).sum())
+    # Rolling 12-month rate per 100,000: one point for each month of the period, so the 11 months before it are read
+    # too (as far as the data go back); a 12-month period then has 12 points, not one.
+    loaded_from, lead_start = wh.month_range(ids.MEASURE_ID)[0], state.start
+    if state.start and loaded_from is not None:
+        lead_start = max(add_months(state.start, -11), f"{loaded_from:%Y-%m}")
+    lead = wh.monthly_counts(ids.MEASURE_ID, state.districts, lead_start, state.end, state.age)
+    rolling = lead.assign(total=lead["count"].astype(float).rolling(12).sum())
     rolling["rate"] = rolling["total"] / rolling["population"] * measure.per
-    shown = rolling.dropna(subset=["rate"])
-    if len(shown):
+    in_period = rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))
+    shown = rolling[in_period].dropna(subset=["rate"])
+    if len(shown) > 1:
         first, last = shown.iloc[0], shown.iloc[-1]
-        trend = "fell" if last["rate"] < first["rate"] else "rose"
-        roll_title = (
-            f"The rolling 12-month rate {trend} from {first['rate']:.1f} to {last['rate']:.1f} per 100,000 in {place}"
+        change = (
+            f"was {last['rate']:.1f} per 100,000 at both ends of the period"
+            if round(last["rate"], 1) == round(first["rate"], 1)
+            else f"{'fell' if last['rate'] < first['rate'] else 'rose'} from {first['rate']:.1f} to "
+            f"{last['rate']:.1f} per 100,000"
         )
+        roll_title = f"The rolling 12-month rate {change} in {place}"
         roll_summary = (
             f"Each point is the 12 months to that month, so seasonal swings cancel out; "
             f"{len(shown)} points from {first['month']:%b %Y} to {last['month']:%b %Y}."
         )
+    elif len(shown) == 1:
+        only = shown.iloc[0]
+        roll_title = f"The rolling 12-month rate was {only['rate']:.1f} per 100,000 in {place}"
+        roll_summary = f"One point, the 12 months to {only['month']:%b %Y}: the data begin 11 months before it."
     else:
-        roll_title, roll_summary = "Rolling 12-month rate", "Choose a period of 12 months or more to see it."
+        roll_title = "Rolling 12-month rate"
+        roll_summary = "Not available: fewer than 12 months are loaded, or small monthly counts are hidden."
     roll_fig = figs.line_chart(
         shown.assign(m=shown["month"].map(str)),
         "month",
