@@ -105,22 +105,27 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
     for fig in (curve, heat):
         go.Figure(fig)  # every property is one plotly knows (validated here, not on each request)
         assert fig["layout"]["template"] == go.Figure(layout_template=TEMPLATE).layout.template.to_plotly_json()
-        note = fig["layout"]["annotations"][-1]["text"]
+        note = fig["layout"]["title"]["text"]
         assert "SYNTHETIC demonstration data" in note and "Crown copyright" in note.replace("<br>", " ")
     # The export note goes in a strip under the bottom margin (which keeps the axis labels and title), as tall as
-    # its lines: the chart grows by the strip, for dicts as for go.Figure.
+    # its lines, at the figure's bottom left corner: the chart grows by the strip, for dicts as for go.Figure.
     plain = figs.hour_weekday_figure(grid)
     for text, lines in (("Source: test", 1), ("Source:<br>a note<br>of three lines", 3)):
         stamped = stamp(figs.hour_weekday_figure(grid), text)
-        strip = lines * 13 + 10
-        assert stamped["layout"]["height"] == plain["layout"]["height"] + strip
+        strip = lines * 13 + 14
+        height = stamped["layout"]["height"]
+        assert height == plain["layout"]["height"] + strip
         assert stamped["layout"]["margin"]["b"] == plain["layout"]["margin"]["b"] + strip
-        note = stamped["layout"]["annotations"][-1]
-        assert (note["text"], note["yanchor"], note["yshift"]) == (text, "top", -plain["layout"]["margin"]["b"])
+        note = stamped["layout"]["title"]
+        assert (note["text"], note["xref"], note["x"], note["yref"]) == (text, "container", 0, "container")
+        assert (note["y"] * height, note["yanchor"]) == (pytest.approx(strip), "top")  # from the strip's top down
+        assert note["pad"]["t"] + lines * 13 <= strip  # the note fits in its strip
         as_figure = stamp(go.Figure(plain), text)
         assert as_figure.layout.height == stamped["layout"]["height"]
         assert as_figure.layout.margin.b == stamped["layout"]["margin"]["b"]
-        assert as_figure.layout.annotations[-1].yshift == note["yshift"]
+        assert as_figure.layout.title.to_plotly_json() == go.Figure(stamped).layout.title.to_plotly_json()
+    map_note = stamp({"layout": {}}, "Source: test", inside=True)["layout"]  # maps: in the corner of the map itself
+    assert "title" not in map_note and map_note["annotations"][-1]["yref"] == "paper"
 
 
 def test_lsoa_profile(wh):

@@ -148,5 +148,7 @@ def test_every_chart_image_carries_its_source_and_label(app):
         out = cb.update(state())
     for i in range(6):
         figure = out[4 + 6 * i]
-        notes = " ".join(a.text for a in figure.layout.annotations)
-        assert "Source:" in notes and "SYNTHETIC" in notes
+        note = figure.layout.title
+        assert "Source:" in note.text and "SYNTHETIC" in note.text
+        assert (note.xref, note.x, note.yref, note.yanchor) == ("container", 0, "container", "top")  # bottom left
+        assert 0 < note.y * figure.layout.height < figure.layout.margin.b  # inside the bottom margin

@@ -53,42 +53,61 @@ NOTE_LINE = 13  # px per line of a 10 px note
 
 def stamp(fig, text: str, *, inside: bool = False):
     """Write the source (and the synthetic label) into the figure itself, so a chart downloaded as an image for
-    publication still carries them. ``inside`` for maps, which have no margin to write in. Otherwise the note goes
-    in a strip added under the chart's bottom margin (which holds the x axis's labels and title), as tall as its
-    lines. Takes a go.Figure or a figure dict (see ``figure``) and returns it."""
-    note = {
-        "text": text,
-        "xref": "paper",
-        "yref": "paper",
-        "showarrow": False,
-        "align": "left",
-        "xanchor": "left",
-        "font": {"size": 10, "color": DARK_GREY},
-    }
-    if inside:
-        note.update(x=0.005, y=0.005, yanchor="bottom", bgcolor="rgba(255,255,255,0.85)")
+    publication still carries them. Takes a go.Figure or a figure dict (see ``figure``) and returns it.
+
+    ``inside`` for maps, which have no margin to write in: an annotation in the map's corner. Otherwise a strip as
+    tall as the note's lines is added under the bottom margin (which holds the x axis's labels and title), and the
+    note is the figure's title, placed in that strip at the figure's left edge: an annotation can only be placed
+    against the plot area, which moves right with long axis labels and pushed the note off narrow charts."""
+    font = {"size": 10, "color": DARK_GREY}
     is_dict = isinstance(fig, dict)
     layout = fig.setdefault("layout", {}) if is_dict else None
-    if not inside:
-        margin = layout.get("margin", {}) if is_dict else fig.layout.margin.to_plotly_json()
-        height = layout.get("height") if is_dict else fig.layout.height
-        below = margin.get("b") or 60
-        strip = (text.count("<br>") + 1) * NOTE_LINE + 10
-        note.update(x=0, y=0, yanchor="top", yshift=-below)
-        margin_and_height = {"margin": {**margin, "b": below + strip}, "height": (height or 400) + strip}
+    if inside:
+        note = {
+            "text": text,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.005,
+            "y": 0.005,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "align": "left",
+            "showarrow": False,
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": font,
+        }
         if is_dict:
-            layout.update(margin_and_height)
+            layout["annotations"] = [*layout.get("annotations", []), note]
         else:
-            fig.update_layout(**margin_and_height)
+            fig.add_annotation(**note)
+        return fig
+    margin = layout.get("margin", {}) if is_dict else fig.layout.margin.to_plotly_json()
+    height = layout.get("height") if is_dict else fig.layout.height
+    below = margin.get("b") or 60
+    strip = (text.count("<br>") + 1) * NOTE_LINE + 14
+    total = (height or 400) + strip
+    title = {  # the top of its first line at the top of the strip (a title grows downwards from there)
+        "text": text,
+        "font": font,
+        "xref": "container",
+        "yref": "container",
+        "x": 0,
+        "xanchor": "left",
+        "y": strip / total,
+        "yanchor": "top",
+        "pad": {"l": 8, "t": 8},
+    }
+    update = {"margin": {**margin, "b": below + strip}, "height": total, "title": title}
     if is_dict:
-        layout["annotations"] = [*layout.get("annotations", []), note]
+        layout.update(update)
     else:
-        fig.add_annotation(**note)
+        fig.update_layout(**update)
     return fig
 
 
-def wrap(text: str, width: int = 110) -> str:
-    """Plotly annotations do not wrap: break long source notes with <br>."""
+def wrap(text: str, width: int = 100) -> str:
+    """Plotly titles and annotations do not wrap: break long source notes with <br> (100 characters of a 10 px
+    note fit the narrowest chart card)."""
     import textwrap
 
     return "<br>".join(textwrap.wrap(text, width))
