@@ -78,6 +78,9 @@ def test_titles_state_findings_and_every_card_has_its_parts(app, wh):
     assert "per million a year" in rolling[0]
     assert "sharp instrument killed" in methods[0] and "all of HIPS" in methods[0]
     assert "95% confidence interval" in methods[1]
+    with app.server.test_request_context("/"):  # a sentence that opens with the place takes a capital
+        hips_headline = pio.json.to_json(cb.update_headline(state(districts=()))[1])
+    assert '"All of HIPS, October 2023 to September 2026"' in hips_headline
     for _, summary, figure, table, footnote, about in (rolling, methods):
         assert summary and figure and table is not None
         assert "SYNTHETIC" in "".join(footnote)

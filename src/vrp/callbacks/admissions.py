@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, polite
-from vrp.callbacks.hotspots import period_text, where
+from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
 from vrp.dashboards.context import warehouse
@@ -123,13 +123,13 @@ def update_headline(state_data):
     period = scope.period
     who = " aged under 25" if scope.age == "u25" else ""
     if total["count"] is None:
-        main = f"{place}, {period}: fewer than {wh.threshold(measure)} admissions{who} (hidden)."
+        main = f"{opening(place)}, {period}: fewer than {wh.threshold(measure)} admissions{who} (hidden)."
     else:
         years = scope.months / 12
         rate = total["count"] / (total["population"] * years) * measure.per if total["population"] else np.nan
         main = (
-            f"{place}, {period}: {'at least ' if total['incomplete'] else ''}{total['count']:,} admissions{who} for "
-            f"assault with a sharp object, {rate:,.1f} per 100,000 residents a year."
+            f"{opening(place)}, {period}: {'at least ' if total['incomplete'] else ''}{total['count']:,} "
+            f"admissions{who} for assault with a sharp object, {rate:,.1f} per 100,000 residents a year."
         )
     young = groups["under_25"]
     extra = ""

@@ -10,7 +10,7 @@ from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, polite
 from vrp.callbacks.admissions import card, hidden_sentence, open_page
-from vrp.callbacks.hotspots import period_text, where
+from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
 from vrp.dashboards.filters import STATE
@@ -62,7 +62,7 @@ def update_headline(state_data):
         rate = _per_million(total["count"], total["population"], scope.months)
         rate_text = "" if np.isnan(rate) else f", {rate:,.1f} per million residents a year"
         lines.append(html.Li(f"{label}: {_count_words(total['count'], wh.threshold(measure))} victims{rate_text}."))
-    children = [html.P(f"{place}, {period}", className="fs-5 fw-bold mb-1"), html.Ul(lines, className="mb-1")]
+    children = [html.P(f"{opening(place)}, {period}", className="fs-5 fw-bold mb-1"), html.Ul(lines, className="mb-1")]
     if scope.note:
         children.append(html.P(scope.note, className="small mb-0"))
     return f"{ids.PAGE_TITLE}: {place}", html.Div(children, className="border-start border-4 border-primary ps-3")

@@ -32,6 +32,11 @@ def where(wh, districts) -> str:
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
+def opening(text: str) -> str:
+    """A place at the start of a sentence: "all of HIPS" -> "All of HIPS"."""
+    return text[:1].upper() + text[1:]
+
+
 def period_text(start: str, end: str) -> str:
     def fmt(m):
         return date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y")

@@ -8,7 +8,7 @@ import numpy as np
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, polite
-from vrp.callbacks.hotspots import period_text, where
+from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse
@@ -87,7 +87,8 @@ def update_trend(state_data):
     headline = html.Div(
         [
             html.P(
-                f"{place}{age_words}, 12 months to {period_text(cur['end'], cur['end']) if cur else state.end}: "
+                f"{opening(place)}{age_words}, 12 months to "
+                f"{period_text(cur['end'], cur['end']) if cur else state.end}: "
                 + (
                     f"{cur['count']:,} offences, {cur['rate']:.1f} per 100,000 (95% CI {cur['lower']:.1f} to "
                     f"{cur['upper']:.1f})."
