@@ -64,3 +64,4 @@ def test_the_preset_a_period_matches_is_named(wh):
     assert matching_preset(wh, "serious_violence", "2025-04", "2026-03") == "fy"
     assert matching_preset(wh, "serious_violence", "2021-04", "2026-09") == "all"
     assert matching_preset(wh, "serious_violence", "2025-10", "2026-08") == "custom"
+    assert matching_preset(wh, "serious_violence", "", "") == "custom"  # a measure with nothing loaded

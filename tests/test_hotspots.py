@@ -95,12 +95,13 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
     z = heat["data"][0]["z"]
     assert len(z) == 7 and all(len(row) == 24 for row in z)
     grey = heat["data"][1]["z"]  # hidden cells are drawn grey by a second trace, so they never read as zero
-    assert grid["count"].isna().any() and heat["data"][1]["name"] == "Small number, hidden"
+    assert grid["count"].isna().any() and heat["data"][1]["name"] == "Hidden to protect privacy"
     for r in grid.itertuples():  # hidden (small) cells are gaps marked "*", the rest carry their counts
         cell, label = z[r.weekday][r.hour], heat["data"][0]["text"][r.weekday][r.hour]
         assert (cell, label) == ((None, "*") if pd.isna(r.count) else (r.count, str(int(r.count))))
         assert (grey[r.weekday][r.hour] is not None) == pd.isna(r.count)
-    assert "Grey cells hold a small number" in out[4]
+    assert "Grey cells are hidden to protect privacy" in out[4]
+    assert all(t["hoverongaps"] is False for t in heat["data"]) and heat["layout"]["hovermode"] == "closest"
     assert len(figs.hour_weekday_figure(grid.fillna({"count": 0}))["data"]) == 1  # nothing hidden: no grey trace
     for fig in (curve, heat):
         go.Figure(fig)  # every property is one plotly knows (validated here, not on each request)
@@ -124,6 +125,8 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
         assert as_figure.layout.height == stamped["layout"]["height"]
         assert as_figure.layout.margin.b == stamped["layout"]["margin"]["b"]
         assert as_figure.layout.title.to_plotly_json() == go.Figure(stamped).layout.title.to_plotly_json()
+    with pytest.raises(ValueError):  # the note is the title: a figure with a title of its own is not overwritten
+        stamp({"layout": {"title": {"text": "A title"}}}, "Source: test")
     map_note = stamp({"layout": {}}, "Source: test", inside=True)["layout"]  # maps: in the corner of the map itself
     assert "title" not in map_note and map_note["annotations"][-1]["yref"] == "paper"
 

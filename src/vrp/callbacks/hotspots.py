@@ -190,7 +190,7 @@ def update_lower(state_data):
         )
     )
     grid = places.hour_by_weekday(wh, *args)
-    curve = stamp(figs.concentration_figure(conc, measure.label), export_note(wh, measure, state, width=85))
+    curve = stamp(figs.concentration_figure(conc, measure.label), export_note(wh, measure, state, width=85))  # 5/12
     if grid is None:
         return table, curve, text, {}, "", True
     busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
@@ -201,7 +201,7 @@ def update_lower(state_data):
         else ""
     )
     if grid["count"].isna().any():
-        heat_text += " Grey cells hold a small number, hidden to protect privacy."
+        heat_text += " Grey cells are hidden to protect privacy (small numbers, and cells that would reveal them)."
     heat = stamp(figs.hour_weekday_figure(grid), export_note(wh, measure, state))
     return table, curve, text, heat, heat_text, False
 

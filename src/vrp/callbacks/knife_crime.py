@@ -148,10 +148,12 @@ def update_trend(state_data):
     if state.start and loaded_from is not None:
         lead_start = max(add_months(state.start, -11), f"{loaded_from:%Y-%m}")
     lead = wh.monthly_counts(ids.MEASURE_ID, state.districts, lead_start, state.end, state.age)
-    rolling = lead.assign(total=lead["count"].astype(float).rolling(12).sum())
+    # A month hidden in the chart above is hidden here too (the longer range may hide other months of its own).
+    hidden = lead["month"].isin(series.loc[series["count"].isna(), "month"])
+    rolling = lead.assign(total=lead["count"].astype(float).mask(hidden).rolling(12).sum())
     rolling["rate"] = rolling["total"] / rolling["population"] * measure.per
-    in_period = rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))
-    shown = rolling[in_period].dropna(subset=["rate"])
+    in_period = rolling[rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))]
+    shown = in_period.dropna(subset=["rate"])  # a window with a hidden month has no total
     if len(shown) > 1:
         first, last = shown.iloc[0], shown.iloc[-1]
         change = (
@@ -168,12 +170,14 @@ def update_trend(state_data):
     elif len(shown) == 1:
         only = shown.iloc[0]
         roll_title = f"The rolling 12-month rate was {only['rate']:.1f} per 100,000 in {place}"
-        roll_summary = f"One point, the 12 months to {only['month']:%b %Y}: the data begin 11 months before it."
+        roll_summary = (
+            f"One point, the 12 months to {only['month']:%b %Y}: a point needs 12 loaded months, none of them hidden."
+        )
     else:
         roll_title = "Rolling 12-month rate"
         roll_summary = "Not available: fewer than 12 months are loaded, or small monthly counts are hidden."
-    roll_fig = figs.line_chart(
-        shown.assign(m=shown["month"].map(str)),
+    roll_fig = figs.line_chart(  # with its gaps, so the line does not join across a hidden stretch
+        in_period.assign(m=in_period["month"].map(str)),
         "month",
         {"rate": "Rate per 100,000"},
         "Rate per 100,000 (12 months to)",

@@ -90,6 +90,13 @@ def register(app: dash.Dash) -> None:
                     start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
                 state = f.resolve(wh, districts=districts, start=start, end=end, measure=measure, age=age)
             months = f.month_options(wh, state.measure)
+            # What the user just chose, else the preset the period matches (the default view is the latest 12
+            # months, and says so).
+            shown_preset = (
+                preset
+                if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom")
+                else f.matching_preset(wh, state.measure, state.start, state.end)
+            )
         except Exception:  # the warehouse is down: the shell already says so
             return (no_update,) * 11
         query = state.query()
@@ -102,11 +109,7 @@ def register(app: dash.Dash) -> None:
             state.start,
             months,
             state.end,
-            # What the user just chose, else the preset the period matches (the default view is the latest 12
-            # months, and says so).
-            preset
-            if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom")
-            else f.matching_preset(wh, state.measure, state.start, state.end),
+            shown_preset,
             state.as_dict(),
             query if query != search else no_update,
             message,

@@ -194,6 +194,8 @@ def apply_preset(wh: Warehouse, measure: str, preset: str) -> tuple[str, str]:
 
 def matching_preset(wh: Warehouse, measure: str, start: str, end: str) -> str:
     """The preset that gives exactly this period (so a link or the default view names it), else "custom"."""
+    if not (start and end):  # nothing loaded for the measure: no period, so no preset either
+        return "custom"
     return next((p for p in PRESETS if apply_preset(wh, measure, p) == (start, end)), "custom")
 
 

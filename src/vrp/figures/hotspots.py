@@ -122,7 +122,7 @@ def value_traces(
         [0.0] * int((~shown).sum()),
         colorscale=flat(GREY),
         showscale=False,
-        name="Small number, hidden",
+        name="Hidden to protect privacy",
         showlegend=True,
     )
     return [values, hidden]
@@ -212,11 +212,13 @@ def concentration_figure(conc: dict, label: str) -> dict:
 
 def hour_weekday_figure(grid: pd.DataFrame) -> dict:
     """Day of the week by hour of the day, as a figure dict: drawn on every cold Hotspots view. Hidden (small)
-    cells are grey, as on the map, with "hidden" in their hover text, so that they never read as zero."""
+    cells (small numbers, and cells that would reveal them) are grey, as on the map, with "hidden" in their hover
+    text, so that they never read as zero."""
     z = grid.pivot(index="weekday", columns="hour", values="count").astype(float).to_numpy()
     hidden = np.isnan(z)
     text = np.where(hidden, "*", np.nan_to_num(z).astype(int).astype(str)).tolist()
-    common = {"x": [f"{h:02d}" for h in range(24)], "y": list(WEEKDAYS), "xgap": 1, "ygap": 1}
+    # Each trace answers hover only on its own cells (a heatmap answers on its gaps too, by default).
+    common = {"x": [f"{h:02d}" for h in range(24)], "y": list(WEEKDAYS), "xgap": 1, "ygap": 1, "hoverongaps": False}
     counts = {
         "type": "heatmap",
         **common,
@@ -236,14 +238,15 @@ def hour_weekday_figure(grid: pd.DataFrame) -> dict:
                 "z": np.where(hidden, 0, None).tolist(),
                 "colorscale": [[0, GREY], [1, GREY]],
                 "showscale": False,
-                "hovertemplate": "%{y} %{x}:00-%{x}:59<br>a small number, hidden<extra></extra>",
-                "name": "Small number, hidden",
+                "hovertemplate": "%{y} %{x}:00-%{x}:59<br>hidden to protect privacy<extra></extra>",
+                "name": "Hidden to protect privacy",
             }
         )
     return figure(
         data,
         height=330,
         margin={"l": 100, "r": 10, "t": 10, "b": 70},  # room for the tick labels and the axis title
+        hovermode="closest",  # one cell (the template's unified hover would list a whole hour)
         font={"size": FONT_SIZE - 2},
         xaxis={"title": {"text": "Hour of the day (when it happened)"}},
         yaxis={"autorange": "reversed"},

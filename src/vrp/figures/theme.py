@@ -81,6 +81,8 @@ def stamp(fig, text: str, *, inside: bool = False):
         else:
             fig.add_annotation(**note)
         return fig
+    if (layout.get("title") or {}).get("text") if is_dict else fig.layout.title.text:
+        raise ValueError("stamp writes the source note as the figure's title, and this figure has a title already")
     margin = layout.get("margin", {}) if is_dict else fig.layout.margin.to_plotly_json()
     height = layout.get("height") if is_dict else fig.layout.height
     below = margin.get("b") or 60
@@ -105,9 +107,9 @@ def stamp(fig, text: str, *, inside: bool = False):
     return fig
 
 
-def wrap(text: str, width: int = 100) -> str:
-    """Plotly titles and annotations do not wrap: break long source notes with <br> (100 characters of a 10 px
-    note fit the narrowest chart card)."""
+def wrap(text: str, width: int = 85) -> str:
+    """Plotly titles and annotations do not wrap: break long source notes with <br> (85 characters of a 10 px note,
+    about 5 px each, fit the narrowest chart card, 5/12 of the page)."""
     import textwrap
 
     return "<br>".join(textwrap.wrap(text, width))

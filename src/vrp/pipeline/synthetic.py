@@ -170,16 +170,16 @@ def _occurred(recorded_days: np.ndarray, domestic: np.ndarray, rng: np.random.Ge
     # A night runs from the evening into the small hours of the next day; which nights are busy is a matter of the
     # evening they began (Friday and Saturday). A time past midnight belongs to the evening before, so it still
     # falls on ``day``, never after the record.
+    # The draws come in the order they always have, so the rest of the demo data (drawn after) stays as it was.
+    chance = rng.random(n)
     night_minutes = np.round(rng.normal(23.7, 1.8, n) * 60).astype(int)
+    day_minutes = np.round(rng.normal(15.5, 3.5, n) * 60).astype(int) % (24 * 60)  # the rare tails wrap round
     after_midnight = night_minutes >= 24 * 60
     evening = day - after_midnight
     weekday = (evening + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     weekend_night = np.isin(weekday, [4, 5]) & ~domestic
-    night_share = np.where(weekend_night, 0.68, np.where(domestic, 0.30, 0.35))
-    at_night = rng.random(n) < night_share
-    day_minutes = np.round(rng.normal(15.5, 3.5, n) * 60).astype(int)
-    minutes = np.where(at_night, night_minutes - after_midnight * 24 * 60, day_minutes)
-    minutes = np.clip(minutes, 0, 24 * 60 - 1)  # the tails of the day-time curve stay on their day
+    at_night = chance < np.where(weekend_night, 0.68, np.where(domestic, 0.30, 0.35))
+    minutes = np.where(at_night, np.clip(night_minutes - after_midnight * 24 * 60, 0, 24 * 60 - 1), day_minutes)
     return day.astype("datetime64[D]").astype("datetime64[m]") + minutes.astype("timedelta64[m]")
 
 
