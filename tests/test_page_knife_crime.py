@@ -95,6 +95,27 @@ def test_the_rolling_rate_has_a_point_for_each_month_of_the_period(app, wh):
     assert len(drawn) == 4 and "4 points from Mar 2022 to Jun 2022" in early[9]
 
 
+def test_the_funnel_names_only_the_districts_outside_its_outer_limits(app, wh):
+    with app.server.test_request_context("/"):
+        figure = cb.update(state())[4 + 6 * 5]
+    points = figure.data[-1]
+    rates = outcomes.district_rates(wh, "knife_enabled_sv", "2025-04", "2026-03").dropna(subset=["rate"])
+    outside = set(rates.loc[rates["funnel"].str.startswith(("above 99.8", "below 99.8")), "district_name"])
+    assert outside and len(outside) < len(rates)  # some named, not all
+    assert {t for t in points.text if t} == outside
+    assert sorted(points.customdata) == sorted(rates["district_name"])  # hover names every district
+
+
+def test_the_district_chart_names_each_verdict_in_its_row(app, wh):
+    with app.server.test_request_context("/"):
+        figure = cb.update(state())[4 + 6 * 4]
+    rates = outcomes.district_rates(wh, "knife_enabled_sv", "2025-04", "2026-03").dropna(subset=["rate"])
+    words = {"worse": "higher", "better": "lower", "similar": "similar"}
+    expected = {f"{r.district_name}: {words[r.compared_with_hips]}" for r in rates.itertuples()}
+    assert {y for trace in figure.data for y in trace.y} == expected
+    assert figure.layout.showlegend is False  # the words are in the rows, never colour alone
+
+
 def test_change_against_the_year_before_is_tested(wh):
     comp = outcomes.comparisons(wh, "knife_enabled_sv", (SOTON,), "2026-09")
     cur, prev = comp["current"], comp["previous"]

@@ -14,6 +14,7 @@ from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
+from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.periods import add_months
 from vrp.stats import funnel_limits, variation_icon, xmr
@@ -276,7 +277,10 @@ def update_districts(state_data):
     dist_card = c.fill_card(
         dist_title,
         dist_summary,
-        figs.rate_intervals(d, "district_name", hips, "per 100,000 a year"),
+        # Each row's verdict in its label, as on the other pages: a legend above the chart met the HIPS label.
+        fy_figs.intervals_labelled(
+            d, "district_name", hips, "per 100,000 a year", "HIPS", {"worse": "higher", "better": "lower"}
+        ),
         dist_table,
         note,
         c.about(measure, RATE_METHOD, "comparison-with-a-benchmark"),
