@@ -161,3 +161,12 @@ def test_a_worker_starts_even_when_the_warm_up_fails(base_settings, tmp_path, ca
     log = SimpleNamespace(info=lambda *a, **k: said.append("info"), warning=lambda *a, **k: said.append("warning"))
     runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["post_worker_init"](SimpleNamespace(wsgi=object(), log=log))
     assert said == ["warning"]
+
+
+def test_data_page_tables_give_counts_with_thousands_separators_and_row_headers(app):
+    from vrp.dashboards import data
+
+    body = _render(app, data.layout)
+    rows = app.server.config["VRP_WAREHOUSE"].read("SELECT COUNT(*) AS n FROM fact_police_records")["n"][0]
+    assert f'"{int(rows):,}"' in body and f'"{int(rows)}"' not in body
+    assert '"scope":"row"' in body.replace(" ", "")

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import html
 
 from vrp.dashboards.context import warehouse
 
 
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return f"{value:,}" if isinstance(value, int | np.integer) else str(value)  # 153,602, not 153602
+
+
 def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.Table:
+    """Each row's first cell is its header (scope row); counts carry thousands separators and align right."""
     head = html.Thead(html.Tr([html.Th(label, scope="col") for label in columns.values()]))
     body = html.Tbody(
-        [html.Tr([html.Td("" if pd.isna(r[c]) else str(r[c])) for c in columns]) for _, r in frame.iterrows()]
+        [
+            html.Tr(
+                [
+                    html.Th(_cell(r[c]), scope="row")
+                    if i == 0
+                    else html.Td(_cell(r[c]), className="text-end" if isinstance(r[c], int | np.integer) else None)
+                    for i, c in enumerate(columns)
+                ]
+            )
+            for _, r in frame.iterrows()
+        ]
     )
     return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small")
 
