@@ -187,3 +187,21 @@ def test_age_tables_for_several_years_equal_one_year_at_a_time(demo_warehouse, d
 def test_age_tables_for_overlapping_periods_are_refused(wh):
     with pytest.raises(ValueError):
         outcomes.age_groups_by_period(wh, MEASURE, (SOTON,), [("2023-04", "2024-03"), ("2024-01", "2024-12")])
+
+
+def test_hidden_values_are_marked_on_the_charts_not_left_blank():
+    import numpy as np
+    import pandas as pd
+
+    from vrp.figures import admissions as fy_figs
+    from vrp.figures import outcomes as figs
+
+    ages = pd.DataFrame({"band": ["Under 18", "18 to 24", "25 and over"], "n": [np.nan, 4.0, 9.0]})
+    fig = figs.bars(ages, "band", "n", "Admissions")
+    marks = fig.data[-1]
+    assert (marks.mode, list(marks.y), list(marks.text), list(marks.x)) == ("text", ["Under 18"], ["*"], [0])
+    assert not any(t.showlegend is not False for t in fig.data)  # no legend (plotly names an unnamed trace "trace 0")
+    assert len(figs.bars(ages.fillna(1.0), "band", "n", "Admissions").data) == 1  # nothing hidden, no marks
+    years = pd.DataFrame({"fy": ["2023-24", "2024-25"], "rate": [3.1, 3.4], "young_rate": [np.nan, np.nan]})
+    lines = fy_figs.yearly_lines(years, {"rate": "All ages", "young_rate": "Under 25"}, "per 100,000")
+    assert [t.name for t in lines.data] == ["All ages", "Under 25: hidden (small numbers)"]

@@ -82,6 +82,8 @@ def yearly_lines(
         from vrp.figures.national import gap_at_break
 
         shown = gap_at_break(shown, "_x")  # no line joins the two sides of a series break
+    # A series with nothing to draw says so in the legend, rather than showing a key to no line.
+    series = {c: name if shown[c].notna().any() else f"{name}: hidden (small numbers)" for c, name in series.items()}
     fig = line_chart(shown, "_x", series, y_title, breaks=breaks, height=height)
     fig.update_traces(
         connectgaps=False,

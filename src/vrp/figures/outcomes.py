@@ -236,8 +236,22 @@ def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphas
             textposition="outside",
             cliponaxis=False,  # labels outside the longest bar stay visible
             hovertemplate="%{y}: %{x:,}<extra></extra>",
+            showlegend=False,
         )
     )
+    hidden = frame[frame[value_col].isna()]
+    if len(hidden):  # a hidden count has no bar, so its "*" is written at the start of the row instead
+        fig.add_trace(
+            go.Scatter(
+                x=[0] * len(hidden),
+                y=hidden[label_col],
+                mode="text",
+                text=["*"] * len(hidden),
+                textposition="middle right",
+                showlegend=False,
+                hovertemplate="%{y}: hidden (a small number)<extra></extra>",
+            )
+        )
     top = float(frame[value_col].astype(float).max()) if frame[value_col].notna().any() else 1.0
     fig.update_xaxes(range=[0, top * 1.15 or 1])
     fig.update_yaxes(autorange="reversed")
