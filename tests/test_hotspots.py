@@ -287,6 +287,16 @@ def test_bad_posts_never_give_a_500_or_a_stack_trace(app, bad):
     assert "Traceback" not in text and "sqlalchemy" not in text.lower()
 
 
+def _open_link(app, search: str):
+    """The shell's filter callback as the browser calls it when a link is opened on the Hotspots page."""
+    inputs = [{"id": "url", "property": "search", "value": search}] + [
+        {"id": i, "property": "value", "value": None}
+        for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
+    ]
+    pathname = [{"id": "url", "property": "pathname", "value": "/hotspots"}]
+    return _post(app.server.test_client(), app, "filter-district.value", inputs, pathname)
+
+
 @pytest.mark.parametrize(
     "search",
     [
@@ -298,14 +308,7 @@ def test_bad_posts_never_give_a_500_or_a_stack_trace(app, bad):
     ],
 )
 def test_bad_links_never_give_a_500(app, search):
-    client = app.server.test_client()
-    inputs = [{"id": "url", "property": "search", "value": search}] + [
-        {"id": i, "property": "value", "value": None}
-        for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
-    ]
-    response = _post(
-        client, app, "filter-district.value", inputs, [{"id": "url", "property": "pathname", "value": "/hotspots"}]
-    )
+    response = _open_link(app, search)
     assert response.status_code == 200
     payload = response.get_json()["response"]
     assert payload["filter-state"]["data"]["measure"] in app.server.config["VRP_WAREHOUSE"].registry
@@ -316,14 +319,7 @@ def test_bad_links_never_give_a_500(app, search):
     [("", "12m"), ("?from=2023-10&to=2026-09", "36m"), ("?from=2025-01&to=2025-06", "custom")],
 )
 def test_the_period_box_names_the_preset_a_link_matches(app, search, preset):
-    client = app.server.test_client()
-    inputs = [{"id": "url", "property": "search", "value": search}] + [
-        {"id": i, "property": "value", "value": None}
-        for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
-    ]
-    response = _post(
-        client, app, "filter-district.value", inputs, [{"id": "url", "property": "pathname", "value": "/hotspots"}]
-    )
+    response = _open_link(app, search)
     assert response.get_json()["response"]["filter-preset"]["value"] == preset
 
 
