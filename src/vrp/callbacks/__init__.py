@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash.development.base_component import Component
 from plotly.basedatatypes import BaseFigure
 
+from vrp.callbacks.inputs import filter_state
 from vrp.dashboards.context import warehouse
 from vrp.data_access.queries import InvalidQuery, NotPermitted
 
@@ -59,34 +60,18 @@ def freeze(value):
     return value
 
 
-def state_key(state_data):
-    """The filter state as a cache key: only the five filters, districts as a set. Whatever else the browser
-    adds, or the order it lists districts in, makes no new entry (so it cannot be used to fill the cache)."""
-    if not isinstance(state_data, dict):
-        return state_data  # refused by the callback itself, before anything is cached
-    districts = state_data.get("districts") or []
-    if isinstance(districts, str):
-        districts = districts.split(",")
-    if not isinstance(districts, (list, tuple)):
-        return state_data
-    return {
-        "d": sorted({str(d) for d in districts}),
-        **{k: state_data.get(k) for k in ("start", "end", "measure", "age")},
-    }
-
-
-def cached_view(fn=None, *, state_at: int = 0):
-    """Cache a callback's whole output, keyed on its inputs (the filter state, argument ``state_at``, by its five
-    filters only) and, through the warehouse, on the data version, audience, disclosure rules and code. Inputs are
-    refused or corrected inside ``fn`` exactly as before; only its result is stored, never an error (those raise
-    past the cache)."""
-    if fn is None:
-        return functools.partial(cached_view, state_at=state_at)
+def cached_view(fn, *normalisers):
+    """Cache a callback's whole output, keyed on its inputs as ``normalisers`` write them (one per argument, in
+    order; by default the one argument is the whole filter state, see callbacks/inputs.py) and, through the
+    warehouse, on the data version, audience, disclosure rules and code. Every input is normalised before
+    anything is keyed: an unknown value raises InvalidQuery and is never stored, and ``fn`` is called with the
+    canonical values, so one key always means one output. Only results are stored, never an error."""
+    normalisers = normalisers or (filter_state(),)
     name = f"view:{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
     def inner(*args):
-        key = [state_key(a) if i == state_at else a for i, a in enumerate(args)]
-        return warehouse().cached(name, {"args": key}, lambda: freeze(fn(*args)))
+        canonical = tuple(normalise(a) for normalise, a in zip(normalisers, args, strict=True))
+        return warehouse().cached(name, {"args": list(canonical)}, lambda: freeze(fn(*canonical)))
 
     return inner

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
@@ -383,10 +383,11 @@ def update_districts(state_data):
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page.
-headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline))
-trend_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(cached_view(update_trend))
-ages_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(cached_view(update_ages))
-districts_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(cached_view(update_districts))
+headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline, inputs.PAGE_STATE))
+CARD_FAILS = [(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)]  # a card's six outputs, as a message
+trend_callback = guarded(*CARD_FAILS)(cached_view(update_trend, inputs.PAGE_STATE))
+ages_callback = guarded(*CARD_FAILS)(cached_view(update_ages, inputs.PAGE_STATE))
+districts_callback = guarded(*CARD_FAILS)(cached_view(update_districts, inputs.PAGE_STATE))
 
 
 def card(prefix: str) -> list[Output]:

@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.hotspots import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
@@ -130,9 +130,11 @@ def update(state_data):
     return html.Div([html.H2(heading), *[t for t in tiles if t is not None], tables])
 
 
-tile_callback = guarded(polite)(cached_view(update_tile, state_at=1))
-ons_callback = guarded(polite)(cached_view(update_ons_tile))
-tables_callback = guarded(lambda _m: "Headline measures", polite)(cached_view(update_tables))
+# The Overview reads only the district filter: the other four make no new cache entries.
+PLACE = inputs.filter_state("districts")
+tile_callback = guarded(polite)(cached_view(update_tile, inputs.one_of(home.HEADLINES, "measure"), PLACE))
+ons_callback = guarded(polite)(cached_view(update_ons_tile, PLACE))
+tables_callback = guarded(lambda _m: "Headline measures", polite)(cached_view(update_tables, PLACE))
 
 
 def register(app: dash.Dash) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.admissions import card, hidden_sentence, open_page
 from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import components as c
@@ -216,9 +216,10 @@ def update_methods(state_data):
     )
 
 
-headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline))
-rolling_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(cached_view(update_rolling))
-methods_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(cached_view(update_methods))
+headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline, inputs.PAGE_STATE))
+CARD_FAILS = [(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)]  # a card's six outputs, as a message
+rolling_callback = guarded(*CARD_FAILS)(cached_view(update_rolling, inputs.PAGE_STATE))
+methods_callback = guarded(*CARD_FAILS)(cached_view(update_methods, inputs.PAGE_STATE))
 
 
 def register(app: dash.Dash) -> None:

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, read_state
@@ -233,7 +233,7 @@ def pick_from_search(_submitted, _left, text):
 
 def update_panel(lsoa, state_data):
     if isinstance(lsoa, str) and lsoa.startswith("not-found:"):
-        return polite(f"No LSOA called “{lsoa[10:]}”. Pick a name from the list as you type, or click the map.")
+        return polite(f"No LSOA called “{lsoa[10:90]}”. Pick a name from the list as you type, or click the map.")
     if not lsoa or not state_data:
         return html.P(
             "Choose an LSOA on the map or in the list to see its trend, offence mix and deprivation.",
@@ -246,22 +246,48 @@ def update_panel(lsoa, state_data):
     return lsoa_panel(p, measure, where(wh, [p["district_code"]]))
 
 
-# What the app registers: each callback wrapped so a refused value becomes a message on the page.
-_cached_map = cached_view(update_map)
+# What the app registers: each callback wrapped so a refused value becomes a message on the page, and each cached
+# one keyed only on its inputs checked and written one way (callbacks/inputs.py), so junk cannot fill the cache.
+MAP_STATE = inputs.filter_state()
+MAP_MODE = inputs.one_of(figs.MODES, "map colouring", default="count")
+MAP_POINTS = inputs.chosen(["points"], "incident density")
+
+
+def map_meta(state: dict | None, mode: str) -> dict | None:
+    """What update_map writes into the map's meta store for a fresh figure of this selection."""
+    return None if state is None else {"mode": mode, "districts": state["districts"], "points": False}
+
+
+def cached_map(state_data, mode, same_selection: bool):
+    """The map of canonical inputs; the browser's meta store reaches the key only as one fact: whether it
+    already holds this selection's figure (then only the values are sent)."""
+    return update_map(state_data, mode, [], map_meta(state_data, mode) if same_selection else None)
+
+
+_cached_map = cached_view(cached_map, MAP_STATE, MAP_MODE, inputs.flag)
 
 
 def map_view(state_data, mode, points, meta):
     """Record-level points (partner audience only) never go into the shared cache: only the area counts do."""
-    if points and "points" in points:
-        return update_map(state_data, mode, points, meta)
-    return _cached_map(state_data, mode, points, meta)
+    state, mode, points = MAP_STATE(state_data), MAP_MODE(mode), MAP_POINTS(points)
+    if "points" in points:
+        return update_map(state, mode, points, meta)
+    return _cached_map(state, mode, state is not None and meta == map_meta(state, mode))
 
 
+def panel_view(lsoa, state_data):
+    """The prompt and the search box's "not found" (which repeats what was typed) are never keyed."""
+    if lsoa is None or lsoa == "" or (isinstance(lsoa, str) and lsoa.startswith("not-found:")):
+        return update_panel(lsoa, state_data)
+    return _cached_panel(lsoa, state_data)
+
+
+_cached_panel = cached_view(update_panel, inputs.lsoa_code, inputs.filter_state())
 map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(map_view)
-table_callback = guarded(polite)(cached_view(update_table, state_at=1))
+table_callback = guarded(polite)(cached_view(update_table, inputs.flag, inputs.filter_state()))
 lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
 lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(cached_view(update_lower))
-panel_callback = guarded(polite)(cached_view(update_panel, state_at=1))
+panel_callback = guarded(polite)(panel_view)
 
 
 FILL_DATALIST = """function(names) {

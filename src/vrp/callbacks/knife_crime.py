@@ -7,7 +7,7 @@ import dash
 import numpy as np
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.hotspots import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
@@ -326,9 +326,9 @@ def _fallbacks(n_cards: int, headline: bool = False):
 
 
 # Three callbacks, so the page's parts are computed side by side and each appears when it is ready.
-trend_callback = guarded(*_fallbacks(2, headline=True))(cached_view(update_trend))
-breakdowns_callback = guarded(*_fallbacks(2))(cached_view(update_breakdowns))
-districts_callback = guarded(*_fallbacks(2))(cached_view(update_districts))
+trend_callback = guarded(*_fallbacks(2, headline=True))(cached_view(update_trend, inputs.PAGE_STATE))
+breakdowns_callback = guarded(*_fallbacks(2))(cached_view(update_breakdowns, inputs.PAGE_STATE))
+districts_callback = guarded(*_fallbacks(2))(cached_view(update_districts, inputs.PAGE_STATE))
 knife_callback = guarded(*_fallbacks(6, headline=True))(update)
 
 

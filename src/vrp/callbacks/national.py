@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, polite
+from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.admissions import card
 from vrp.callbacks.hotspots import where
 from vrp.dashboards import components as c
@@ -277,7 +277,7 @@ def _fail(message: str, i: int):
     return polite(message) if i == 0 else c.empty_card(message)[(i - 1) % 6]
 
 
-national_callback = guarded(*[(lambda m, i=i: _fail(m, i)) for i in range(19)])(cached_view(update))
+national_callback = guarded(*[(lambda m, i=i: _fail(m, i)) for i in range(19)])(cached_view(update, inputs.PAGE_STATE))
 
 
 def register(app: dash.Dash) -> None:
