@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
         national_callbacks,
     ):
         module.register(app)
+    from vrp.api import blueprint as api_blueprint
+
+    app.server.register_blueprint(api_blueprint)  # the read-only API: /api, /api/openapi.json, /api/v1/...
     _serve_geometry(app, settings)
     _serve_plotlyjs(app, settings)
     _no_tracebacks(app)
