@@ -51,3 +51,31 @@ def police_row(
     occurred: str = "2024-03-15T23:10",
 ) -> list:
     return [ref, date, occurred, code, knife, age, domestic, where[0], where[1]]
+
+
+def attacker_bounds(table, hidden, targets) -> list[tuple[float, float]]:
+    """What a user can derive about each target cell of a stats.disclosure.LinearTable from its published cells
+    alone (counts >= 0, the links and the part-of-whole structure), by scipy's own linear programming."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    published = table.publishable & ~hidden
+    a_eq = table.cells[np.flatnonzero(published)].toarray()
+    b_eq = table.values[published]
+    if table.links is not None:
+        a_eq = np.vstack([a_eq, table.links.toarray()])
+        b_eq = np.concatenate([b_eq, np.zeros(table.links.shape[0])])
+    a_ub = b_ub = None
+    if table.subsets is not None and len(table.subsets):
+        a_ub = np.zeros((len(table.subsets), table.cells.shape[1]))
+        a_ub[np.arange(len(table.subsets)), table.subsets[:, 0]] = 1
+        a_ub[np.arange(len(table.subsets)), table.subsets[:, 1]] = -1
+        b_ub = np.zeros(len(table.subsets))
+    out = []
+    for cell in targets:
+        c = table.cells[cell].toarray().ravel()
+        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        assert lo.status == 0
+        out.append((lo.fun, np.inf if hi.status == 3 else -hi.fun))
+    return out

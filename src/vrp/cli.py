@@ -214,6 +214,26 @@ def rebuild_marts_cmd(warehouse_url):
     click.echo(f"marts rebuilt: {len(written)} measures, {sum(written.values()):,} rows")
 
 
+@cli.command("publish")
+@warehouse_option
+def publish_cmd(warehouse_url):
+    """Build the published cube and its disclosure audit from the marts (docs/METHODS.md#the-published-cube)."""
+    from vrp.pipeline.cube import build_cube
+
+    s = _settings(warehouse_url)
+    registry = load_registry(s.measures_file)
+    engine = _write_engine(s)
+    with engine.begin() as conn:
+        summary = build_cube(conn, registry, s.public_min_count)
+    click.echo(
+        f"published cube: {summary['cells']:,} cells, {summary['hidden']:,} hidden "
+        f"({summary['primary']:,} small, the rest protecting them), {summary['pinned']} pinned, "
+        f"{summary['seconds']} s"
+    )
+    if summary["pinned"]:
+        raise SystemExit(1)
+
+
 @cli.command()
 @warehouse_option
 @click.option("--by", type=click.Choice(["fy", "month"]), default="fy", show_default=True)

@@ -21,6 +21,7 @@ DENOMINATORS = ("all_ages", "u25")
 POLARITIES = ("lower_is_better", "higher_is_better", "no_polarity")
 GEOGRAPHY_LEVELS = ("lsoa", "district", "force")
 TIME_GRAINS = ("month", "quarter")
+PUBLIC_PERIODS = ("month", "quarter", "fy", "rolling12")  # the public cube's lattice, finest first
 
 # Which clause keys each source understands; anything else in the file is an error, not silently ignored.
 CLAUSE_KEYS = {
@@ -70,6 +71,8 @@ class Measure:
     headline: bool = False
     include: tuple[dict, ...] = field(default=())
     part_of: str | None = None
+    # The lattice periods the published cube carries for this measure (docs/METHODS.md#the-published-cube).
+    public_periods: tuple[str, ...] = PUBLIC_PERIODS
 
     @property
     def per(self) -> int:
@@ -170,6 +173,9 @@ def _parse(entry: dict, path: Path) -> Measure:
             )
         if not clause:
             raise MeasureConfigError(f"{where}: empty include clause")
+    periods = tuple(entry.get("public_periods", PUBLIC_PERIODS))
+    if not periods or any(p not in PUBLIC_PERIODS for p in periods):
+        raise MeasureConfigError(f"{where}: public_periods must be drawn from {', '.join(PUBLIC_PERIODS)}")
     if int(entry["suppress_below"]) < 0:
         raise MeasureConfigError(f"{where}: suppress_below must be 0 or more")
     return Measure(
@@ -186,6 +192,7 @@ def _parse(entry: dict, path: Path) -> Measure:
         headline=bool(entry.get("headline", False)),
         part_of=entry.get("part_of"),
         include=include,
+        public_periods=tuple(p for p in PUBLIC_PERIODS if p in periods),
     )
 
 

@@ -218,6 +218,47 @@ mart_population = sa.Table(
     sa.Column("population", sa.Float, nullable=False),
 )
 
+# ---- the published cube: every number the public audience may receive ----------------------------------
+
+# One row per published cell (docs/METHODS.md#the-published-cube): a measure for an area, an age group and a period
+# of the fixed lattice. ``count`` is NULL where the cell is hidden; ``incomplete`` where the supplier hid some of it.
+pub_cube = sa.Table(
+    "pub_cube",
+    metadata,
+    sa.Column("measure_id", sa.String(64), nullable=False),
+    sa.Column("area_level", sa.String(8), nullable=False),  # lsoa | district | hips | force
+    sa.Column("area_code", sa.String(64), nullable=False),  # LSOA or district code, HIPS, or an ONS force name
+    sa.Column("age", sa.String(8), nullable=False),  # all | u25
+    sa.Column("period_type", sa.String(10), nullable=False),  # month | quarter | fy | rolling12
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),  # the first day of the period's last month
+    sa.Column("count", sa.Integer),
+    sa.Column("suppressed", sa.Boolean, nullable=False),
+    sa.Column("incomplete", sa.Boolean, nullable=False),
+    sa.Column("data_version", sa.String(64), nullable=False),
+    sa.Index("ix_pub_cube_cell", "measure_id", "period_type", "area_level", "age", "period_start"),
+)
+
+# The audit behind it, partner-only: for each hidden cell (and each small interior cell, such as 25 and over, that
+# is never published but could be worked out), the whole-number interval a user can derive from everything published.
+pub_cube_audit = sa.Table(
+    "pub_cube_audit",
+    metadata,
+    sa.Column("measure_id", sa.String(64), nullable=False),
+    sa.Column("area_level", sa.String(8), nullable=False),
+    sa.Column("area_code", sa.String(64), nullable=False),
+    sa.Column("age", sa.String(8), nullable=False),  # all | u25 | 25plus | rest (a whole less its part)
+    sa.Column("period_type", sa.String(10), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("value", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),  # small | protects (hidden so others cannot be derived)
+    sa.Column("published", sa.Boolean, nullable=False),  # False: an interior cell, never published
+    sa.Column("lower", sa.Float, nullable=False),
+    sa.Column("upper", sa.Float, nullable=False),  # may be infinite: nothing published bounds it above
+    sa.Column("data_version", sa.String(64), nullable=False),
+)
+
 # ---- bookkeeping -------------------------------------------------------------------------------------
 
 load_audit = sa.Table(

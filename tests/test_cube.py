@@ -1,0 +1,100 @@
+"""The published cube: its lattice, its cells and relations, and an attack on a whole family of measures."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import attacker_bounds
+from vrp.periods import add_months
+from vrp.pipeline.cube_table import FamilyInput, build_family
+from vrp.pipeline.lattice import lattice, quarters_of
+from vrp.stats.disclosure import protect
+
+
+def test_lattice_keeps_only_whole_periods_inside_the_coverage():
+    periods = lattice(date(2021, 2, 1), date(2022, 8, 1))
+    by_type = {t: [p for p in periods if p.type == t] for t in ("month", "quarter", "fy", "rolling12")}
+    assert len(by_type["month"]) == 19
+    assert [p.start for p in by_type["quarter"]] == [date(2021, m, 1) for m in (4, 7, 10)] + [
+        date(2022, 1, 1),
+        date(2022, 4, 1),
+    ]
+    assert [(p.start, p.end) for p in by_type["fy"]] == [(date(2021, 4, 1), date(2022, 3, 1))]
+    # rolling years end at quarter ends: Dec 2021 would start in Jan 2021, before the coverage
+    assert [p.end for p in by_type["rolling12"]] == [date(2022, 3, 1), date(2022, 6, 1)]
+    assert [q.start for q in quarters_of(by_type["rolling12"][1])] == [
+        date(2021, 7, 1),
+        date(2021, 10, 1),
+        date(2022, 1, 1),
+        date(2022, 4, 1),
+    ]
+
+
+def test_lattice_of_chosen_types_and_of_nothing():
+    assert {p.type for p in lattice(date(2021, 4, 1), date(2023, 3, 1), ("fy",))} == {"fy"}
+    assert lattice(date(2022, 4, 1), date(2022, 3, 1)) == []
+
+
+@pytest.fixture
+def family(registry):
+    """Three districts, two years of monthly counts by age group, for homicide and its under-25 part."""
+    rng = np.random.default_rng(7)
+    whole = dataclasses.replace(registry.get("homicide"), public_periods=("month", "quarter", "fy", "rolling12"))
+    part = dataclasses.replace(registry.get("homicide_u25_non_domestic"), public_periods=whole.public_periods)
+    districts = ["E06000044", "E06000045", "E06000046"]
+    months = [add_months(date(2021, 4, 1), i) for i in range(24)]
+    rows = []
+    for d in districts:
+        for m in months:
+            u25, o25 = rng.poisson(0.6), rng.poisson(1.5)
+            rows.append((d, m, "u25", u25, rng.binomial(u25, 0.6)))
+            rows.append((d, m, "o25", o25, 0))
+    frame = pd.DataFrame(rows, columns=["district_code", "month", "group", "count", "child"])
+    base = {
+        whole.id: frame.assign(upstream=0)[["district_code", "month", "group", "count", "upstream"]],
+        part.id: frame.assign(count=frame["child"], upstream=0)[
+            ["district_code", "month", "group", "count", "upstream"]
+        ],
+    }
+    return FamilyInput([whole, part], districts, months, base, {}, {}, {whole.id: 3, part.id: 3})
+
+
+def test_family_cells_add_up_and_the_remainder_is_interior(family):
+    cube, x = build_family(family)
+    table, meta = cube.table, cube.meta
+    cell = {tuple(r): i for i, r in enumerate(meta.itertuples(index=False, name=None))}
+    start = date(2021, 4, 1)
+    fy = ("fy", start, date(2022, 3, 1))
+
+    def value(measure, level, area, age):
+        return table.values[cell[(measure, level, area, age, *fy)]]
+
+    hips = value("homicide", "hips", "HIPS", "all")
+    assert hips == sum(value("homicide", "district", d, "all") for d in family.districts)
+    assert hips == value("homicide", "hips", "HIPS", "u25") + value("homicide", "hips", "HIPS", "25plus")
+    rest = value("homicide-homicide_u25_non_domestic", "hips", "HIPS", "rest:all")
+    assert rest == hips - value("homicide_u25_non_domestic", "hips", "HIPS", "all")
+    assert not table.publishable[cell[("homicide", "hips", "HIPS", "25plus", *fy)]]
+    for relation in table.relations:  # every relation holds on the true values
+        total, parts = relation[0], relation[1:]
+        assert table.values[total] == pytest.approx(table.values[parts].sum()), meta.iloc[relation]
+
+
+def test_no_cell_of_a_protected_family_can_be_pinned_by_an_attacker(family):
+    cube, _ = build_family(family)
+    table = cube.table
+    result = protect(table)
+    assert not len(result.pinned)
+    assert result.hidden[table.small & table.publishable].all()
+    targets = np.flatnonzero(result.hidden | result.primary)
+    bounds = attacker_bounds(table, result.hidden, targets)
+    for cell, (lo, hi) in zip(targets, bounds, strict=True):
+        whole = (np.ceil(lo - 1e-6), np.floor(hi + 1e-6))
+        assert whole[1] - whole[0] >= 1, cube.meta.iloc[cell].to_dict()
+        assert whole == (result.lower[cell], result.upper[cell])
+        assert whole[0] <= table.values[cell] <= whole[1]
