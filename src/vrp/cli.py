@@ -218,20 +218,21 @@ def rebuild_marts_cmd(warehouse_url):
 @warehouse_option
 def publish_cmd(warehouse_url):
     """Build the published cube and its disclosure audit from the marts (docs/METHODS.md#the-published-cube)."""
-    from vrp.pipeline.cube import build_cube
+    from vrp.pipeline.cube import CubeNotSafe, build_cube
 
     s = _settings(warehouse_url)
     registry = load_registry(s.measures_file)
     engine = _write_engine(s)
-    with engine.begin() as conn:
-        summary = build_cube(conn, registry, s.public_min_count)
+    try:
+        with engine.begin() as conn:
+            summary = build_cube(conn, registry, s.public_min_count)
+    except CubeNotSafe as exc:
+        raise click.ClickException(f"{exc}; the previous cube stays") from exc
     click.echo(
         f"published cube: {summary['cells']:,} cells, {summary['hidden']:,} hidden "
         f"({summary['primary']:,} small, the rest protecting them), {summary['pinned']} pinned, "
         f"{summary['seconds']} s"
     )
-    if summary["pinned"]:
-        raise SystemExit(1)
 
 
 @cli.command()

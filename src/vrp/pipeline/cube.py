@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 FORCE_LATTICE = ("quarter", "fy", "rolling12")
 
 
+class CubeNotSafe(RuntimeError):
+    """Secondary suppression could not protect every hidden cell: the cube is not published."""
+
+
 def families(registry: MeasureRegistry) -> list[list[Measure]]:
     """Measures protected together: a measure and those that are part of it (their difference is a count)."""
     groups: dict[str, list[Measure]] = {}
@@ -171,8 +175,8 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
     for key, value in summary.items():
         set_meta(conn, f"cube_{key}", str(value))
     set_meta(conn, "cube_min_count", str(public_min_count))
-    if summary["pinned"]:
-        log.error("the published cube leaves %d hidden cells that a user could pin", summary["pinned"])
+    if summary["pinned"]:  # raised inside the caller's transaction: nothing of this cube is published
+        raise CubeNotSafe(f"the published cube would leave {summary['pinned']} hidden cells that a user could pin")
     return summary
 
 

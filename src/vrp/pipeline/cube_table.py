@@ -189,12 +189,9 @@ def _area_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods
                     ]
                     if None not in found:
                         b.relations.append(np.array([b.index[key], *found]))
-                if period.type == "rolling12" and period.end.month == 3:  # the same months as a financial year
-                    b.relations.append(
-                        np.array(
-                            [b.index[key], b.index[(measure.id, level, code, age, "fy", period.start, period.end)]]
-                        )
-                    )
+                same_year = b.index.get((measure.id, level, code, age, "fy", period.start, period.end))
+                if period.type == "rolling12" and same_year is not None:  # the same months as a financial year
+                    b.relations.append(np.array([b.index[key], same_year]))
                 if level == "hips":
                     b.relations.append(
                         np.array(

@@ -187,6 +187,7 @@ def _fix_known(published: sp.csr_matrix, rhs: np.ndarray, n_vars: int):
             newly &= ~known
         rows = np.flatnonzero(unknown == 1)
         sub = published[rows].multiply((~known & ~newly).astype(float)[None, :]).tocsr()
+        sub.eliminate_zeros()  # multiply keeps masked entries as explicit zeros
         for i, row in enumerate(rows):
             start, end = sub.indptr[i], sub.indptr[i + 1]
             cols, coefs = sub.indices[start:end], sub.data[start:end]
@@ -362,7 +363,7 @@ class _PartSolver:
         self.h.run()
         status = self.h.getModelStatus()
         if status == self.highspy.HighsModelStatus.kUnbounded:
-            return np.inf
+            return -np.inf if sense == self.highspy.ObjSense.kMinimize else np.inf
         if status != self.highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"disclosure audit: the programme ended {self.h.modelStatusToString(status)}")
         return self.h.getInfo().objective_function_value
