@@ -96,5 +96,6 @@ def test_no_cell_of_a_protected_family_can_be_pinned_by_an_attacker(family):
     for cell, (lo, hi) in zip(targets, bounds, strict=True):
         whole = (np.ceil(lo - 1e-6), np.floor(hi + 1e-6))
         assert whole[1] - whole[0] >= 1, cube.meta.iloc[cell].to_dict()
-        assert whole == (result.lower[cell], result.upper[cell])
-        assert whole[0] <= table.values[cell] <= whole[1]
+        # the recorded interval is the attacker's or, where hiding went on after its audit, inside it
+        assert whole[0] <= result.lower[cell] <= table.values[cell] <= result.upper[cell] <= whole[1]
+        assert result.upper[cell] - result.lower[cell] >= 1

@@ -59,22 +59,25 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
     """Primary suppression, then secondary suppression until the audit finds no pinned cell (or rounds run out).
 
     Hiding a cell only removes an equation a user has, so every interval can only widen: after the first audit
-    each round checks just the cells still pinned and those newly hidden. A last full audit records the intervals.
+    each round checks just the cells still pinned and those newly hidden. Each cell keeps the interval of its last
+    audit, which the later hiding can only have widened: the recorded intervals never overstate the protection.
     """
     primary = table.small.copy()
     unpublished = ~table.publishable | primary
     chooser = _Chooser(table, unpublished)
+    lower, upper = np.full(len(table.values), np.nan), np.full(len(table.values), np.nan)
     solves, check, rounds = 0, None, 0
-    while rounds < max_rounds:
+    while True:
         rounds += 1
         before = unpublished.copy()
         chooser.close_relations(primary)
         protected = primary | (table.publishable & unpublished)
         todo = protected if check is None else protected & (check | (unpublished & ~before))
-        lower, upper, n = audit(table, unpublished, todo)
+        low, high, n = audit(table, unpublished, todo)
+        lower[todo], upper[todo] = low[todo], high[todo]
         solves += n
-        pinned = np.flatnonzero(todo & (upper - lower < 1))
-        if not len(pinned):
+        pinned = np.flatnonzero(todo & (high - low < 1))
+        if not len(pinned) or rounds >= max_rounds:
             break
         before = unpublished.copy()
         if not chooser.hide_beside(pinned):
@@ -82,11 +85,8 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
         check = np.zeros(len(unpublished), dtype=bool)
         check[pinned] = True
         check |= unpublished & ~before
-    protected = primary | (table.publishable & unpublished)
-    lower, upper, n = audit(table, unpublished, protected)
-    pinned = np.flatnonzero(protected & (upper - lower < 1))
     hidden = table.publishable & unpublished
-    return Protection(hidden, primary, lower, upper, pinned, rounds, solves + n)
+    return Protection(hidden, primary, lower, upper, pinned, rounds, solves)
 
 
 # ---- secondary suppression ------------------------------------------------------------------------------------
@@ -272,24 +272,34 @@ class _Reduced:
         return labels[: self.n]
 
     def bounds(self, objectives: sp.csr_matrix):
-        """Min and max of each objective row (over the unknown base counts), one programme per part it touches."""
-        objectives = objectives.tocsr()
+        """Min and max of each objective row (over the unknown base counts), one programme per part it touches.
+        Maxima first: every solution found is a feasible point, so an objective of non-negative coefficients that
+        one of them sets to zero has its minimum, zero, without a programme of its own."""
+        objectives = objectives.tocsc()
         lo, hi = np.zeros(objectives.shape[0]), np.zeros(objectives.shape[0])
         solves = 0
-        coo = objectives.tocoo()
-        parts = self.component[coo.col]
-        for part in np.unique(parts):
+        touched = self.component[objectives.nonzero()[1]]
+        for part in np.unique(touched):
             cols = np.flatnonzero(self.component == part)
+            local = objectives[:, cols].tocsr()
+            rows = np.flatnonzero(np.diff(local.indptr) > 0)
+            local = local[rows]
             solver = _PartSolver(self, cols)
-            in_part = parts == part
-            rows = coo.row[in_part]
-            for r in np.unique(rows):
-                sel = in_part & (coo.row == r)
-                local = np.searchsorted(cols, coo.col[sel])
-                low, high = solver.range(local, coo.data[sel])
-                lo[r] += low
-                hi[r] += high
-                solves += 2
+            seen = np.full(len(rows), np.inf)
+            for i in range(len(rows)):
+                start, end = local.indptr[i], local.indptr[i + 1]
+                high = solver.optimum(local.indices[start:end], local.data[start:end], maximise=True)
+                hi[rows[i]] += high
+                if np.isfinite(high):  # an unbounded programme ends on no feasible point to learn from
+                    seen = np.minimum(seen, local @ solver.solution())
+            solves += len(rows)
+            nonnegative = np.asarray((local < 0).sum(axis=1)).ravel() == 0
+            for i in range(len(rows)):
+                if nonnegative[i] and seen[i] < EPS:
+                    continue  # lo += 0
+                start, end = local.indptr[i], local.indptr[i + 1]
+                lo[rows[i]] += solver.optimum(local.indices[start:end], local.data[start:end], maximise=False)
+                solves += 1
         return lo, hi, solves
 
 
@@ -317,7 +327,8 @@ def _quiet_highs(highspy):
             os.close(saved)
         _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")  # only the objective changes between solves: start from the last basis
+    h.setOptionValue("presolve", "off")  # only the objective changes between solves: start from the last basis,
+    h.setOptionValue("simplex_strategy", 4)  # which stays primal feasible, so primal simplex goes on from it
     return h
 
 
@@ -368,10 +379,13 @@ class _PartSolver:
             raise RuntimeError(f"disclosure audit: the programme ended {self.h.modelStatusToString(status)}")
         return self.h.getInfo().objective_function_value
 
-    def range(self, cols: np.ndarray, coefs: np.ndarray) -> tuple[float, float]:
+    def optimum(self, cols: np.ndarray, coefs: np.ndarray, maximise: bool) -> float:
         cols = cols.astype(np.int32)
         if len(self.last):
             self.h.changeColsCost(len(self.last), self.last, np.zeros(len(self.last)))
         self.h.changeColsCost(len(cols), cols, coefs.astype(float))
         self.last = cols
-        return self._solve(self.highspy.ObjSense.kMinimize), self._solve(self.highspy.ObjSense.kMaximize)
+        return self._solve(self.highspy.ObjSense.kMaximize if maximise else self.highspy.ObjSense.kMinimize)
+
+    def solution(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value)
