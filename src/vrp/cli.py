@@ -11,14 +11,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp import settings as settings_mod
-from vrp.data_access.engine import WarehouseError, check_reachable, is_warehouse, make_engine
+from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, is_warehouse, make_engine
 from vrp.data_access.measures import MeasureConfigError, load_registry
 from vrp.data_access.queries import SUPPRESSED, InvalidQuery, NotPermitted, Warehouse
 from vrp.pipeline.csvfile import FileRefused
+from vrp.pipeline.cube import CubeNotSafe
 from vrp.pipeline.reference import ReferenceDataError
 
 EXPECTED = (
     FileRefused,
+    CubeNotSafe,
     WarehouseError,
     InvalidQuery,
     NotPermitted,
@@ -162,6 +164,7 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, synt
                 sources_config=sources_config(s),
                 synthetic=synthetic,
                 rebuild=rebuild,
+                public_min_count=s.public_min_count,
             ):
                 click.echo(r.summary())
         except FileRefused as exc:
@@ -202,7 +205,8 @@ for _name, _source, _help in [
 @cli.command("rebuild-marts")
 @warehouse_option
 def rebuild_marts_cmd(warehouse_url):
-    """Rebuild the marts from the facts and config/measures.toml (after editing a definition)."""
+    """Rebuild the marts and the published cube from the facts and config/measures.toml (after editing a
+    definition or VRP_PUBLIC_MIN_COUNT)."""
     from vrp.pipeline.marts import rebuild_marts
     from vrp.pipeline.warehouse import sources_config
 
@@ -210,28 +214,12 @@ def rebuild_marts_cmd(warehouse_url):
     registry = load_registry(s.measures_file)
     engine = _write_engine(s)
     with engine.begin() as conn:
-        written = rebuild_marts(conn, registry, sources_config(s))
+        written = rebuild_marts(conn, registry, sources_config(s), s.public_min_count)
+        cube = {k: get_meta(conn, f"cube_{k}") for k in ("cells", "hidden", "pinned", "seconds")}
     click.echo(f"marts rebuilt: {len(written)} measures, {sum(written.values()):,} rows")
-
-
-@cli.command("publish")
-@warehouse_option
-def publish_cmd(warehouse_url):
-    """Build the published cube and its disclosure audit from the marts (docs/METHODS.md#the-published-cube)."""
-    from vrp.pipeline.cube import CubeNotSafe, build_cube
-
-    s = _settings(warehouse_url)
-    registry = load_registry(s.measures_file)
-    engine = _write_engine(s)
-    try:
-        with engine.begin() as conn:
-            summary = build_cube(conn, registry, s.public_min_count)
-    except CubeNotSafe as exc:
-        raise click.ClickException(f"{exc}; the previous cube stays") from exc
     click.echo(
-        f"published cube: {summary['cells']:,} cells, {summary['hidden']:,} hidden "
-        f"({summary['primary']:,} small, the rest protecting them), {summary['pinned']} pinned, "
-        f"{summary['seconds']} s"
+        f"published cube: {int(cube['cells']):,} cells, {int(cube['hidden']):,} hidden, {cube['pinned']} pinned"
+        f" ({cube['seconds']} s; docs/METHODS.md#the-published-cube)"
     )
 
 

@@ -7,7 +7,6 @@ audit that runs here, over every published cell at once.
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import date
 
@@ -24,7 +23,6 @@ from vrp.pipeline.cube_table import U25_BANDS, FamilyInput, build_family
 from vrp.pipeline.lattice import lattice
 from vrp.stats.disclosure import protect
 
-log = logging.getLogger(__name__)
 FORCE_LATTICE = ("quarter", "fy", "rolling12")
 
 
@@ -116,8 +114,7 @@ def _family_input(conn, family, districts, lsoa_district, public_min_count) -> F
         # LSOA cells of a measure with a suppression rule wait for the audit's LSOA layer (the note says
         # why): until then the public map of such a measure is not published.
         if m.has_lsoa and threshold(m, public_min_count) <= 1:
-            frame = _lsoa_counts(conn, m, first, last)
-            lsoa[m.id] = frame[frame["period_type"].isin(("quarter", "fy", "rolling12"))]
+            lsoa[m.id] = _lsoa_counts(conn, m, first, last)
     thresholds = {m.id: threshold(m, public_min_count) for m in family}
     return FamilyInput(family, districts, months, base, lsoa, lsoa_district, thresholds)
 

@@ -117,7 +117,7 @@ def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: 
 
         steps.set_postfix_str("marts")
         with engine.begin() as conn:
-            rebuild_marts(conn, registry, sources_config(settings))
+            rebuild_marts(conn, registry, sources_config(settings), settings.public_min_count)
             set_meta(
                 conn,
                 "demo",

@@ -199,6 +199,7 @@ def load_files(
     synthetic: bool = False,
     rebuild: bool = True,
     period_end: date | None = None,
+    public_min_count: int = 0,
 ) -> list[LoadResult]:
     """Each file in its own transaction; the marts are rebuilt in the transaction of the last file that loaded."""
     from vrp.pipeline.marts import rebuild_marts
@@ -212,5 +213,5 @@ def load_files(
             results.append(result)
             last = i == len(paths) - 1
             if rebuild and last and any(r.status == "loaded" for r in results):
-                rebuild_marts(conn, registry, sources_config)
+                rebuild_marts(conn, registry, sources_config, public_min_count)
     return results

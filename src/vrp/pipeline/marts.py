@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from vrp.data_access import tables as t
 from vrp.data_access.engine import bump_data_version
 from vrp.data_access.measures import Measure, MeasureRegistry, condition
+from vrp.pipeline.cube import build_cube
 
 MART_COLS = [
     "measure_id",
@@ -88,8 +89,12 @@ def _select_for(measure: Measure) -> sa.Select | None:
     return None
 
 
-def rebuild_marts(conn: Connection, registry: MeasureRegistry, sources_config: Path | None = None) -> dict[str, int]:
-    """Rebuild every mart inside the caller's transaction; returns rows written per measure."""
+def rebuild_marts(
+    conn: Connection, registry: MeasureRegistry, sources_config: Path | None = None, public_min_count: int = 0
+) -> dict[str, int]:
+    """Rebuild every mart, then the published cube from them, inside the caller's transaction; returns rows written
+    per measure. A cube that cannot be protected raises CubeNotSafe, and the whole transaction (a load with it)
+    rolls back: nothing is published that a user could subtract."""
     conn.execute(t.mart_counts.delete())
     conn.execute(t.mart_force_counts.delete())
     conn.execute(t.dim_measure.delete())
@@ -148,6 +153,7 @@ def rebuild_marts(conn: Connection, registry: MeasureRegistry, sources_config: P
         for table in (t.mart_counts, t.mart_force_counts, t.mart_population, t.dim_area, t.fact_police_records):
             conn.execute(sa.text(f'ANALYZE "{table.name}"'))
     bump_data_version(conn)
+    build_cube(conn, registry, public_min_count)  # after the bump: its cells carry the new data version
     return written
 
 

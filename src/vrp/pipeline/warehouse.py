@@ -22,7 +22,7 @@ def init_warehouse(engine: Engine, settings: Settings) -> dict[str, int]:
         create_schema(conn)
         counts = load_reference(conn, settings.reference_dir, settings.config_dir / "offence_codes.csv")
         set_meta(conn, "schema_version", SCHEMA_VERSION)
-        rebuild_marts(conn, registry, sources_config(settings))
+        rebuild_marts(conn, registry, sources_config(settings), settings.public_min_count)
     return counts
 
 
