@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,24 @@ class FamilyInput:
     lsoa_years: dict[str, pd.DataFrame]  # measure id -> lsoa21_code, district_code, period_start, count
     lsoa_district: dict[str, str]  # LSOA code -> district code, for every LSOA
     thresholds: dict[str, int]
+
+    @cached_property
+    def month_at(self) -> dict[date, int]:
+        """Each month's base time unit. A family that publishes no months has quarters as its base counts: nothing
+        published splits a quarter, so a user can tell its months apart no better, and the programmes are a third
+        the size."""
+        if "month" in self.measures[0].public_periods:
+            return {m: i for i, m in enumerate(self.months)}
+        starts = sorted({date(m.year, (m.month - 1) // 3 * 3 + 1, 1) for m in self.months})
+        index = {s: i for i, s in enumerate(starts)}
+        return {m: index[date(m.year, (m.month - 1) // 3 * 3 + 1, 1)] for m in self.months}
+
+    @property
+    def units(self) -> int:
+        return len(set(self.month_at.values()))
+
+    def unit_cols(self, period: Period) -> list[int]:
+        return sorted({self.month_at[m] for m in _months_of(period)})
 
 
 @dataclass
@@ -85,9 +104,8 @@ def _ages(measure: Measure) -> tuple[str, ...]:
 def build_family(data: FamilyInput) -> tuple[CubeTable, np.ndarray]:
     """The family's linear table and the true base counts (for the incomplete flags and the tests)."""
     b = _Builder()
-    nd, nm = len(data.districts), len(data.months)
+    nd, nm = len(data.districts), data.units
     periods = lattice(data.months[0], data.months[-1], data.measures[0].public_periods) if nm else []
-    month_at = {m: i for i, m in enumerate(data.months)}
     true_values: list[np.ndarray] = []
     upstream: list[np.ndarray] = []
     blocks: dict[str, tuple[int, tuple[str, ...]]] = {}
@@ -95,11 +113,11 @@ def build_family(data: FamilyInput) -> tuple[CubeTable, np.ndarray]:
         groups = _ages(measure)
         start = b.block(nd * nm * len(groups))
         blocks[measure.id] = (start, groups)
-        x, up = _dense(data.base[measure.id], data.districts, month_at, groups)
+        x, up = _dense(data.base[measure.id], data.districts, data, groups)
         true_values.append(x.ravel())
         upstream.append(up.ravel())
     for measure in data.measures:
-        _area_cells(b, measure, blocks[measure.id], data, periods, month_at)
+        _area_cells(b, measure, blocks[measure.id], data, periods)
     for measure in data.measures:
         parent = measure.part_of
         if parent and parent in blocks:
@@ -128,10 +146,11 @@ def build_family(data: FamilyInput) -> tuple[CubeTable, np.ndarray]:
     return CubeTable(table, meta, (abs(matrix) @ up) > 0), x
 
 
-def _dense(frame: pd.DataFrame, districts: list[str], month_at: dict, groups: tuple[str, ...]):
+def _dense(frame: pd.DataFrame, districts: list[str], data: FamilyInput, groups: tuple[str, ...]):
     at = {d: i for i, d in enumerate(districts)}
     g_at = {g: i for i, g in enumerate(groups)}
-    x = np.zeros((len(districts), len(month_at), len(groups)))
+    month_at = data.month_at
+    x = np.zeros((len(districts), data.units, len(groups)))
     up = np.zeros_like(x)
     for r in frame.itertuples(index=False):
         if r.district_code in at and r.month in month_at and r.group in g_at:
@@ -145,9 +164,9 @@ def _var_cols(start: int, shape: tuple[int, int, int], districts, months, groups
     return start + grid[np.ix_(districts, months, groups)].ravel()
 
 
-def _area_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods: list[Period], month_at) -> None:
+def _area_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods: list[Period]) -> None:
     start, groups = block
-    nd, nm, ng = len(data.districts), len(data.months), len(groups)
+    nd, nm, ng = len(data.districts), data.units, len(groups)
     shape = (nd, nm, ng)
     ages = {"all": list(range(ng))}
     if groups == ("u25", "o25"):
@@ -155,7 +174,7 @@ def _area_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods
     k = data.thresholds[measure.id]
     areas = [(code, "district", [i]) for i, code in enumerate(data.districts)] + [(HIPS, "hips", list(range(nd)))]
     for period in periods:
-        months = [month_at[m] for m in _months_of(period)]
+        months = data.unit_cols(period)
         for code, level, ds in areas:
             for age, gs in ages.items():
                 cols = _var_cols(start, shape, ds, months, gs)
@@ -258,8 +277,7 @@ def _lsoa_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods
     by_district: dict[str, list[int]] = {}
     for li, code in enumerate(lsoas):
         by_district.setdefault(data.lsoa_district[code], []).append(li)
-    month_at = {m: i for i, m in enumerate(data.months)}
-    shape = (len(data.districts), len(data.months), len(groups))
+    shape = (len(data.districts), data.units, len(groups))
     base = data.base[measure.id]
     district_totals = {
         (d, y.start): base.loc[(base["district_code"] == d) & base["month"].between(y.start, y.end), "count"].sum()
@@ -273,7 +291,7 @@ def _lsoa_cells(b: _Builder, measure: Measure, block, data: FamilyInput, periods
             key = (measure.id, "lsoa", code, "all", year.type, year.start, year.end)
             b.cell(key, [var], [1.0], True, k)
         for di, district in enumerate(data.districts):
-            months = [month_at[m] for m in _months_of(year)]
+            months = data.unit_cols(year)
             d_cols = _var_cols(start, shape, [di], months, list(range(len(groups))))
             members = by_district.get(district, [])
             l_cols = [l_start + li * len(years) + yi for li in members]
