@@ -155,15 +155,23 @@ def data():
     held = _not_modified(wh, etag)
     if held is not None:
         return held
-    rows = records(reader.rows(q))
+    # The whole body is cached (keyed like every view on checked values, the data version and audience): turning
+    # rows into JSON costs more than finding them.
+    body = wh.cached("api:data", {**q.as_key(), "f": fmt}, lambda: _body(reader, q, fmt))
     if fmt == "csv":
-        response = Response(to_csv(rows), mimetype="text/csv")
+        response = Response(body, mimetype="text/csv")
         response.headers["Content-Disposition"] = f'inline; filename="{q.measure_id}-{q.period}.csv"'
     else:
-        response = jsonify(
-            rows=rows, meta={**reader.meta(q.measure_id), "period_type": q.period, "age": q.age, "areas": list(q.areas)}
-        )
+        response = Response(body, mimetype="application/json")
     return _send(wh, response, etag)
+
+
+def _body(reader: CubeReader, q, fmt: str) -> str:
+    rows = records(reader.rows(q))
+    if fmt == "csv":
+        return to_csv(rows)
+    meta = {**reader.meta(q.measure_id), "period_type": q.period, "age": q.age, "areas": list(q.areas)}
+    return current_app.json.dumps({"rows": rows, "meta": meta})
 
 
 @blueprint.route("/api/openapi.json")
