@@ -8,12 +8,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from tests.helpers import attacker_bounds
 from vrp.periods import add_months
+from vrp.pipeline.cube_lsoa import protect_family
 from vrp.pipeline.cube_table import FamilyInput, build_family
 from vrp.pipeline.lattice import lattice, quarters_of
-from vrp.stats.disclosure import protect
+from vrp.stats.disclosure import LinearTable, protect
 
 
 def test_lattice_keeps_only_whole_periods_inside_the_coverage():
@@ -99,3 +101,84 @@ def test_no_cell_of_a_protected_family_can_be_pinned_by_an_attacker(family):
         # the recorded interval is the attacker's or, where hiding went on after its audit, inside it
         assert whole[0] <= result.lower[cell] <= table.values[cell] <= result.upper[cell] <= whole[1]
         assert result.upper[cell] - result.lower[cell] >= 1
+
+
+@pytest.fixture(params=[11, 12, 13, 14])
+def mapped(registry, request):
+    """Knife crime in two districts of three LSOAs each, two years of months: sparse enough that most LSOA years
+    and some district years are small."""
+    rng = np.random.default_rng(request.param)
+    measure = registry.get("knife_enabled_sv")
+    lsoa_district = {f"L{d}{i}": d for d in ("E06000044", "E06000045") for i in range(3)}
+    months = [add_months(date(2021, 4, 1), i) for i in range(24)]
+    rows = [
+        (code, district, m, group, rng.poisson(0.12))
+        for code, district in lsoa_district.items()
+        for m in months
+        for group in ("u25", "o25")
+    ]
+    records = pd.DataFrame(rows, columns=["lsoa21_code", "district_code", "month", "group", "count"])
+    base = records.groupby(["district_code", "month", "group"], as_index=False)["count"].sum().assign(upstream=0)
+    records["period_start"] = records["month"].map(lambda m: date(m.year if m.month >= 4 else m.year - 1, 4, 1))
+    years = records.groupby(["lsoa21_code", "period_start"], as_index=False)["count"].sum()
+    data = FamilyInput(
+        [measure], sorted(set(lsoa_district.values())), months, {measure.id: base}, {}, lsoa_district, {measure.id: 3}
+    )
+    return data, years
+
+
+def with_lsoa_years(cube, years: pd.DataFrame, lsoa_district: dict) -> tuple:
+    """The family's table grown by one base count per LSOA year, its LSOA cells and the links to district years:
+    everything an attacker knows, for attacker_bounds."""
+    table, meta = cube.table, cube.meta
+    keys = sorted(zip(years["lsoa21_code"], years["period_start"], strict=True))
+    col = {k: table.cells.shape[1] + i for i, k in enumerate(keys)}
+    n = table.cells.shape[1] + len(keys)
+    cells = sp.hstack([table.cells, sp.csr_matrix((table.cells.shape[0], len(keys)))]).tolil()
+    extra = sp.lil_matrix((len(keys), n))
+    for i, k in enumerate(keys):
+        extra[i, col[k]] = 1
+    values = years.set_index(["lsoa21_code", "period_start"])["count"]
+    links = []
+    for i, r in enumerate(meta.itertuples(index=False)):
+        if r.area_level == "district" and r.age == "all" and r.period_type == "fy":
+            row = np.zeros(n)
+            row[: table.cells.shape[1]] = -table.cells[i].toarray().ravel()
+            for code, district in lsoa_district.items():
+                if district == r.area_code:
+                    row[col[(code, r.period_start)]] = 1
+            links.append(row)
+    grown = LinearTable(
+        sp.vstack([cells.tocsr(), extra.tocsr()]),
+        np.concatenate([table.values, [values[k] for k in keys]]),
+        np.concatenate([table.threshold, np.full(len(keys), 3)]),
+        np.concatenate([table.publishable, np.ones(len(keys), bool)]),
+        [],
+        sp.csr_matrix(np.array(links)),
+    )
+    return grown, keys
+
+
+def test_lsoa_years_and_district_cells_together_leave_nothing_pinned(mapped):
+    data, years = mapped
+    cube, _ = build_family(data)
+    result, layer = protect_family(cube, {"knife_enabled_sv": years}, data.lsoa_district, data.thresholds)
+    assert layer.pinned == 0 and not len(result.pinned)
+    assert result.hidden.any() and layer.cells["suppressed"].any()
+    fy_totals = (cube.meta["area_level"] == "district") & (cube.meta["period_type"] == "fy")
+    assert result.hidden[fy_totals.to_numpy()].any()  # the floors from the LSOAs are in play
+    grown, keys = with_lsoa_years(cube, years, data.lsoa_district)
+    shown = layer.cells.set_index(["area_code", "period_start"])
+    lsoa_hidden = np.array([bool(shown.loc[k, "suppressed"]) for k in keys])
+    hidden = np.concatenate([result.hidden, lsoa_hidden])
+    small = (grown.values > 0) & (grown.values < 3) & grown.publishable
+    assert hidden[small].all()
+    targets = np.flatnonzero(hidden)
+    recorded = layer.audit.set_index(["area_code", "period_start"])
+    offset = len(result.hidden)
+    for cell, (lo, hi) in zip(targets, attacker_bounds(grown, hidden, targets), strict=True):
+        whole = (np.ceil(lo - 1e-6), np.floor(hi + 1e-6))
+        assert whole[1] - whole[0] >= 1, cell
+        if cell >= offset:  # an LSOA year: the layer records exactly what the attacker derives, or less
+            mine = recorded.loc[keys[cell - offset]]
+            assert whole[0] <= mine["lower"] <= mine["value"] <= mine["upper"] <= whole[1]

@@ -19,9 +19,9 @@ from vrp.data_access import tables as t
 from vrp.data_access.engine import bulk_insert, get_meta, set_meta
 from vrp.data_access.measures import Measure, MeasureRegistry
 from vrp.periods import add_months, months_in
+from vrp.pipeline.cube_lsoa import protect_family
 from vrp.pipeline.cube_table import U25_BANDS, FamilyInput, build_family
 from vrp.pipeline.lattice import lattice
-from vrp.stats.disclosure import protect
 
 FORCE_LATTICE = ("quarter", "fy", "rolling12")
 
@@ -111,8 +111,7 @@ def _family_input(conn, family, districts, lsoa_district, public_min_count) -> F
     base = {m.id: _base(conn, m) for m in family}
     lsoa = {}
     for m in family:
-        # LSOA cells of a measure with a suppression rule wait for the audit's LSOA layer (the issue's note says
-        # why): until then the public map of such a measure is not published.
+        # A measure with a suppression rule has its LSOA years protected as a layer of their own (cube_lsoa).
         if m.has_lsoa and threshold(m, public_min_count) <= 1:
             lsoa[m.id] = _lsoa_counts(conn, m, first, last)
     thresholds = {m.id: threshold(m, public_min_count) for m in family}
@@ -139,34 +138,8 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
     }
     for family in families(registry):
         data = _family_input(conn, family, districts, lsoa_district, public_min_count)
-        if data is None:
-            continue
-        cube, _ = build_family(data)
-        table = cube.table
-        if any(k > 1 for k in data.thresholds.values()):
-            result = protect(table)
-            hidden, primary, lower, upper, pinned = (
-                result.hidden,
-                result.primary,
-                result.lower,
-                result.upper,
-                result.pinned,
-            )
-            summary["solves"] += result.solves
-        else:
-            hidden = primary = np.zeros(len(table.values), bool)
-            lower = upper = np.full(len(table.values), np.nan)
-            pinned = np.zeros(0, int)
-        _write_cells(conn, cube, hidden, version)
-        audit = _write_audit(conn, cube, hidden, primary, lower, upper, version)
-        summary["cells"] += int(table.publishable.sum())
-        summary["hidden"] += int(hidden.sum())
-        summary["primary"] += int((primary & table.publishable).sum())
-        summary["interior_protected"] += int((primary & ~table.publishable).sum())
-        summary["pinned"] += len(pinned)
-        if len(audit):
-            width = float((audit["upper"] - audit["lower"]).min())
-            summary["min_width"] = width if summary["min_width"] is None else min(summary["min_width"], width)
+        if data is not None:
+            _publish_family(conn, data, version, summary)
     summary["cells"] += _write_force_cells(conn, registry, version)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     for key, value in summary.items():
@@ -175,6 +148,45 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
     if summary["pinned"]:  # raised inside the caller's transaction: nothing of this cube is published
         raise CubeNotSafe(f"the published cube would leave {summary['pinned']} hidden cells that a user could pin")
     return summary
+
+
+def _publish_family(conn: Connection, data: FamilyInput, version: str, summary: dict) -> None:
+    """Protect one family (with the LSOA years of its suppressed measures) and write its cells and audit."""
+    cube, _ = build_family(data)
+    table = cube.table
+    layer = None
+    if any(k > 1 for k in data.thresholds.values()):
+        first, last = data.months[0], data.months[-1]
+        years = {
+            m.id: _lsoa_counts(conn, m, first, last).query("period_type == 'fy'")
+            for m in data.measures
+            if m.has_lsoa and data.thresholds[m.id] > 1 and "fy" in data.measures[0].public_periods
+        }
+        result, layer = protect_family(cube, years, data.lsoa_district, data.thresholds)
+        hidden, primary, lower, upper, pinned = result.hidden, result.primary, result.lower, result.upper, result.pinned
+        summary["solves"] += result.solves
+    else:
+        hidden = primary = np.zeros(len(table.values), bool)
+        lower = upper = np.full(len(table.values), np.nan)
+        pinned = np.zeros(0, int)
+    _write_cells(conn, cube, hidden, version)
+    audit = _write_audit(conn, cube, hidden, primary, lower, upper, version)
+    summary["cells"] += int(table.publishable.sum())
+    summary["hidden"] += int(hidden.sum())
+    summary["primary"] += int((primary & table.publishable).sum())
+    summary["interior_protected"] += int((primary & ~table.publishable).sum())
+    summary["pinned"] += len(pinned)
+    if layer is not None and len(layer.cells):
+        bulk_insert(conn, t.pub_cube, layer.cells.assign(data_version=version))
+        bulk_insert(conn, t.pub_cube_audit, layer.audit.assign(data_version=version))
+        summary["cells"] += len(layer.cells)
+        summary["hidden"] += int(layer.cells["suppressed"].sum())
+        summary["primary"] += int((layer.audit["reason"] == "small").sum()) if len(layer.audit) else 0
+        summary["pinned"] += layer.pinned
+        audit = pd.concat([audit, layer.audit], ignore_index=True)
+    if len(audit):
+        width = float((audit["upper"] - audit["lower"]).min())
+        summary["min_width"] = width if summary["min_width"] is None else min(summary["min_width"], width)
 
 
 def _write_cells(conn: Connection, cube, hidden: np.ndarray, version: str) -> None:

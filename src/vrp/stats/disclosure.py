@@ -31,6 +31,7 @@ class LinearTable:
     relations: list[np.ndarray]  # each: cell indices [total, part, part, ...]; total = sum of parts
     links: sp.csr_matrix | None = None  # extra equalities between base counts (each row sums to 0)
     subsets: np.ndarray | None = None  # (k, 2) base-count pairs (child, parent): child <= parent
+    floors: dict[int, float] | None = None  # cell -> a value it is known to reach (published parts of it add up to)
 
     def __post_init__(self) -> None:
         self.cells = sp.csr_matrix(self.cells)
@@ -238,10 +239,17 @@ class _Reduced:
         if table.links is not None and table.links.shape[0]:
             rows.append(table.links[:, free])
             rhs_parts.append(-(table.links @ (value * known)))
+        upper_parts = list(rhs_parts)
+        if table.floors:  # at least: sum >= value, no upper limit
+            cells = np.fromiter(table.floors, dtype=int)
+            rows.append(table.cells[cells][:, free])
+            floor = np.array([table.floors[c] for c in cells]) - table.cells[cells] @ (value * known)
+            rhs_parts.append(floor)
+            upper_parts.append(np.full(len(cells), np.inf))
         matrix = sp.vstack(rows).tocsr()
-        b = np.concatenate(rhs_parts)
+        lower, upper = np.concatenate(rhs_parts), np.concatenate(upper_parts)
         keep = np.diff(matrix.indptr) > 0
-        self.matrix, self.b = matrix[keep], b[keep]
+        self.matrix, self.row_lower, self.row_upper = matrix[keep], lower[keep], upper[keep]
         self.col_lower = np.zeros(len(free))
         self.col_upper = np.full(len(free), np.inf)
         pairs = []
@@ -346,8 +354,8 @@ class _PartSolver:
         lp.col_cost_ = np.zeros(len(cols))
         lp.col_lower_ = system.col_lower[cols]
         lp.col_upper_ = np.where(np.isinf(system.col_upper[cols]), highspy.kHighsInf, system.col_upper[cols])
-        b = system.b[rows]
-        lp.row_lower_, lp.row_upper_ = b, b
+        lp.row_lower_ = system.row_lower[rows]
+        lp.row_upper_ = np.where(np.isinf(system.row_upper[rows]), highspy.kHighsInf, system.row_upper[rows])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
         h.passModel(lp)
@@ -389,3 +397,53 @@ class _PartSolver:
 
     def solution(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value)
+
+
+# ---- a layer of parts under one total -------------------------------------------------------------------------
+
+
+@dataclass
+class Parts:
+    hidden: np.ndarray  # which parts are not published
+    primary: np.ndarray  # which parts are small themselves
+    lower: np.ndarray  # for hidden parts, the whole-number interval a user can derive (NaN for published ones)
+    upper: np.ndarray
+    published_sum: float  # what the published parts add up to: the total is at least this much
+    remainder_bounds: tuple[float, float]  # the same for the unpublished remainder, when there is one
+
+
+def protect_parts(values: np.ndarray, threshold: int, total: tuple[float, float], remainder: float = 0.0) -> Parts:
+    """Parts that add up to one total and take part in no other relation (the LSOAs of a district's year), given
+    what a user can derive about the total: (value, value) when it is published, else its audited interval. An
+    unpublished remainder (records with no LSOA) is an unknown part that is never shown.
+
+    Hidden parts are the small ones, and one more where a single unknown would be the total less the rest: the
+    smallest part when the total is published, the smallest non-zero part when it is hidden (so the hidden ones
+    hold something the total's interval covers). Each hidden part then lies from zero (or, alone, from the total's
+    lower bound less the published parts) to the total's upper bound less the published parts.
+    """
+    values = np.asarray(values, dtype=float)
+    primary = (values > 0) & (values < threshold)
+    hidden = primary.copy()
+    sensitive_rest = 0 < remainder < threshold
+    unknowns = hidden.sum() + (remainder > 0)
+    published_total = total[0] == total[1]
+    candidates = np.flatnonzero(~hidden if published_total else ~hidden & (values > 0))
+    if not len(candidates) and not published_total:
+        candidates = np.flatnonzero(~hidden)
+    needs_more = (
+        unknowns == 1
+        and (published_total and (primary.any() or sensitive_rest))
+        or (unknowns == 0 and not published_total)
+    )
+    if needs_more and len(candidates):
+        hidden[candidates[np.argmin(values[candidates])]] = True
+    published_sum = float(values[~hidden].sum())
+    unknowns = hidden.sum() + (remainder > 0)
+    low, high = total[0] - published_sum, total[1] - published_sum
+    others_high = (unknowns - 1) * high
+    lower_one = max(0.0, low - others_high) if unknowns > 1 else low
+    lower = np.where(hidden, np.ceil(lower_one - EPS), np.nan)
+    upper = np.where(hidden, np.floor(high + EPS), np.nan)
+    rest = (np.ceil(lower_one - EPS), np.floor(high + EPS)) if remainder > 0 else (np.nan, np.nan)
+    return Parts(hidden, primary, lower, upper, published_sum, rest)
