@@ -12,7 +12,8 @@ from dash import Patch, no_update
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
 from vrp.data_access import places
-from vrp.data_access.queries import InvalidQuery, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import InvalidQuery
 from vrp.figures import hotspots as figs
 
 SOTON = "E06000045"

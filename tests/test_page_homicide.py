@@ -11,7 +11,8 @@ from tests.test_hotspots import _post
 from vrp.app import create_app
 from vrp.callbacks import homicide as cb
 from vrp.data_access import outcomes
-from vrp.data_access.queries import InvalidQuery, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import InvalidQuery
 
 SOTON = "E06000045"
 

@@ -5,7 +5,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from vrp.data_access.queries import InvalidQuery, NotPermitted, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import InvalidQuery, NotPermitted
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp import settings as settings_mod
+from vrp.data_access.audience import SUPPRESSED
 from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, is_warehouse, make_engine
 from vrp.data_access.measures import MeasureConfigError, load_registry
-from vrp.data_access.queries import SUPPRESSED, InvalidQuery, NotPermitted, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import InvalidQuery, NotPermitted
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.cube import CubeNotSafe
 from vrp.pipeline.reference import ReferenceDataError

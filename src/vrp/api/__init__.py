@@ -22,7 +22,8 @@ from werkzeug.exceptions import HTTPException
 
 from vrp.data_access.cache import code_version, normalise
 from vrp.data_access.cube import ROW_FIELDS, CubeReader, UnknownMeasure
-from vrp.data_access.queries import HIPS, InvalidQuery, NotPermitted, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("vrp_api", __name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from vrp.data_access.cube import CubeReader
-from vrp.data_access.queries import HIPS
+from vrp.data_access.validation import HIPS
 
 PARAMETERS = (
     ("measure", "required", "A measure id from <code>/api/v1/measures</code>."),

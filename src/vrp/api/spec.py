@@ -4,7 +4,7 @@ enumerations are always the values the API accepts."""
 from __future__ import annotations
 
 from vrp.data_access.cube import AGES, MONTH_PATTERN, PERIODS, CubeReader
-from vrp.data_access.queries import HIPS
+from vrp.data_access.validation import HIPS
 
 MONTH = {"type": "string", "pattern": MONTH_PATTERN, "examples": ["2024-03"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}

@@ -17,7 +17,7 @@ from vrp.dashboards import components as c
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, coverage, read_state
 from vrp.data_access import outcomes
-from vrp.data_access.queries import InvalidQuery
+from vrp.data_access.validation import InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.periods import add_months, financial_year, fy_label, fy_months, months_in

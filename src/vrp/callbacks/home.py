@@ -13,7 +13,7 @@ from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes
-from vrp.data_access.queries import FORCE_NAME
+from vrp.data_access.counts import FORCE_NAME
 from vrp.periods import add_months
 from vrp.stats import compare, rate_ci, variation_icon, xmr
 

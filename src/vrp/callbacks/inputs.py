@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import DEFAULT_MEASURE
 from vrp.data_access import places
-from vrp.data_access.queries import AGE_GROUPS, HIPS, InvalidQuery
+from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery
 
 FIELDS = ("districts", "start", "end", "measure", "age")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")

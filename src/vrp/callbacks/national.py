@@ -16,7 +16,8 @@ from vrp.dashboards import components as c
 from vrp.dashboards import national as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
-from vrp.data_access.queries import AGE_GROUPS, FORCE_NAME, InvalidQuery
+from vrp.data_access.counts import FORCE_NAME
+from vrp.data_access.validation import AGE_GROUPS, InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.figures.national import breaks_for, gap_at_break

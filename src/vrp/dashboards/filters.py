@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from vrp.data_access.queries import InvalidQuery, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import InvalidQuery
 from vrp.periods import add_months, fy_months
 
 DISTRICT = "filter-district"

@@ -20,8 +20,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp.data_access import tables as t
+from vrp.data_access.counts import FORCE_NAME
 from vrp.data_access.measures import Measure
-from vrp.data_access.queries import AGE_GROUPS, FORCE_NAME, HIPS, InvalidQuery, NotPermitted, Warehouse, parse_month
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery, NotPermitted, parse_month
 from vrp.periods import months_in
 from vrp.stats.rates import rate_ci
 

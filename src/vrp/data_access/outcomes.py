@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from vrp import periods
 from vrp.data_access import tables as t
+from vrp.data_access.mart import mart_where, totals_many
 from vrp.data_access.measures import condition
-from vrp.data_access.queries import AGE_GROUPS, InvalidQuery, Warehouse
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import AGE_GROUPS, InvalidQuery
 from vrp.periods import add_months, months_in
 from vrp.stats import compare, funnel_position, rate_ci
 
@@ -32,7 +34,7 @@ def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: st
         m = t.mart_counts
         counts = wh.read(
             sa.select(m.c.district_code, sa.func.sum(m.c.count).label("count"))
-            .where(*wh._mart_where(f))
+            .where(*mart_where(f))
             .group_by(m.c.district_code)
         )
         group = measure.population_group(f.age)
@@ -58,7 +60,7 @@ def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: st
         frame["funnel"] = funnel_position(frame["count"].to_numpy(), exposure, hips_rate, per=measure.per).to_numpy()
         frame["hips_rate"] = hips_rate
         # The HIPS total is published beside the districts: protect hidden districts from it.
-        out = wh._suppress(frame, measure, secondary_by="_series")
+        out = wh.audience_rule.suppress(frame, measure, secondary_by="_series")
         hide = out["suppressed"]
         out.loc[hide, ["rate", "lower", "upper"]] = np.nan
         out.loc[hide, ["compared_with_hips", "funnel"]] = "not compared"
@@ -81,7 +83,7 @@ def breakdown(
             m = t.mart_counts
             frame = wh.read(
                 sa.select(m.c.age_band.label("group"), sa.func.sum(m.c.count).label("count"))
-                .where(*wh._mart_where(f))
+                .where(*mart_where(f))
                 .group_by(m.c.age_band)
             )
             order = list(AGE_LABELS)
@@ -102,7 +104,7 @@ def breakdown(
         frame["count"] = frame["count"].astype(int)
         total = int(frame["count"].sum())
         frame["share"] = frame["count"] / total if total else np.nan
-        out = wh._suppress(frame.reset_index(drop=True), measure, secondary_by="_series")
+        out = wh.audience_rule.suppress(frame.reset_index(drop=True), measure, secondary_by="_series")
         out.loc[out["suppressed"], "share"] = np.nan
         return out
 
@@ -150,7 +152,7 @@ def comparisons(
         covered = {name: (s, e) for name, (s, e) in periods.items() if s >= f"{first:%Y-%m}" and e <= f"{last:%Y-%m}"}
         # This measure and those published beside it (its whole or parts), in one query.
         ids = (f.measure_id, *(m.id for m in wh.registry.related(f.measure_id)))
-        batch = wh._totals_many(ids, f.districts, f.age, covered) if covered else {}
+        batch = totals_many(wh, ids, f.districts, f.age, covered) if covered else {}
         totals = batch.get(f.measure_id, {})
         hide = wh.hidden_totals(f, covered, totals, known=batch) if covered else {}
         population = wh.population(f.districts, f.age, measure)
@@ -231,7 +233,7 @@ def homicide_methods(
         frame["count"] = frame["count"].astype(int)
         total = int(frame["count"].sum())
         frame["share"] = frame["count"] / total if total else np.nan
-        out = wh._suppress(frame, measure, secondary_by="_series")
+        out = wh.audience_rule.suppress(frame, measure, secondary_by="_series")
         out.loc[out["suppressed"], "share"] = np.nan
         return out
 
@@ -255,9 +257,9 @@ def rolling_counts(wh: Warehouse, measure_id: str, districts=(), age: str = "all
     def compute():
         out = _rolling_raw(wh, f, months)
         if out.empty:
-            return wh._suppress(out, measure)
+            return wh.audience_rule.suppress(out, measure)
         out["population"] = wh.population(f.districts, f.age, measure)
-        shown = wh._suppress(out, measure)
+        shown = wh.audience_rule.suppress(out, measure)
         limit = wh.threshold(measure)
         for other in wh.registry.related(f.measure_id):
             # The window's count beside its whole or part: a small difference is a count too.
@@ -282,7 +284,7 @@ def _rolling_raw(wh: Warehouse, f, months: int) -> pd.DataFrame:
     m = t.mart_counts
     q = (
         sa.select(m.c.month, sa.func.sum(m.c.count).label("count"), sa.func.sum(m.c.suppressed_cells).label("hidden"))
-        .where(*wh._mart_where(f))
+        .where(*mart_where(f))
         .group_by(m.c.month)
     )
     raw = wh.read(q)
@@ -321,7 +323,7 @@ def age_groups(wh: Warehouse, measure_id: str, districts=(), start=None, end=Non
         m = t.mart_counts
         frame = wh.read(
             sa.select(m.c.age_band.label("group"), sa.func.sum(m.c.count).label("count"))
-            .where(*wh._mart_where(f))
+            .where(*mart_where(f))
             .group_by(m.c.age_band)
         )
         return _age_table(wh, measure, frame)
@@ -343,7 +345,7 @@ def age_groups_by_period(wh: Warehouse, measure_id: str, districts, periods: lis
     label = sa.case(
         *[(sa.and_(m.c.month >= f.start, m.c.month <= f.end), i) for i, f in enumerate(checked)], else_=-1
     ).label("period")
-    base = wh._mart_where(wh.check(measure_id, districts))
+    base = mart_where(wh.check(measure_id, districts))
 
     def all_periods():
         rows = wh.read(
@@ -384,7 +386,7 @@ def _age_table(wh: Warehouse, measure, counts: pd.DataFrame) -> dict:
     show_young = not (0 < young < limit)
     show_total = not (0 < total < limit)
     frame["share"] = frame["count"] / total if total else np.nan
-    out = wh._suppress(frame, measure, secondary_by=["_series", "tier"] if show_young else "_series")
+    out = wh.audience_rule.suppress(frame, measure, secondary_by=["_series", "tier"] if show_young else "_series")
     out.loc[out["suppressed"], "share"] = np.nan
     return {
         "bands": out.drop(columns="tier"),

@@ -8,7 +8,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp.data_access import tables as t
-from vrp.data_access.queries import Filter, InvalidQuery, Warehouse
+from vrp.data_access.mart import mart_where
+from vrp.data_access.queries import Warehouse
+from vrp.data_access.validation import Filter, InvalidQuery
 from vrp.geo.boundaries import lsoa_topology
 from vrp.stats import compare, concentration, gi_star, rate_ci
 
@@ -53,7 +55,7 @@ def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=No
         else:
             raw["gi_z"] = np.nan
             raw["hotspot"] = "not significant"
-        out = wh._suppress(raw, measure, secondary_by="district_code")
+        out = wh.audience_rule.suppress(raw, measure, secondary_by="district_code")
         # Rates and ranks would give a hidden count away: blank them where the count is hidden.
         out.loc[out["suppressed"], ["rate"]] = np.nan
         out["rank"] = out["rank"].astype("Int64").mask(out["suppressed"])
@@ -155,7 +157,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         a = wh.read(sa.select(t.dim_area).where(t.dim_area.c.lsoa21_code == lsoa)).iloc[0]
         district = str(a["district_code"])
         m = t.mart_counts
-        where = [*wh._mart_where(f), m.c.lsoa21_code == lsoa]
+        where = [*mart_where(f), m.c.lsoa21_code == lsoa]
         series = wh.read(
             sa.select(m.c.month, sa.func.sum(m.c.count).label("count"))
             .where(*where)
@@ -171,7 +173,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         series = months.merge(series, on="month", how="left").fillna({"count": 0})
         series["count"] = series["count"].astype(int)
         total = int(series["count"].sum())
-        series = wh._suppress_months(series, measure)
+        series = wh.audience_rule.suppress_months(series, measure)
 
         group = measure.population_group(f.age)
         p = t.mart_population
@@ -185,7 +187,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         district_total = int(
             wh.read(
                 sa.select(sa.func.coalesce(sa.func.sum(m.c.count), 0).label("n")).where(
-                    *wh._mart_where(f), m.c.district_code == district
+                    *mart_where(f), m.c.district_code == district
                 )
             )["n"].iloc[0]
         )
@@ -206,7 +208,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
                 .group_by(o.c.offence_subgroup)
                 .order_by(sa.func.count().desc())
             )
-            mix = wh._suppress(wh.read(q), measure, secondary_by="_series")
+            mix = wh.audience_rule.suppress(wh.read(q), measure, secondary_by="_series")
         return {
             "lsoa21_code": lsoa,
             "lsoa21_name": str(a["lsoa21_name"]),
@@ -251,6 +253,6 @@ def hour_by_weekday(
         frame["hour"] = frame["hour"].astype(int)
         grid = grid.merge(frame[["weekday", "hour", "count"]], on=["weekday", "hour"], how="left").fillna(0)
         grid["count"] = grid["count"].astype(int)
-        return wh._suppress(grid, measure, secondary_by="_series")
+        return wh.audience_rule.suppress(grid, measure, secondary_by="_series")
 
     return wh.cached("hour_by_weekday", f.as_key(), compute)
