@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -49,3 +50,27 @@ def fy_start(fy: str) -> date:
 def fy_mid(fy: str) -> date:
     """1 October: charts put a year's point mid-year, so a break on 1 April falls between two points."""
     return date(int(fy[:4]), 10, 1)
+
+
+PERIOD_TYPES = ("month", "quarter", "fy", "rolling12")  # the published lattice (pipeline/lattice.py)
+
+
+@dataclass(frozen=True)
+class Period:
+    type: str
+    start: date
+    end: date  # the first day of the last month
+
+    @property
+    def months(self) -> int:
+        return months_in(self.start, self.end)
+
+    @property
+    def label(self) -> str:
+        if self.type == "month":
+            return f"{self.start:%b %Y}"
+        if self.type == "quarter":
+            return f"{self.start:%b}-{self.end:%b %Y}"
+        if self.type == "fy":
+            return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
+        return f"12 months to {self.end:%b %Y}"

@@ -24,6 +24,7 @@ from vrp.data_access.audience import AudienceRule
 from vrp.data_access.cache import QueryCache, code_version
 from vrp.data_access.engine import duckdb_path, get_meta, make_engine
 from vrp.data_access.measures import Measure, MeasureRegistry, load_registry
+from vrp.data_access.published import guard_public
 from vrp.data_access.validation import Filter, check_filter
 from vrp.settings import Settings
 
@@ -42,6 +43,7 @@ class Warehouse:
         self.audience = settings.audience
         self.audience_rule = AudienceRule(settings)
         self._engine = engine
+        self._guarded: tuple | None = None
         self._owns_engine = engine is None
         self._file_id: tuple | None = None
         self._lock = threading.Lock()
@@ -69,7 +71,12 @@ class Warehouse:
                 self._file_id = file_id
             if self._engine is None:
                 self._engine = make_engine(self.settings.warehouse, read_only=True)
-            return self._engine
+            if self.audience != "public":
+                return self._engine
+            # The public audience reads through a guarded view of the same engine (data_access/published.py).
+            if self._guarded is None or self._guarded[0] is not self._engine:
+                self._guarded = (self._engine, guard_public(self._engine))
+            return self._guarded[1]
 
     def dispose(self) -> None:
         if self._engine is not None:

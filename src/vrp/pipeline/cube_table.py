@@ -19,8 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from vrp.data_access.measures import Measure
-from vrp.periods import months_in
-from vrp.pipeline.lattice import Period, lattice, quarters_of
+from vrp.periods import Period, months_in
+from vrp.pipeline.lattice import lattice, quarters_of
 from vrp.stats.disclosure import LinearTable
 
 HIPS = "HIPS"

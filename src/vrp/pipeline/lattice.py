@@ -8,33 +8,9 @@ relations between them are exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
-from vrp.periods import add_months, months_in
-
-PERIOD_TYPES = ("month", "quarter", "fy", "rolling12")
-
-
-@dataclass(frozen=True)
-class Period:
-    type: str
-    start: date
-    end: date  # the first day of the last month
-
-    @property
-    def months(self) -> int:
-        return months_in(self.start, self.end)
-
-    @property
-    def label(self) -> str:
-        if self.type == "month":
-            return f"{self.start:%b %Y}"
-        if self.type == "quarter":
-            return f"{self.start:%b}-{self.end:%b %Y}"
-        if self.type == "fy":
-            return f"{self.start.year}/{(self.start.year + 1) % 100:02d}"
-        return f"12 months to {self.end:%b %Y}"
+from vrp.periods import PERIOD_TYPES, Period, add_months, months_in
 
 
 def lattice(first: date, last: date, types: tuple[str, ...] = PERIOD_TYPES) -> list[Period]:
