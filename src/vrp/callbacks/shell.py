@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import dash
-from dash import Input, Output, State, ctx, html, no_update
+from dash import Input, Output, ctx, html, no_update
 
 from vrp.callbacks import guarded, polite
 from vrp.dashboards import filters as f
@@ -66,6 +66,7 @@ def register(app: dash.Dash) -> None:
         Output(f.FROM, "value"),
         Output(f.TO, "options"),
         Output(f.TO, "value"),
+        Output(f.PRESET, "options"),
         Output(f.PRESET, "value"),
         Output(f.STATE, "data"),
         Output(URL, "search"),
@@ -77,40 +78,60 @@ def register(app: dash.Dash) -> None:
         Input(f.FROM, "value"),
         Input(f.TO, "value"),
         Input(f.PRESET, "value"),
-        State(URL, "pathname"),
+        Input(URL, "pathname"),
     )
     def sync(search, districts, measure, age, start, end, preset, pathname):
         try:
             wh = warehouse()
+            page = find(pathname)
+            period_measure = page.measure if page is not None and page.measure else None
             trigger = ctx.triggered_id
             if trigger in (None, URL):
-                state = f.from_query(wh, search)
+                state = f.from_query(wh, search, period_measure)
             else:
                 if trigger == f.PRESET and preset in f.PRESETS:
                     start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
-                state = f.resolve(wh, districts=districts, start=start, end=end, measure=measure, age=age)
+                elif trigger == f.PRESET and isinstance(preset, str) and "/" in preset:  # a published period
+                    start, end = preset.split("/", 1)
+                state = f.resolve(
+                    wh,
+                    districts=districts,
+                    start=start,
+                    end=end,
+                    measure=measure,
+                    age=age,
+                    period_measure=period_measure,
+                )
             months = f.month_options(wh, state.measure)
-            # What the user just chose, else the preset the period matches (the default view is the latest 12
-            # months, and says so).
-            shown_preset = (
-                preset
-                if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom")
-                else f.matching_preset(wh, state.measure, state.start, state.end)
-            )
+            preset_options, shown_preset = _period_choice(wh, state, period_measure, trigger, preset)
         except Exception:  # the warehouse is down: the shell already says so
-            return (no_update,) * 11
+            return (no_update,) * 12
         query = state.query()
         message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
+        public = wh.audience == "public"
         return (
-            list(state.districts),
+            (state.districts[0] if state.districts else "") if public else list(state.districts),
             state.measure,
             state.age,
             months,
             state.start,
             months,
             state.end,
+            preset_options,
             shown_preset,
             state.as_dict(),
             query if query != search else no_update,
             message,
         )
+
+
+def _period_choice(wh, state: f.FilterState, period_measure: str | None, trigger, preset) -> tuple[list, str]:
+    """The Period box's options and value. Public: the published periods of the page's measure, the current one
+    chosen. Partner: the presets, showing what the user just chose, else the preset the period matches (the
+    default view is the latest 12 months, and says so)."""
+    if wh.audience == "public":
+        options = f.public_periods(wh, period_measure or state.measure)
+        return [{"label": o["label"], "value": o["value"]} for o in options], f"{state.start}/{state.end}"
+    if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom"):
+        return f.PARTNER_PERIODS, preset
+    return f.PARTNER_PERIODS, f.matching_preset(wh, state.measure, state.start, state.end)

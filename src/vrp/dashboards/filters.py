@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vrp.data_access import published
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import InvalidQuery
 from vrp.periods import add_months, fy_months
@@ -92,9 +93,14 @@ def coverage(wh: Warehouse, measure_id: str) -> tuple[str, str] | None:
     return (_month(first), _month(last)) if first and last else None
 
 
-def resolve(wh: Warehouse, *, districts=None, start=None, end=None, measure=None, age=None) -> FilterState:
-    """Check every value against what the warehouse knows; replace what is wrong by the default and say so."""
+def resolve(
+    wh: Warehouse, *, districts=None, start=None, end=None, measure=None, age=None, period_measure=None
+) -> FilterState:
+    """Check every value against what the warehouse knows; replace what is wrong by the default and say so.
+    ``period_measure`` is the measure whose published periods the public audience chooses from (a page's own
+    measure, else the filter's)."""
     problems: list[str] = []
+    period_given = bool(start or end)
     if measure is not None and measure not in wh.registry:
         problems.append(f"Unknown measure “{str(measure)[:40]}”: showing {wh.registry.get(DEFAULT_MEASURE).label}.")
         measure = None
@@ -151,10 +157,60 @@ def resolve(wh: Warehouse, *, districts=None, start=None, end=None, measure=None
         end = min(add_months(start, 11), cov[1]) if cov else start
     if end and not start:
         start = max(add_months(end, -11), cov[0]) if cov else end
-    return FilterState(tuple(chosen), start or default_start, end or default_end, measure, age, tuple(problems))
+    state = FilterState(tuple(chosen), start or default_start, end or default_end, measure, age, tuple(problems))
+    if wh.audience == "public":
+        return public_state(wh, state, period_measure or measure, period_given)
+    return state
 
 
-def from_query(wh: Warehouse, search: str | None) -> FilterState:
+def public_state(wh: Warehouse, state: FilterState, period_measure: str, period_given: bool) -> FilterState:
+    """The public audience sees published cells only: one district (or all of HIPS) and one of the measure's
+    published periods (docs/METHODS.md#the-published-cube). Anything else is replaced and the page says why."""
+    problems = list(state.problems)
+    districts = state.districts
+    if len(districts) > 1:
+        name = wh.districts().set_index("district_code")["district_name"].get(districts[0], districts[0])
+        problems.append(
+            f"The public view shows one district at a time, or all of HIPS (a sum of several could be subtracted "
+            f"to reveal a small number): showing {name}."
+        )
+        districts = districts[:1]
+    options = public_periods(wh, period_measure)
+    start, end = state.start, state.end
+    if f"{start}/{end}" not in {o["value"] for o in options}:
+        start, end = options[0]["value"].split("/") if options else ("", "")
+        if period_given and options:
+            label = wh.registry.get(period_measure).label
+            problems.append(
+                f"{label} is published for fixed periods (12 months to a quarter end, financial years, quarters"
+                f"{', months' if any(o['kind'] == 'month' for o in options) else ''}): showing {options[0]['label']}."
+            )
+    return FilterState(districts, start, end, state.measure, state.age, tuple(problems))
+
+
+PUBLIC_KINDS = {
+    "rolling12": lambda p: f"12 months to {p.end:%b %Y}",
+    "fy": lambda p: f"Financial year {p.label}",
+    "quarter": lambda p: f"Quarter {p.label}",
+    "month": lambda p: f"Month: {p.label}",
+}
+
+
+def public_periods(wh: Warehouse, measure_id: str) -> list[dict]:
+    """The Period choices of the public audience: the measure's published periods (HIPS level), latest rolling
+    year first (the default), then financial years, quarters and months, each latest first. A rolling year ending
+    in March is its financial year and is listed once, as the year. Each: label, value ``YYYY-MM/YYYY-MM``, kind."""
+    found = published.periods(wh, measure_id)
+    years = {(p.start, p.end) for p in found if p.type == "fy"}
+    out = []
+    for kind, label in PUBLIC_KINDS.items():
+        of_kind = [p for p in found if p.type == kind and not (kind == "rolling12" and (p.start, p.end) in years)]
+        for p in sorted(of_kind, key=lambda p: p.end, reverse=True):
+            out.append({"label": label(p), "value": f"{p.start:%Y-%m}/{p.end:%Y-%m}", "kind": kind})
+    return out
+
+
+def from_query(wh: Warehouse, search: str | None, period_measure: str | None = None) -> FilterState:
     raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     unknown = sorted(set(raw) - set(PARAMS))
     values = {k: v[-1] for k, v in raw.items() if k in PARAMS}
@@ -165,6 +221,7 @@ def from_query(wh: Warehouse, search: str | None) -> FilterState:
         end=values.get("to"),
         measure=values.get("measure"),
         age=values.get("age"),
+        period_measure=period_measure,
     )
     if unknown:
         note = f"Unknown link parameter{'s' if len(unknown) > 1 else ''} ignored: {', '.join(u[:20] for u in unknown)}."
@@ -211,6 +268,31 @@ def month_options(wh: Warehouse, measure: str) -> list[dict]:
     return out
 
 
+PARTNER_PERIODS = [{"label": "Custom (choose the months)", "value": "custom"}] + [
+    {"label": v, "value": k} for k, v in PRESETS.items()
+]
+
+
+def district_control(options: list[dict], public: bool) -> list:
+    """Partners tick any districts (their sum is shown); the public chooses one district or all of HIPS, the
+    areas the cube publishes."""
+    if public:
+        return [
+            html.Legend("District", className="form-label fw-bold fs-6 mb-0"),
+            dbc.RadioItems(
+                id=DISTRICT,
+                options=[{"label": "All of HIPS", "value": ""}, *options],
+                value="",
+                inline=True,
+                className="vrp-districts",
+            ),
+        ]
+    return [
+        html.Legend("Districts (none ticked: all of HIPS)", className="form-label fw-bold fs-6 mb-0"),
+        dbc.Checklist(id=DISTRICT, options=options, value=[], inline=True, className="vrp-districts"),
+    ]
+
+
 def empty_filter_bar() -> html.Div:
     """The same controls with no options, so the page's callbacks still find them when the warehouse is down."""
     return filter_bar(None)
@@ -229,18 +311,11 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
         if districts is not None
         else []
     )
+    public = wh is not None and wh.audience == "public"
     return html.Section(
         [
             html.H2("Filters", className="visually-hidden"),
-            html.Fieldset(
-                [
-                    html.Legend("Districts (none ticked: all of HIPS)", className="form-label fw-bold fs-6 mb-0"),
-                    dbc.Checklist(
-                        id=DISTRICT, options=district_options, value=[], inline=True, className="vrp-districts"
-                    ),
-                ],
-                className="mb-2",
-            ),
+            html.Fieldset(district_control(district_options, public), className="mb-2"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -255,24 +330,26 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
                             dbc.Label("Period", html_for=PRESET, className="fw-bold mb-0"),
                             dbc.Select(
                                 id=PRESET,
-                                options=[{"label": "Custom (choose the months)", "value": "custom"}]
-                                + [{"label": v, "value": k} for k, v in PRESETS.items()],
+                                options=PARTNER_PERIODS,
                                 value="custom",
                             ),
                         ],
-                        lg=2,
+                        lg=4 if public else 2,
                     ),
+                    # The public audience chooses a published period only: no free months (see public_state).
                     dbc.Col(
                         [dbc.Label("From", html_for=FROM, className="fw-bold mb-0"), dbc.Select(id=FROM)],
                         lg=2,
                         xs=6,
                         className="vrp-month",
+                        style={"display": "none"} if public else None,
                     ),
                     dbc.Col(
                         [dbc.Label("To", html_for=TO, className="fw-bold mb-0"), dbc.Select(id=TO)],
                         lg=2,
                         xs=6,
                         className="vrp-month",
+                        style={"display": "none"} if public else None,
                     ),
                     dbc.Col(
                         html.Fieldset(

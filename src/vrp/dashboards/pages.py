@@ -17,6 +17,7 @@ class Page:
     title: str
     layout: Callable[[], html.Div]
     uses_filters: bool = True
+    measure: str | None = None  # a page that shows one measure of its own, whatever the Measure filter says
 
 
 def pages() -> list[Page]:
@@ -25,9 +26,23 @@ def pages() -> list[Page]:
     return [
         Page("/", "Overview", "Overview", home.layout),
         Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout),
-        Page("/knife-crime", "Knife crime", "Knife-enabled serious violence", knife_crime.layout),
-        Page("/hospital-admissions", "Hospital admissions", admissions.PAGE_TITLE, admissions.layout),
-        Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout),
+        Page(
+            "/knife-crime",
+            "Knife crime",
+            "Knife-enabled serious violence",
+            knife_crime.layout,
+            True,
+            "knife_enabled_sv",
+        ),
+        Page(
+            "/hospital-admissions",
+            "Hospital admissions",
+            admissions.PAGE_TITLE,
+            admissions.layout,
+            True,
+            "sharp_object_admissions",
+        ),
+        Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout, True, "homicide"),
         Page("/national", "National comparison", "Knife crime: national comparison", national.layout),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
     ]
