@@ -154,3 +154,25 @@ def _api_answers_the_same(whole_client, reduced_client) -> None:
             assert json.loads(got.get_data()) == json.loads(whole_client.get(url).get_data()), url
     assert reduced_client.get("/api/openapi.json").status_code == 200
     assert reduced_client.get("/api").status_code == 200
+
+
+def test_a_cube_made_under_a_smaller_minimum_count_is_not_served(demo_warehouse):
+    """The demo cube was made with VRP_PUBLIC_MIN_COUNT 0: a server requiring 10 must not show it, since hiding
+    more cells without a new audit could let them be worked out."""
+    from vrp.app import create_app
+    from vrp.data_access import published
+
+    stricter = demo_warehouse.with_(audience="public", public_min_count=10, cache_type="NullCache")
+    wh = Warehouse(stricter)
+    try:
+        with pytest.raises(NotPublished, match="run `vrp rebuild-marts`"):
+            published.cells(wh, "serious_violence", period_type="fy")
+    finally:
+        wh.dispose()
+    app = create_app(stricter)
+    try:
+        response = app.server.test_client().get("/api/v1/data?measure=serious_violence&area=HIPS&period=fy")
+        assert response.status_code == 403
+        assert "VRP_PUBLIC_MIN_COUNT of 10" in response.get_json()["error"]
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()

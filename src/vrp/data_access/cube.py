@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from vrp.data_access import tables as t
 from vrp.data_access.counts import FORCE_NAME
 from vrp.data_access.measures import Measure
+from vrp.data_access.published import check_release
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery, NotPermitted, parse_month
 from vrp.periods import months_in
@@ -266,6 +267,8 @@ class CubeReader:
 
     def rows(self, q: CubeQuery) -> pd.DataFrame:
         """The rows for a checked request (columns ROW_FIELDS), cached per data version."""
+        if self.audience == "public":
+            check_release(self.wh)
         if q.period == "range":
             self.wh.require_partner("period=range")
             return self.wh.cached("api_range", q.as_key(), lambda: self._range_rows(q))

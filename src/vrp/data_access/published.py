@@ -60,6 +60,18 @@ def guard_public(engine: Engine) -> Engine:
     return engine.execution_options(**{PUBLIC_OPTION: True})
 
 
+def check_release(wh: Warehouse) -> None:
+    """Refuse to serve a cube made under a smaller minimum count than this server's: hiding more cells now,
+    without a new audit, could let the newly hidden ones be worked out from the rest."""
+    required = wh.settings.public_min_count
+    built = wh.in_process("cube_min_count", lambda: int(wh.meta("cube_min_count") or 0))
+    if required > built:
+        raise NotPublished(
+            f"The published figures were made with a minimum count of {built}, below this server's "
+            f"VRP_PUBLIC_MIN_COUNT of {required}: an operator must run `vrp rebuild-marts` before they can be shown."
+        )
+
+
 def area_of(wh: Warehouse, districts) -> str:
     """The one published area a public selection names: HIPS (no district) or a single district."""
     codes = sorted({str(d).strip().upper() for d in (districts or ())} - {"", HIPS})
@@ -75,7 +87,7 @@ def area_of(wh: Warehouse, districts) -> str:
 
 
 def _level(area: str) -> str:
-    return "hips" if area == HIPS else ("lsoa" if re.fullmatch(r"[EW]0[0-9]{7}", area) else "district")
+    return "hips" if area == HIPS else ("lsoa" if re.fullmatch(r"[EW]01[0-9]{6}", area) else "district")
 
 
 def periods(wh: Warehouse, measure_id: str, level: str = "hips", age: str = "all") -> list[Period]:
@@ -83,6 +95,7 @@ def periods(wh: Warehouse, measure_id: str, level: str = "hips", age: str = "all
     (months, quarters, financial years, rolling years), each in date order."""
     if measure_id not in wh.registry or level not in LEVELS or age not in AGE_GROUPS:
         raise InvalidQuery(f"no published periods for {str(measure_id)[:40]!r} at {str(level)[:10]!r}")
+    check_release(wh)
 
     def compute() -> list[tuple]:
         if not sa.inspect(wh.engine).has_table(t.pub_cube.name):
@@ -154,6 +167,7 @@ def cells(
     level = levels.pop() if levels else "hips"
     if level == "district" and not set(areas) <= wh.district_codes:
         raise InvalidQuery(f"unknown district {sorted(set(areas) - wh.district_codes)[0][:20]!r}")
+    check_release(wh)
     s, e = parse_month(start, "start"), parse_month(end, "end")
     key = {"m": measure_id, "a": list(areas), "p": period_type, "g": age, "s": s, "e": e}
 
