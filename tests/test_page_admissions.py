@@ -4,6 +4,7 @@ the browser with an empty log and no serious accessibility violations."""
 
 import json
 
+import pandas as pd
 import plotly.io as pio
 import pytest
 
@@ -17,9 +18,22 @@ from vrp.data_access.queries import Warehouse
 
 SOTON = "E06000045"
 MEASURE = "sharp_object_admissions"
+ROLLING = ("2025-10", "2026-09")  # a published rolling year of the measure
 
 
-def state(districts=(SOTON,), start="2025-10", end="2026-09", age="all", measure="serious_violence"):
+@pytest.fixture(scope="module")
+def partner_app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def partner(partner_app):
+    return partner_app.server.config["VRP_WAREHOUSE"]
+
+
+def state(districts=(SOTON,), start=ROLLING[0], end=ROLLING[1], age="all", measure="serious_violence"):
     return {"districts": list(districts), "start": start, "end": end, "measure": measure, "age": age}
 
 
@@ -30,22 +44,192 @@ def sql_admissions(wh, district, start, end, bands=None) -> int:
     return int(wh.read(f"SELECT COALESCE(SUM(admissions), 0) AS n FROM fact_admissions WHERE {where}")["n"][0])
 
 
+def cube(wh, area, period_type, age="all", measure=MEASURE) -> pd.DataFrame:
+    """The independent reference for public pages: published cells read straight from pub_cube by SQL, indexed
+    by period start: end, count (None where hidden), suppressed, incomplete."""
+    level = "hips" if area == "HIPS" else "district"
+    frame = wh.read(
+        "SELECT period_start, period_end, count, suppressed, incomplete FROM pub_cube "
+        f"WHERE measure_id = '{measure}' AND area_level = '{level}' AND area_code = '{area}' AND age = '{age}' "
+        f"AND period_type = '{period_type}' ORDER BY period_start"
+    )
+    frame["start"] = [f"{pd.Timestamp(d):%Y-%m}" for d in frame["period_start"]]
+    frame["end"] = [f"{pd.Timestamp(d):%Y-%m}" for d in frame["period_end"]]
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    counts = [None if h else int(n) for n, h in zip(frame["count"], frame["suppressed"], strict=True)]
+    frame["count"] = pd.Series(counts, index=frame.index, dtype=object)
+    return frame.set_index("start")
+
+
 def visible_counts(frame, col="count") -> list[int]:
     return [int(v) for v in frame[col].dropna()]
 
 
-def test_yearly_counts_equal_a_direct_count(app, wh):
-    sql = sql_admissions(wh, SOTON, "2024-04", "2025-03")
-    by_fy = wh.counts_by_period(MEASURE, "fy", [SOTON]).set_index("period")
-    assert int(by_fy.loc["2024-25", "count"]) == sql
+def text(component) -> str:
+    return pio.json.to_json(component)
+
+
+# ---- public: every number is a published cell ------------------------------------------------------------------
+
+
+def test_public_headline_is_the_published_cell(app, wh):
+    want = cube(wh, SOTON, "rolling12").loc[ROLLING[0]]
+    assert want["end"] == ROLLING[1] and want["count"] is not None
+    young = cube(wh, SOTON, "rolling12", "u25").loc[ROLLING[0], "count"]
+    with app.server.test_request_context("/"):
+        title, headline = cb.update_headline(state())
+    words = text(headline)
+    assert title.endswith("Southampton")
+    assert f"{'at least ' if want['incomplete'] else ''}{want['count']:,} admissions" in words
+    assert "per 100,000 residents a year" in words and "published for" not in words  # the period asked: no note
+    if young is not None and not want["incomplete"]:
+        assert f"{young:,} of them" in words
+    else:
+        assert "of them" not in words
+
+
+@pytest.mark.parametrize("asked", [("2026-09", "2026-09"), ("2019-01", "2019-12")])
+def test_a_period_the_measure_lacks_gives_the_published_one_with_a_note(app, wh, asked):
+    """Admissions publish no months and nothing before April 2021: the page shows the latest rolling year (the
+    nearest of the same kind ending no later, else the latest) and says so."""
+    with app.server.test_request_context("/"):
+        _, headline = cb.update_headline(state(districts=(), start=asked[0], end=asked[1]))
+        trend = cb.update_trend(state(districts=(), start=asked[0], end=asked[1]))
+    latest = cube(wh, "HIPS", "rolling12").iloc[-1]
+    words = text(headline)
+    assert f"showing 12 months to {pd.Timestamp(latest['period_end']):%b %Y}" in words
+    assert "is published for calendar quarters, financial years, rolling 12 months" in words
+    assert f"{latest['count']:,} admissions" in words
+    assert "Period:" in trend[4][0]  # the cards draw as usual
+
+
+def test_a_published_quarter_is_shown_as_asked(app, wh):
+    quarter = cube(wh, SOTON, "quarter").iloc[-1]
+    with app.server.test_request_context("/"):
+        _, headline = cb.update_headline(state(start=quarter.name, end=quarter["end"]))
+    words = text(headline)
+    assert "published for" not in words
+    if quarter["count"] is None:
+        assert "hidden (*)" in words
+    else:
+        assert f"{quarter['count']:,} admissions" in words
+
+
+def test_public_trend_is_the_published_financial_years(app, wh):
+    all_ages, young = cube(wh, SOTON, "fy"), cube(wh, SOTON, "fy", "u25")
     with app.server.test_request_context("/"):
         scope = cb.page_scope(wh, MEASURE, cb.read_state(state()))
-        frame = cb.yearly_table(wh, scope).set_index("fy")
+        frame = cb.yearly_table(wh, scope).set_index("start")
+        card = cb.update_trend(state())
+    frame.index = [f"{d:%Y-%m}" for d in frame.index]
+    assert list(frame.index) == list(all_ages.index)
+    for col, ref in (("count", all_ages), ("young", young)):
+        got = [None if pd.isna(v) else int(v) for v in frame[col]]
+        assert got == list(ref["count"]), col
+    assert all_ages["suppressed"].any()  # the demo has hidden years: they are hidden here too
+    table = _cells(json.loads(text(card[3])))
+    assert table.count("*") >= int(all_ages["suppressed"].sum() + young["suppressed"].sum())
+    for n in all_ages["count"].dropna():
+        assert f"{int(n):,}" in table
+    assert "hidden (*)" in card[1]
+
+
+def test_public_ages_are_under_25_and_the_rest_only(app, wh):
+    all_ages = cube(wh, "HIPS", "rolling12").loc[ROLLING[0]]
+    young = cube(wh, "HIPS", "rolling12", "u25").loc[ROLLING[0]]
+    groups = outcomes.age_groups(wh, MEASURE, (), *ROLLING)
+    bands = groups["bands"].set_index("group")
+    assert list(bands.index) == ["u25", "25plus"] and groups["period"].type == "rolling12"
+    assert groups["under_25"] == young["count"] and groups["total"] == all_ages["count"]
+    exact = not (all_ages["incomplete"] or young["incomplete"])
+    if all_ages["count"] is not None and young["count"] is not None and exact:
+        assert bands.loc["25plus", "count"] == all_ages["count"] - young["count"]
+    else:
+        assert pd.isna(bands.loc["25plus", "count"]) and bands.loc["25plus", "suppressed"]
+    with app.server.test_request_context("/"):
+        card = cb.update_ages(state(districts=()))
+    assert "Shown to partners only" in card[1] and "Under 18" not in text(card[3])
+    assert "Under 25" in text(card[3]) and "25 and over" in text(card[3])
+
+
+def test_public_district_rates_are_each_districts_published_cell(app, wh):
+    with app.server.test_request_context("/"):
+        card = cb.update_districts(state())
+    table = json.loads(text(card[3]))
+    rows = _rows(table)
+    names = wh.districts().set_index("district_code")["district_name"]
+    hidden = 0
+    for code, name in names.items():
+        want = cube(wh, code, "rolling12").loc[ROLLING[0], "count"]
+        label = f"{name} (chosen)" if code == SOTON else name
+        got = rows[label][0]
+        assert got == ("*" if want is None else f"{want:,}"), name
+        hidden += want is None
+    hips = cube(wh, "HIPS", "rolling12").loc[ROLLING[0], "count"]
+    population = wh.population((), "all", wh.registry.get(MEASURE))
+    assert f"HIPS {hips / population * 100_000:.1f} per 100,000" in card[1]
+    assert f"{hidden} districts are hidden (*)" in card[1] and "1 to 7" in card[1]
+
+
+def _rows(table) -> dict[str, list[str]]:
+    """A serialised table's body as {first cell: the other cells}."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Tr":
+                cells = [c["props"].get("children") for c in node["props"]["children"]]
+                if node["props"]["children"][0].get("type") == "Th" and cells[0] and len(cells) > 1:
+                    found[cells[0]] = cells[1:]
+            for v in node.get("props", {}).values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(table)
+    return found
+
+
+def test_public_view_hides_1_to_7_and_says_so(app):
+    with app.server.test_request_context("/"):
+        ages = cb.update_ages(state())
+        districts = cb.update_districts(state())
+        trend = cb.update_trend(state())
+    for card in (ages, districts):
+        assert "hidden (*)" in card[1] and "1 to 7" in card[1]  # said in words beside the chart
+        assert '"*"' in text(card[3])
+    shown = []
+    for out in (ages, districts, trend):
+        table = json.loads(text(out[3]))
+        shown += [int(t.replace(",", "")) for t in _cells(table) if t.replace(",", "").isdigit()]
+    # Every whole number in a public table is 0 or at least 8 (years and percentages aside).
+    assert not [v for v in shown if 1 <= v <= 7]
+
+
+def test_several_districts_are_refused_politely_in_public(app):
+    with app.server.test_request_context("/"):
+        out = cb.districts_callback(state(districts=(SOTON, "E06000044")))
+        title, headline = cb.headline_callback(state(districts=(SOTON, "E06000044")))
+    assert type(out[1]).__name__ == "Alert" and "one district at a time" in text(out[1])
+    assert type(headline).__name__ == "Alert"
+
+
+# ---- partner: the marts, unchanged -----------------------------------------------------------------------------
+
+
+def test_yearly_counts_equal_a_direct_count(partner_app, partner):
+    sql = sql_admissions(partner, SOTON, "2024-04", "2025-03")
+    by_fy = partner.counts_by_period(MEASURE, "fy", [SOTON]).set_index("period")
+    assert int(by_fy.loc["2024-25", "count"]) == sql
+    with partner_app.server.test_request_context("/"):
+        scope = cb.page_scope(partner, MEASURE, cb.read_state(state()))
+        frame = cb.yearly_table(partner, scope).set_index("fy")
         card = cb.update_trend(state())
     assert int(frame.loc["2024-25", "count"]) == sql and frame.loc["2024-25", "months"] == 12
-    assert f'"{sql}"' in pio.json.to_json(card[3])  # the table alternative carries the same number
+    assert f'"{sql}"' in text(card[3])  # the table alternative carries the same number
     # The under-25 count, where shown, is the sum of the two published under-25 bands.
-    young = sql_admissions(wh, SOTON, "2024-04", "2025-03", ("u18", "18_24"))
+    young = sql_admissions(partner, SOTON, "2024-04", "2025-03", ("u18", "18_24"))
     assert pd_na_or_equal(frame.loc["2024-25", "young"], young)
 
 
@@ -53,30 +237,19 @@ def pd_na_or_equal(value, expected) -> bool:
     return value is None or str(value) == "<NA>" or int(value) == expected
 
 
-def test_district_rates_and_age_bands_add_up(wh):
-    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+def test_district_rates_and_age_bands_add_up(partner):
     ages = outcomes.breakdown(partner, MEASURE, "age_band", [SOTON], "2023-10", "2026-09")
-    assert int(ages["count"].sum()) == sql_admissions(wh, SOTON, "2023-10", "2026-09")
+    assert int(ages["count"].sum()) == sql_admissions(partner, SOTON, "2023-10", "2026-09")
     rates = outcomes.district_rates(partner, MEASURE, "2023-10", "2026-09").set_index("district_code")
-    assert int(rates.loc[SOTON, "count"]) == sql_admissions(wh, SOTON, "2023-10", "2026-09")
+    assert int(rates.loc[SOTON, "count"]) == sql_admissions(partner, SOTON, "2023-10", "2026-09")
 
 
-def test_public_view_hides_1_to_7_and_says_so(app, wh):
-    with app.server.test_request_context("/"):
-        ages = cb.update_ages(state())
-        districts = cb.update_districts(state())
-        trend = cb.update_trend(state())
-    for card in (ages, districts):
-        assert "hidden (*)" in card[1] and "1 to 7" in card[1]  # said in words beside the chart
-        assert '"*"' in pio.json.to_json(card[3])
-    shown = []
-    for out in (ages, districts, trend):
-        table = json.loads(pio.json.to_json(out[3]))
-        shown += [int(t.replace(",", "")) for t in _cells(table) if t.replace(",", "").isdigit()]
-    # Every whole number in a public table is 0 or at least 8 (years and percentages aside).
-    assert not [v for v in shown if 1 <= v <= 7]
-    frame = outcomes.breakdown(wh, MEASURE, "age_band", [SOTON], "2025-10", "2026-09")
-    assert frame["suppressed"].any() and all(v == 0 or v >= 8 for v in visible_counts(frame))
+def test_partner_ages_show_every_band(partner_app):
+    with partner_app.server.test_request_context("/"):
+        card = cb.update_ages(state(start="2023-10"))
+    words = text(card[3])
+    assert all(band in words for band in ("Under 25 (total)", "Under 18", "18 to 24", "25 and over"))
+    assert "Shown to partners only" not in card[1]
 
 
 def _cells(node) -> list[str]:
@@ -108,8 +281,8 @@ def test_titles_state_findings_and_every_card_has_its_parts(app):
     assert "Under-25" in cards[1][0] or "by age" in cards[1][0]
 
 
-def test_period_outside_the_source_is_corrected_with_a_message(app):
-    with app.server.test_request_context("/"):
+def test_period_outside_the_source_is_corrected_with_a_message(partner_app):
+    with partner_app.server.test_request_context("/"):
         _, headline = cb.update_headline(state(start="2018-04", end="2019-03", measure="ons_knife_crime"))
     assert "latest 12 months" in pio.json.to_json(headline)
 
@@ -162,9 +335,10 @@ def test_admissions_page_in_the_browser(dash_duo, demo_warehouse):
     wait_for(lambda: "Southampton" in dash_duo.find_element("#admissions-title").text)
     wait_for(lambda: dash_duo.driver.find_elements("css selector", "#admissions-trend-graph .main-svg"))
     assert "Southampton" in dash_duo.find_element("#admissions-trend-title").text
-    tick(dash_duo, "Portsmouth")
-    wait_for(lambda: "Portsmouth and Southampton" in dash_duo.find_element("#admissions-title").text)
+    tick(dash_duo, "Portsmouth")  # the public choose one district at a time
+    wait_for(lambda: dash_duo.find_element("#admissions-title").text.endswith(": Portsmouth"))
     wait_for(lambda: "Portsmouth" in dash_duo.find_element("#admissions-trend-title").text)
+    assert "Shown to partners only" in dash_duo.find_element("#admissions-ages-summary").text
     assert "Hospital admissions" in dash_duo.driver.title
     assert serious_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
@@ -176,17 +350,18 @@ def test_age_tables_for_several_years_equal_one_year_at_a_time(demo_warehouse, d
     """The trend chart asks for every year's age table in one query; each must be exactly the table the age chart
     publishes for that year alone (else the two could be combined to reveal a hidden band)."""
     years = [("2021-04", "2022-03"), ("2023-04", "2024-03"), ("2026-04", "2026-09")]
-    batch = outcomes.age_groups_by_period(Warehouse(demo_warehouse), MEASURE, districts, years)
-    alone = Warehouse(demo_warehouse)  # no cache: nothing is shared between the two ways
+    partner = demo_warehouse.with_(audience="partner")
+    batch = outcomes.age_groups_by_period(Warehouse(partner), MEASURE, districts, years)
+    alone = Warehouse(partner)  # no cache: nothing is shared between the two ways
     for (s, e), got in zip(years, batch, strict=True):
         want = outcomes.age_groups(alone, MEASURE, districts, s, e)
         assert got["under_25"] == want["under_25"] and got["total"] == want["total"]
         assert got["bands"].equals(want["bands"])
 
 
-def test_age_tables_for_overlapping_periods_are_refused(wh):
+def test_age_tables_for_overlapping_periods_are_refused(partner):
     with pytest.raises(ValueError):
-        outcomes.age_groups_by_period(wh, MEASURE, (SOTON,), [("2023-04", "2024-03"), ("2024-01", "2024-12")])
+        outcomes.age_groups_by_period(partner, MEASURE, (SOTON,), [("2023-04", "2024-03"), ("2024-01", "2024-12")])
 
 
 def test_hidden_values_are_marked_on_the_charts_not_left_blank():

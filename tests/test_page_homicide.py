@@ -2,6 +2,7 @@
 small counts are hidden for the public, only aggregates leave data_access, bad filter values are refused politely
 (no 500), and the page works in the browser with an empty log and no serious accessibility violations."""
 
+import pandas as pd
 import plotly.io as pio
 import pytest
 
@@ -11,18 +12,27 @@ from tests.test_hotspots import _post
 from vrp.app import create_app
 from vrp.callbacks import homicide as cb
 from vrp.data_access import outcomes
+from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import InvalidQuery
 
 SOTON = "E06000045"
+ROLLING = ("2025-10", "2026-09")  # a published rolling year
 
 
 @pytest.fixture(scope="module")
-def partner(wh) -> Warehouse:
-    return Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+def partner_app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
 
 
-def state(districts=(SOTON,), start="2023-10", end="2026-09", age="all"):
+@pytest.fixture(scope="module")
+def partner(partner_app) -> Warehouse:
+    return partner_app.server.config["VRP_WAREHOUSE"]
+
+
+def state(districts=(SOTON,), start=ROLLING[0], end=ROLLING[1], age="all"):
     return {"districts": list(districts), "start": start, "end": end, "measure": "serious_violence", "age": age}
 
 
@@ -33,59 +43,134 @@ def sql_victims(wh, start, end, district=None, extra="") -> int:
     return int(wh.read(f"SELECT COUNT(*) AS n FROM fact_homicides WHERE {where}")["n"][0])
 
 
-def test_rolling_three_years_equal_a_direct_count(partner, wh):
+def cube(wh, measure, area, period_type="rolling12", age="all") -> pd.DataFrame:
+    """The independent reference for public pages: published cells straight from pub_cube by SQL, indexed by
+    period end (YYYY-MM): start, count (None where hidden)."""
+    level = "hips" if area == "HIPS" else "district"
+    frame = wh.read(
+        "SELECT period_start, period_end, count, suppressed FROM pub_cube "
+        f"WHERE measure_id = '{measure}' AND area_level = '{level}' AND area_code = '{area}' AND age = '{age}' "
+        f"AND period_type = '{period_type}' ORDER BY period_start"
+    )
+    counts = [None if h else int(n) for n, h in zip(frame["count"], frame["suppressed"], strict=True)]
+    frame["count"] = pd.Series(counts, index=frame.index, dtype=object)
+    frame["start"] = [f"{pd.Timestamp(d):%Y-%m}" for d in frame["period_start"]]
+    frame.index = [f"{pd.Timestamp(d):%Y-%m}" for d in frame["period_end"]]
+    return frame
+
+
+def words(component) -> str:
+    return pio.json.to_json(component)
+
+
+# ---- public: published cells only ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("districts", [(SOTON,), ()])
+def test_public_headline_is_the_published_cells(app, wh, districts):
+    area = districts[0] if districts else "HIPS"
+    with app.server.test_request_context("/"):
+        _, headline = cb.update_headline(state(districts))
+    text = words(headline)
+    for measure, label in (("homicide", "All homicides"), ("homicide_u25_non_domestic", "non-domestic settings")):
+        n = cube(wh, measure, area).loc[ROLLING[1], "count"]
+        assert (f"{label}: {n:,} victims" if n is not None else f"{label}: a hidden number (*) of victims") in text
+    assert "fewer than" not in text  # a cell hidden to protect another need not be small
+    assert "published for" not in text  # the period asked is published: no note
+
+
+def test_a_period_the_measure_lacks_gives_the_published_one_with_a_note(app, wh):
+    """Homicides publish no quarters: a quarter gives the latest rolling year, and the page says so."""
+    with app.server.test_request_context("/"):
+        _, headline = cb.update_headline(state((), "2026-07", "2026-09"))
+    latest = cube(wh, "homicide", "HIPS").iloc[-1]
+    text = words(headline)
+    shown = f"{pd.Timestamp(latest['period_end']):%b %Y}"
+    assert f"Homicide is published for financial years, rolling 12 months: showing 12 months to {shown}" in text
+    n = latest["count"]
+    assert f"All homicides: {n:,} victims" in text if n is not None else "a hidden number (*) of victims" in text
+
+
+def test_public_rolling_totals_are_the_published_rolling_years(app, wh):
+    with app.server.test_request_context("/"):
+        scope = cb.open_page(state(), cb.ids.ALL_ID)[1]
+        frame = cb.rolling_frame(wh, scope, cb.PUBLIC_WINDOW)
+        card = cb.update_rolling(state())
+    frame.index = [f"{d:%Y-%m}" for d in frame["window_end"]]
+    for col, measure in (("all", "homicide"), ("young", "homicide_u25_non_domestic")):
+        ref = cube(wh, measure, SOTON)
+        assert list(frame.index) == list(ref.index)
+        assert [None if pd.isna(v) else int(v) for v in frame[col]] == list(ref["count"]), col
+        assert [f"{pd.Timestamp(d):%Y-%m}" for d in frame["window_start"]] == list(ref["start"])
+    assert all(v == 0 or v >= 3 for v in frame["all"].dropna())
+    hidden = int(frame["all"].isna().sum() + frame["young"].isna().sum())
+    assert hidden and f"{hidden} 12-month totals are hidden (*)" in card[1] and "gaps in the lines" in card[1]
+    drawn = card[2].data[0].y  # hidden points are gaps, never zeros
+    assert sum(v is None or pd.isna(v) for v in drawn) == int(frame["all"].isna().sum())
+    assert card[0].startswith("In the 12 months to September 2026") and "Southampton" in card[0]
+
+
+def test_public_methods_are_shown_to_partners_only_and_say_why(app, wh):
+    with pytest.raises(NotPublished):
+        outcomes.homicide_methods(wh, "homicide", [SOTON], *ROLLING)
+    with app.server.test_request_context("/"):
+        card = cb.methods_callback(state())
+    title, summary, figure, table = card[:4]
+    assert "shown to partners only" in title and "could reveal small numbers" in summary
+    assert type(summary).__name__ == "str" and table is None  # a normal state of the card, not an error
+    assert "About this measure" in words(card[5])
+
+
+def test_several_districts_are_refused_politely_in_public(app):
+    with app.server.test_request_context("/"):
+        out = cb.rolling_callback(state((SOTON, "E06000044")))
+    assert type(out[1]).__name__ == "Alert" and "one district at a time" in words(out[1])
+
+
+# ---- partner: the marts, unchanged -----------------------------------------------------------------------------
+
+
+def test_rolling_three_years_equal_a_direct_count(partner):
     rolling = outcomes.rolling_counts(partner, "homicide", [SOTON]).set_index("window_end")
     last = rolling.index.max()
     assert f"{last:%Y-%m}" == "2026-09" and f"{rolling.loc[last, 'window_start']:%Y-%m}" == "2023-10"
-    assert int(rolling.loc[last, "count"]) == sql_victims(wh, "2023-10", "2026-09", SOTON)
+    assert int(rolling.loc[last, "count"]) == sql_victims(partner, "2023-10", "2026-09", SOTON)
     young = outcomes.rolling_counts(partner, "homicide_u25_non_domestic").set_index("window_end")
     assert int(young.loc[last, "count"]) == sql_victims(
-        wh, "2023-10", "2026-09", extra=" AND victim_age <= 24 AND NOT domestic"
+        partner, "2023-10", "2026-09", extra=" AND victim_age <= 24 AND NOT domestic"
     )
     assert all(d.month % 3 == 0 for d in rolling.index)  # quarter ends only
     assert (rolling["population"] > 0).all()
 
 
-def test_methods_equal_a_direct_count_and_are_aggregates_only(partner, wh):
+def test_methods_equal_a_direct_count_and_are_aggregates_only(partner):
     methods = outcomes.homicide_methods(partner, "homicide", [], "2023-10", "2026-09")
     assert set(methods.columns) == {"method", "label", "count", "share", "suppressed"}  # no victim-level field
-    assert int(methods["count"].sum()) == sql_victims(wh, "2023-10", "2026-09")
+    assert int(methods["count"].sum()) == sql_victims(partner, "2023-10", "2026-09")
     sharp = methods.set_index("method").loc["sharp_instrument", "count"]
-    assert sharp == sql_victims(wh, "2023-10", "2026-09", extra=" AND method = 'sharp_instrument'")
+    assert sharp == sql_victims(partner, "2023-10", "2026-09", extra=" AND method = 'sharp_instrument'")
     with pytest.raises(InvalidQuery):
-        outcomes.homicide_methods(wh, "sharp_object_admissions")
+        outcomes.homicide_methods(partner, "sharp_object_admissions")
 
 
-def test_public_view_hides_counts_of_1_and_2(app, wh):
-    methods = outcomes.homicide_methods(wh, "homicide", [SOTON], "2023-10", "2026-09")
-    rolling = outcomes.rolling_counts(wh, "homicide_u25_non_domestic", [SOTON])
-    for frame in (methods, rolling):
-        shown = [int(v) for v in frame["count"].dropna()]
-        assert all(v == 0 or v >= 3 for v in shown)
-    assert methods["suppressed"].any()
-    with app.server.test_request_context("/"):
-        card = cb.update_methods(state())
-    assert "hidden (*)" in card[1] and "1 to 2" in card[1]
-
-
-def test_titles_state_findings_and_every_card_has_its_parts(app, wh):
-    with app.server.test_request_context("/"):
-        title, headline = cb.update_headline(state())
-        rolling = cb.update_rolling(state())
-        methods = cb.update_methods(state(districts=()))
+def test_titles_state_findings_and_every_card_has_its_parts(partner_app):
+    three_years = state(start="2023-10")
+    with partner_app.server.test_request_context("/"):
+        title, headline = cb.update_headline(three_years)
+        rolling = cb.update_rolling(three_years)
+        methods = cb.update_methods(state(districts=(), start="2023-10"))
+        hips_headline = words(cb.update_headline(state(districts=(), start="2023-10"))[1])
     assert title == "Homicide: Southampton"
-    assert "per million residents a year" in pio.json.to_json(headline)
+    assert "per million residents a year" in words(headline)
     assert rolling[0].startswith("In the 3 years to September 2026") and "Southampton" in rolling[0]
     assert "per million a year" in rolling[0]
     assert "sharp instrument killed" in methods[0] and "all of HIPS" in methods[0]
     assert "95% confidence interval" in methods[1]
-    with app.server.test_request_context("/"):  # a sentence that opens with the place takes a capital
-        hips_headline = pio.json.to_json(cb.update_headline(state(districts=()))[1])
-    assert '"All of HIPS, October 2023 to September 2026"' in hips_headline
+    assert '"All of HIPS, October 2023 to September 2026"' in hips_headline  # the place opens with a capital
     for _, summary, figure, table, footnote, about in (rolling, methods):
         assert summary and figure and table is not None
         assert "SYNTHETIC" in "".join(footnote)
-        assert "About this measure" in pio.json.to_json(about)
+        assert "About this measure" in words(about)
 
 
 @pytest.mark.parametrize(
@@ -127,8 +212,9 @@ def test_homicide_page_in_the_browser(dash_duo, demo_warehouse):
     wait_for(lambda: "Southampton" in dash_duo.find_element("#homicide-title").text)
     wait_for(lambda: dash_duo.driver.find_elements("css selector", "#homicide-rolling-graph .main-svg"))
     assert "Southampton" in dash_duo.find_element("#homicide-rolling-title").text
-    tick(dash_duo, "Portsmouth")
+    tick(dash_duo, "Portsmouth")  # the public choose one district at a time
     wait_for(lambda: "Portsmouth" in dash_duo.find_element("#homicide-rolling-title").text)
+    assert "shown to partners only" in dash_duo.find_element("#homicide-methods-title").text
     assert serious_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
     app.server.config["VRP_WAREHOUSE"].dispose()

@@ -16,11 +16,11 @@ from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, coverage, read_state
-from vrp.data_access import outcomes
-from vrp.data_access.validation import InvalidQuery
+from vrp.data_access import outcomes, published, published_outcomes
+from vrp.data_access.validation import HIPS, InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
-from vrp.periods import add_months, financial_year, fy_label, fy_months, months_in
+from vrp.periods import Period, add_months, financial_year, fy_label, fy_months, months_in
 from vrp.stats import change
 
 YOUNG = ("u18", "18_24")
@@ -53,6 +53,7 @@ class Scope:
     end: str
     age: str
     note: str | None = None
+    published: Period | None = None  # public: the published period the page shows (start and end are its months)
 
     @property
     def months(self) -> int:
@@ -65,6 +66,8 @@ class Scope:
 
 def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
     """Refuse what the warehouse does not know (InvalidQuery, shown politely); fit the period to the source."""
+    if wh.audience == "public":
+        return public_scope(wh, measure_id, state)
     f = wh.check(measure_id, state.districts, state.start, state.end, state.age)
     label = wh.registry.get(measure_id).label
     cov = coverage(wh, measure_id)
@@ -86,6 +89,22 @@ def page_scope(wh, measure_id: str, state: FilterState) -> Scope:
         )
         start, end = max(start, first), min(end, last)
     return Scope(f.districts, start, end, f.age, note)
+
+
+def public_scope(wh, measure_id: str, state: FilterState) -> Scope:
+    """Public: the one published area the selection names (several districts are refused with the reason) and
+    the published period of the page's measure the filter's period gives, with a note when it is another."""
+    age = wh.check(measure_id, (), state.start or None, state.end or None, state.age).age  # refuse junk politely
+    area = published.area_of(wh, state.districts)
+    period, note = published.page_period(wh, measure_id, state.start, state.end)
+    return Scope(() if area == HIPS else (area,), f"{period.start:%Y-%m}", f"{period.end:%Y-%m}", age, note, period)
+
+
+def period_total(wh, measure_id: str, scope: Scope) -> dict:
+    """The headline total: count (None when hidden), incomplete, population. Public: the published cell."""
+    if wh.audience == "public":
+        return published_outcomes.page_total(wh, measure_id, scope.districts, scope.start, scope.end, scope.age)
+    return wh.period_total(measure_id, scope.districts, scope.start, scope.end, scope.age)
 
 
 def open_page(state_data, measure_id: str):
@@ -118,12 +137,14 @@ def update_headline(state_data):
         return no_update, no_update
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place = where(wh, scope.districts)
-    total = wh.period_total(ids.MEASURE_ID, scope.districts, scope.start, scope.end, scope.age)
+    total = period_total(wh, ids.MEASURE_ID, scope)
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
     period = scope.period
     who = " aged under 25" if scope.age == "u25" else ""
     if total["count"] is None:
         main = f"{opening(place)}, {period}: fewer than {wh.threshold(measure)} admissions{who} (hidden)."
+        if wh.audience == "public":  # a cell may be hidden to protect another: not necessarily a small one
+            main = f"{opening(place)}, {period}: the number of admissions{who} is hidden (*) to protect small numbers."
     else:
         years = scope.months / 12
         rate = total["count"] / (total["population"] * years) * measure.per if total["population"] else np.nan
@@ -133,7 +154,8 @@ def update_headline(state_data):
         )
     young = groups["under_25"]
     extra = ""
-    if scope.age == "all" and young is not None and total["count"]:
+    exact = not (wh.audience == "public" and total["incomplete"])  # public: no share of a lower bound
+    if scope.age == "all" and young is not None and total["count"] and exact:
         # The under-25 subtotal the age chart publishes, protected together with its bands.
         extra = f"{young:,} of them ({young / total['count']:.0%}) were under 25."
     children = [html.P(main, className="fs-5 fw-bold mb-1")]
@@ -150,6 +172,8 @@ def update_headline(state_data):
 
 def yearly_table(wh, scope: Scope) -> pd.DataFrame:
     """One row per financial year loaded: months, all-ages and under-25 counts and rates, incomplete, hidden."""
+    if wh.audience == "public":
+        return public_yearly_table(wh, scope)
     measure = wh.registry.get(ids.MEASURE_ID)
     first, last = coverage(wh, ids.MEASURE_ID)
     totals = wh.counts_by_period(ids.MEASURE_ID, "fy", scope.districts, first, last, scope.age)
@@ -169,6 +193,21 @@ def yearly_table(wh, scope: Scope) -> pd.DataFrame:
     frame["rate"] = np.where(whole, frame["count"].astype(float) / pop_all * measure.per, np.nan)
     frame["young_rate"] = np.where(whole, frame["young"].astype(float) / pop_young * measure.per, np.nan)
     frame["year"] = frame["fy"].map(fy_label) + np.where(whole, "", " (" + frame["months"].astype(str) + " months)")
+    return frame
+
+
+def public_yearly_table(wh, scope: Scope) -> pd.DataFrame:
+    """Public: the published financial-year cells (all ages or under 25 as filtered, and under 25), hidden
+    years as NA; rates only from published counts."""
+    measure = wh.registry.get(ids.MEASURE_ID)
+    frame = published_outcomes.yearly(wh, ids.MEASURE_ID, scope.districts, scope.age)
+    if scope.age == "u25":
+        frame["young"] = frame["count"]
+    pop_all = wh.population(scope.districts, scope.age, measure)
+    pop_young = wh.population(scope.districts, "u25", measure)
+    frame["rate"] = frame["count"].astype(float) / pop_all * measure.per
+    frame["young_rate"] = frame["young"].astype(float) / pop_young * measure.per
+    frame["year"] = frame["fy"].map(fy_label)
     return frame
 
 
@@ -254,36 +293,14 @@ def update_ages(state_data):
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place, period = where(wh, scope.districts), scope.period
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
-    bands, young, total = groups["bands"], groups["under_25"], groups["total"]
-    if scope.age == "u25":
-        bands = bands[bands["group"].isin(YOUNG)].reset_index(drop=True)
-    subtotal = pd.DataFrame(
-        {
-            "group": ["u25"],
-            "label": [UNDER_25],
-            "count": pd.array([young], dtype="Int64"),
-            "share": [young / total if young is not None and total else np.nan],
-            "suppressed": [young is None],
-        }
-    )
-    ages = pd.concat([subtotal, bands], ignore_index=True)
-    if young is not None and total:
+    young, total = groups["under_25"], groups["total"]
+    public = wh.audience == "public"
+    ages, summary = (public_ages if public else partner_ages)(groups, scope, wh.threshold(measure))
+    if young is not None and total and not groups.get("incomplete"):  # no share of a lower bound
         title = f"Under-25s were {young / total:.0%} of admissions ({young:,} of {total:,}) in {place}, {period}"
     else:
         title = f"Admissions by age in {place}, {period}"
-    n_hidden = int(bands["suppressed"].sum())
-    summary = (
-        "Admissions by the patient's age; the under-25 total and its bands are drawn in pink (and named in the "
-        "table)."
-        + hidden_sentence(n_hidden, wh.threshold(measure), "age band")
-        + (f" The under-25 total is hidden too (fewer than {wh.threshold(measure)})." if young is None else "")
-        + (
-            " Bands are hidden so that the under-25 total can be shown without revealing a small band."
-            if young is not None and n_hidden
-            else ""
-        )
-    )
-    emphasise = {UNDER_25, "Under 18", "18 to 24"}
+    emphasise = {UNDER_25, "Under 25", "Under 18", "18 to 24"}
     fig = fy_figs.bars_readable(figs.bars(ages, "label", "count", "Admissions", emphasise=emphasise))
     table = c.table(
         ages.assign(count=ages["count"].astype(object), share=(ages["share"] * 100).round(1)),
@@ -303,7 +320,54 @@ def update_ages(state_data):
     )
 
 
+def partner_ages(groups: dict, scope: Scope, threshold: int) -> tuple[pd.DataFrame, str]:
+    """The under-25 subtotal above every age band (only the under-25 bands with the under-25 filter)."""
+    bands, young, total = groups["bands"], groups["under_25"], groups["total"]
+    if scope.age == "u25":
+        bands = bands[bands["group"].isin(YOUNG)].reset_index(drop=True)
+    subtotal = pd.DataFrame(
+        {
+            "group": ["u25"],
+            "label": [UNDER_25],
+            "count": pd.array([young], dtype="Int64"),
+            "share": [young / total if young is not None and total else np.nan],
+            "suppressed": [young is None],
+        }
+    )
+    n_hidden = int(bands["suppressed"].sum())
+    summary = (
+        "Admissions by the patient's age; the under-25 total and its bands are drawn in pink (and named in the "
+        "table)."
+        + hidden_sentence(n_hidden, threshold, "age band")
+        + (f" The under-25 total is hidden too (fewer than {threshold})." if young is None else "")
+        + (
+            " Bands are hidden so that the under-25 total can be shown without revealing a small band."
+            if young is not None and n_hidden
+            else ""
+        )
+    )
+    return pd.concat([subtotal, bands], ignore_index=True), summary
+
+
+def public_ages(groups: dict, _scope: Scope, threshold: int) -> tuple[pd.DataFrame, str]:
+    """Under 25 and 25 and over from the published cells, and why finer bands are not shown."""
+    bands = groups["bands"]
+    summary = (
+        "Admissions of patients under 25 (in pink) and aged 25 and over, from the published figures for all ages "
+        "and under 25; 25 and over is all ages less under 25, given only where both are published in full."
+        + hidden_sentence(int(bands["suppressed"].sum()), threshold, "age group")
+        + " "
+        + groups["partner_only"]
+    )
+    return bands, summary
+
+
 # ---- districts against HIPS ----------------------------------------------------------------------------------
+
+
+def hips_text(rate: float, unit: str = " per 100,000 a year") -> str:
+    """The HIPS rate in words: hidden (*) where the published HIPS count is (public), and nothing compared."""
+    return "hidden (*)" if pd.isna(rate) else f"{rate:.1f}{unit}"
 
 
 def district_title(d: pd.DataFrame, chosen: tuple[str, ...], hips: float) -> str:
@@ -313,7 +377,7 @@ def district_title(d: pd.DataFrame, chosen: tuple[str, ...], hips: float) -> str
             return f"{row['district_name']}: too few admissions to compare with HIPS (hidden)"
         return (
             f"{row['district_name']}'s admission rate ({row['rate']:.1f} per 100,000 a year) is "
-            f"{COMPARED[row['compared_with_hips']]} HIPS ({hips:.1f})"
+            f"{COMPARED[row['compared_with_hips']]} HIPS ({hips_text(hips, '')})"
         )
     worse, better = (d["compared_with_hips"] == v for v in ("worse", "better"))
     if not worse.any() and not better.any():
@@ -329,12 +393,21 @@ def district_figure(d: pd.DataFrame, hips: float):
     return fy_figs.intervals_labelled(shown, "label", hips, "per 100,000 a year", "HIPS", words)
 
 
+def longer_hides_fewer(wh, scope: Scope) -> str:
+    if wh.audience == "public":
+        return " A financial year or rolling 12 months hides fewer." if scope.months < 12 else ""
+    return " A longer period (for example the latest 3 years) hides fewer." if scope.months < 36 else ""
+
+
 def update_districts(state_data):
     if not state_data:
         return (no_update,) * 6
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     period = scope.period
-    d = outcomes.district_rates(wh, ids.MEASURE_ID, scope.start, scope.end, scope.age)
+    if wh.audience == "public":  # each district's published cell for the page's period
+        d = published_outcomes.district_rates(wh, ids.MEASURE_ID, scope.published, scope.age)
+    else:
+        d = outcomes.district_rates(wh, ids.MEASURE_ID, scope.start, scope.end, scope.age)
     hips = float(d["hips_rate"].iloc[0])
     # Every district stays on the chart for context; the chosen ones are named as such, not by colour alone.
     d = d.assign(
@@ -347,10 +420,10 @@ def update_districts(state_data):
     higher = d[d["compared_with_hips"] == "worse"]["district_name"].tolist()
     lower = d[d["compared_with_hips"] == "better"]["district_name"].tolist()
     summary = (
-        f"Rates with 95% confidence intervals, {period}; HIPS {hips:.1f} per 100,000 a year. Higher than HIPS: "
+        f"Rates with 95% confidence intervals, {period}; HIPS {hips_text(hips)}. Higher than HIPS: "
         f"{', '.join(higher) or 'none'}. Lower: {', '.join(lower) or 'none'}."
         + hidden_sentence(n_hidden, wh.threshold(measure), "district")
-        + (" A longer period (for example the latest 3 years) hides fewer." if n_hidden and scope.months < 36 else "")
+        + (longer_hides_fewer(wh, scope) if n_hidden else "")
     )
     table = c.table(
         d.assign(

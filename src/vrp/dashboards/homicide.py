@@ -22,8 +22,10 @@ def layout() -> html.Div:
             html.H1(PAGE_TITLE, id=TITLE, className="h2 mt-2"),
             html.P(
                 "Homicides are rare, so a single year's count in one district rises and falls by chance. This page "
-                "uses totals over three years and rates per million residents a year. It shows counts only, never "
-                "details of a victim; counts of 1 or 2 are hidden (*) for the public.",
+                "uses totals over rolling periods (three years for signed-in partners; the published 12-month "
+                "totals for the public) and rates per million residents a year. It shows counts only, never "
+                "details of a victim; for the public, counts of 1 or 2 are hidden (*), as are further counts where "
+                "they would reveal one.",
                 className="text-muted",
             ),
             html.P(

@@ -209,7 +209,12 @@ def homicide_methods(
 ) -> pd.DataFrame:
     """Homicide victims by method of killing: method, label, count, share, suppressed (every method, zeros
     included). Aggregates only, in every audience; the public get the measure's threshold with secondary
-    suppression against the total, which the page publishes beside the methods."""
+    suppression against the total, which the page publishes beside the methods. Partner-only: the public
+    release holds no methods (published_outcomes.METHODS_PARTNER_ONLY says why)."""
+    if wh.audience == "public":
+        from vrp.data_access import published_outcomes
+
+        return published_outcomes.homicide_methods(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if measure.source != "homicides":
@@ -246,9 +251,14 @@ def rolling_counts(wh: Warehouse, measure_id: str, districts=(), age: str = "all
     incomplete, population. Only whole windows inside the loaded data.
 
     Quarter-end steps rather than monthly: neighbouring windows then differ by three months, not one, so
-    subtracting one published total from the next says less about a single month."""
+    subtracting one published total from the next says less about a single month. Public: the cube's rolling
+    12-month cells only (published_outcomes.rolling_counts)."""
     if not isinstance(months, int) or not 3 <= months <= 120:
         raise InvalidQuery("the rolling window must be 3 to 120 months")
+    if wh.audience == "public":
+        from vrp.data_access import published_outcomes
+
+        return published_outcomes.rolling_counts(wh, measure_id, districts, age, months)
     f = wh.check(measure_id, districts, None, None, age)
     measure = wh.registry.get(f.measure_id)
     if measure.source == "ons_knife":
@@ -315,7 +325,12 @@ def age_groups(wh: Warehouse, measure_id: str, districts=(), start=None, end=Non
 
     The public get the bands with secondary suppression against both published totals (all ages and under 25;
     25-and-over plus not-known then follows by subtraction, so it is protected too). An under-25 subtotal that
-    the threshold hides is not published, and the bands are then protected against the all-ages total only."""
+    the threshold hides is not published, and the bands are then protected against the all-ages total only.
+    Public: the cube's under-25 and all-ages cells only, for its published period (published_outcomes)."""
+    if wh.audience == "public":
+        from vrp.data_access import published_outcomes
+
+        return published_outcomes.age_groups(wh, measure_id, districts, start, end)
     f = wh.check(measure_id, districts, start, end, "all")
     measure = wh.registry.get(f.measure_id)
 
@@ -333,7 +348,12 @@ def age_groups(wh: Warehouse, measure_id: str, districts=(), start=None, end=Non
 
 def age_groups_by_period(wh: Warehouse, measure_id: str, districts, periods: list[tuple[str, str]]) -> list[dict]:
     """``age_groups`` for several periods (financial years, say) from one query; each result is also cached
-    as ``age_groups`` would cache it, so a chart of one of those periods reuses it."""
+    as ``age_groups`` would cache it, so a chart of one of those periods reuses it. Public: published periods
+    only, from the cube."""
+    if wh.audience == "public":
+        from vrp.data_access import published_outcomes
+
+        return published_outcomes.age_groups_by_period(wh, measure_id, districts, periods)
     checked = [wh.check(measure_id, districts, s, e, "all") for s, e in periods]
     ordered = sorted(checked, key=lambda f: f.start)
     if any(a.end >= b.start for a, b in zip(ordered, ordered[1:], strict=False)):
