@@ -28,7 +28,9 @@ def layout() -> html.Div:
                     "police figures; it misses injuries treated only in A&E or not treated at all. ",
                     html.Strong("Small numbers are hidden: "),
                     "under the NHS rule, counts of 1 to 7 are shown as * for the public, with further counts "
-                    "hidden where a total would reveal them. Each chart says where this happens.",
+                    "hidden where a total would reveal them. Each chart says where this happens. The public see "
+                    "the published figures only: one district or all of HIPS, for a published quarter, financial "
+                    "year or rolling 12 months, all ages and under 25.",
                 ],
                 className="text-muted",
             ),
