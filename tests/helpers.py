@@ -79,3 +79,22 @@ def attacker_bounds(table, hidden, targets) -> list[tuple[float, float]]:
         assert lo.status == 0
         out.append((lo.fun, np.inf if hi.status == 3 else -hi.fun))
     return out
+
+
+def cube_cells(wh, measure_id: str, area: str, period_type: str, age: str = "all"):
+    """An independent reference for the public pages: the published cells of HIPS or one district of one kind of
+    period, read straight from pub_cube by SQL, in date order: start, end (dates), count (NaN where hidden),
+    suppressed."""
+    import pandas as pd
+
+    level = "hips" if area == "HIPS" else "district"
+    frame = wh.read(
+        "SELECT period_start AS start, period_end AS end, count, suppressed FROM pub_cube "
+        f"WHERE measure_id = '{measure_id}' AND area_level = '{level}' AND area_code = '{area}' AND age = '{age}' "
+        f"AND period_type = '{period_type}' ORDER BY period_start"
+    )
+    frame["start"] = pd.to_datetime(frame["start"]).dt.date
+    frame["end"] = pd.to_datetime(frame["end"]).dt.date
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    frame["count"] = pd.to_numeric(frame["count"]).astype(float).mask(frame["suppressed"])
+    return frame.reset_index(drop=True)

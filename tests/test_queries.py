@@ -5,6 +5,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from tests.helpers import cube_cells
+from vrp.data_access import outcomes
+from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import InvalidQuery, NotPermitted
 
@@ -44,10 +47,20 @@ def test_bad_filter_values_are_refused(public, kwargs, message):
         public.monthly_counts(**kwargs)
 
 
-def test_monthly_series_covers_every_month_of_the_period(public):
+def test_monthly_series_covers_every_month_of_the_period(public, partner):
     series = public.monthly_counts("knife_enabled_sv", ["E06000046"], "2023-04", "2024-03")
     assert list(series["month"]) == [date(2023 + (m < 4), m, 1) for m in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]]
     assert series["population"].iloc[0] == pytest.approx(public.population(("E06000046",)))
+    cube = cube_cells(public, "knife_enabled_sv", "E06000046", "month")
+    cube = cube[(cube["start"] >= date(2023, 4, 1)) & (cube["start"] <= date(2024, 3, 1))]
+    assert series["count"].tolist() == pytest.approx(cube["count"].tolist(), nan_ok=True)
+    truth = partner.monthly_counts("knife_enabled_sv", ["E06000046"], "2023-04", "2024-03")
+    assert list(truth["month"]) == list(series["month"])
+    sql = partner.read(
+        "SELECT SUM(count) AS n FROM mart_counts WHERE measure_id = 'knife_enabled_sv' AND district_code = "
+        "'E06000046' AND month BETWEEN DATE '2023-04-01' AND DATE '2024-03-01'"
+    )["n"][0]
+    assert int(truth["count"].sum()) == int(sql)
 
 
 def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(public):
@@ -58,20 +71,26 @@ def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(publi
 
 
 def test_public_audience_never_receives_small_counts(public, partner):
-    # Homicide by month in one district: almost every month is 0, 1 or 2.
-    pub = public.monthly_counts("homicide", ["E06000045"])
-    part = partner.monthly_counts("homicide", ["E06000045"])
-    small = part["count"].between(1, 2)
-    assert small.any()
-    assert pub.loc[small, "count"].isna().all() and pub.loc[small, "suppressed"].all()
-    assert (pub.loc[~small, "count"] == part.loc[~small, "count"]).all()
-    assert not part["suppressed"].any()
+    # Homicide is published by financial and rolling year only: no months in public, the years are the cube's.
+    with pytest.raises(NotPublished, match="financial years, rolling 12 months only"):
+        public.monthly_counts("homicide", ["E06000045"])
+    assert partner.monthly_counts("homicide", ["E06000045"])["count"].between(1, 2).any()  # the true months are small
+    pub = public.counts_by_period("homicide", "fy", ["E06000045"])
+    cube = cube_cells(public, "homicide", "E06000045", "fy")
+    assert pub["count"].tolist() == pytest.approx(cube["count"].tolist(), nan_ok=True)
+    assert pub["suppressed"].tolist() == cube["suppressed"].tolist()
+    limit = public.threshold(public.registry.get("homicide"))
+    assert not pub["count"].between(1, limit - 1).any()
 
 
 def test_hospital_counts_of_one_to_seven_are_hidden_in_public(public):
     frame = public.counts_by_period("sharp_object_admissions", by="fy", districts=["E06000044"])
     shown = frame["count"].dropna()
-    assert ((shown == 0) | (shown >= 8)).all()
+    assert len(shown) and ((shown == 0) | (shown >= 8)).all()
+    cube = cube_cells(public, "sharp_object_admissions", "E06000044", "fy")
+    assert frame["count"].tolist() == pytest.approx(cube["count"].tolist(), nan_ok=True)
+    with pytest.raises(NotPublished, match="not months"):  # admissions are published by quarter and year
+        public.counts_by_period("sharp_object_admissions", by="month", districts=["E06000044"])
 
 
 def test_record_level_rows_are_for_partners_only(public, partner):
@@ -96,13 +115,32 @@ def test_data_version_changes_with_every_load(tmp_path, engine, load, settings):
     assert wh.data_version() != before
 
 
-def test_hidden_months_cannot_be_worked_back_from_the_period_total(public, partner):
-    from vrp.stats.suppression import is_recoverable
+def test_public_totals_are_cells_and_other_windows_are_refused(public, partner):
+    total = public.period_total("knife_enabled_sv", ["E06000045"], "2025-04", "2026-03")
+    cube = cube_cells(public, "knife_enabled_sv", "E06000045", "fy").set_index("start")
+    assert total["count"] == int(cube.loc[date(2025, 4, 1), "count"]) and not total["suppressed"]
+    with pytest.raises(NotPublished, match="months, calendar quarters, financial years, rolling 12 months"):
+        public.period_total("knife_enabled_sv", ["E06000045"], "2025-05", "2026-03")
+    truth = partner.period_total("knife_enabled_sv", ["E06000045"], "2025-05", "2026-03")  # partners: any window
+    sql = partner.read(
+        "SELECT SUM(count) AS n FROM mart_counts WHERE measure_id = 'knife_enabled_sv' AND district_code = "
+        "'E06000045' AND month BETWEEN DATE '2025-05-01' AND DATE '2026-03-01'"
+    )["n"][0]
+    assert truth["count"] == int(sql)
+    year = partner.period_total("knife_enabled_sv", ["E06000045"], "2025-04", "2026-03")["count"]
+    for by in ("offence_subgroup", "age_band"):
+        with pytest.raises(NotPublished, match="Shown to partners only"):
+            outcomes.breakdown(public, "knife_enabled_sv", by, ["E06000045"], "2025-04", "2026-03")
+        parts = outcomes.breakdown(partner, "knife_enabled_sv", by, ["E06000045"], "2025-04", "2026-03")
+        assert int(parts["count"].sum()) == year
 
-    truth = partner.monthly_counts("homicide", ["E06000045"]).assign(_series=0)
-    shown = public.monthly_counts("homicide", ["E06000045"])
+
+def test_hidden_months_are_the_cubes_hidden_cells(public):
+    shown = public.monthly_counts("knife_enabled_sv", ["E07000093"])
+    cube = cube_cells(public, "knife_enabled_sv", "E07000093", "month")
     assert shown["suppressed"].sum() >= 2
-    assert not is_recoverable(truth, shown["suppressed"], "_series", "count")
+    assert shown["suppressed"].tolist() == cube["suppressed"].tolist()
+    assert shown["count"].isna().tolist() == cube["suppressed"].tolist()
 
 
 def test_hidden_lsoas_cannot_be_worked_back_from_the_district_totals(public, partner):
@@ -115,15 +153,22 @@ def test_hidden_lsoas_cannot_be_worked_back_from_the_district_totals(public, par
 
 
 def test_a_total_over_several_districts_never_reveals_a_hidden_one(public):
-    """Southampton is shown, Basingstoke's small admissions count is hidden: their sum must be hidden too."""
-    from vrp.data_access import outcomes
-
+    """A sum of chosen districts is not published: the public view shows one district, or all of HIPS."""
     table = outcomes.district_rates(public, "sharp_object_admissions", "2025-10", "2026-09").set_index("district_code")
-    assert table.loc["E07000084", "suppressed"] and not table.loc["E06000045", "suppressed"]
-    pair = public.period_total("sharp_object_admissions", ["E06000045", "E07000084"], "2025-10", "2026-09")
-    assert pair["count"] is None and pair["suppressed"]
-    comp = outcomes.comparisons(public, "sharp_object_admissions", ("E06000045", "E07000084"), "2026-09")
-    assert comp["current"]["count"] is None
+    cube = {
+        d: cube_cells(public, "sharp_object_admissions", d, "rolling12").set_index("end").loc[date(2026, 9, 1)]
+        for d in table.index
+    }
+    for d, cell in cube.items():
+        assert bool(table.loc[d, "suppressed"]) == bool(cell["suppressed"])
+        if not cell["suppressed"]:
+            assert table.loc[d, "count"] == cell["count"]
+        else:
+            assert pd.isna(table.loc[d, "rate"]) and table.loc[d, "compared_with_hips"] == "not compared"
+    with pytest.raises(NotPublished, match="one district at a time"):
+        public.period_total("sharp_object_admissions", ["E06000045", "E07000084"], "2025-10", "2026-09")
+    with pytest.raises(NotPublished, match="one district at a time"):
+        outcomes.comparisons(public, "sharp_object_admissions", ("E06000045", "E07000084"), "2026-09")
 
 
 def test_monthly_series_are_protected_against_year_totals(public, partner):
@@ -147,14 +192,21 @@ def test_absurd_years_are_refused(public, month):
         public.monthly_counts("serious_violence", [], month, month)
 
 
-def test_a_measure_beside_its_whole_never_reveals_the_difference(public, partner):
-    """All homicides and under-25 non-domestic ones, shown together: all minus under-25 is a count too."""
+def test_a_measure_beside_its_whole_never_reveals_the_difference(public):
+    """All homicides and under-25 non-domestic ones, shown together: all minus under-25 is a count too, so where
+    both cells are published their difference is never a small number."""
+    limit = public.threshold(public.registry.get("homicide"))
     checked = 0
     for district in sorted(public.district_codes):
-        whole = partner.period_total("homicide", [district])["count"]
-        part = partner.period_total("homicide_u25_non_domestic", [district])["count"]
-        if part and 0 < whole - part < 3:
-            checked += 1
-            assert public.period_total("homicide", [district])["count"] is None
-            assert public.period_total("homicide_u25_non_domestic", [district])["count"] is None
-    assert checked  # the demo has such districts (seed 2024)
+        whole = public.period_total("homicide", [district])
+        part = public.period_total("homicide_u25_non_domestic", [district])
+        assert whole["period"] == part["period"] and whole["period"].type == "rolling12"  # the latest cells
+        cube = cube_cells(public, "homicide", district, "rolling12").set_index("end")
+        assert whole["count"] == (None if cube["suppressed"].iloc[-1] else int(cube["count"].iloc[-1]))
+        both = cube.join(
+            cube_cells(public, "homicide_u25_non_domestic", district, "rolling12").set_index("end"), rsuffix="_part"
+        ).dropna(subset=["count", "count_part"])
+        difference = both["count"] - both["count_part"]
+        assert not difference.between(1, limit - 1).any()
+        checked += len(both)
+    assert checked  # the demo has such cells (seed 2024)

@@ -12,7 +12,7 @@ from vrp.callbacks.hotspots import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
-from vrp.data_access import outcomes
+from vrp.data_access import outcomes, published
 from vrp.data_access.counts import FORCE_NAME
 from vrp.periods import add_months
 from vrp.stats import compare, rate_ci, variation_icon, xmr
@@ -31,7 +31,10 @@ def measure_tile(wh, measure_id: str, districts: tuple, synthetic: set[str]):
     comp = outcomes.comparisons(wh, measure_id, districts)
     cur = comp.get("current")
     series = variation = None
-    if cur:
+    # Public: the tile compares two published rolling-year cells, and draws months only for a measure the cube
+    # publishes by month (the others are published by quarter or year: no monthly trend).
+    monthly = wh.audience != "public" or any(p.type == "month" for p in published.periods(wh, measure_id))
+    if cur and monthly:
         series = wh.monthly_counts(measure_id, districts, add_months(cur["end"], -23), cur["end"])
         variation = variation_icon(xmr(series["count"].astype(float), polarity=measure.polarity), measure.polarity)
     benchmark = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dash
 import numpy as np
+import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
@@ -13,7 +14,8 @@ from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
-from vrp.data_access import outcomes
+from vrp.data_access import outcomes, published
+from vrp.data_access.published_counts import OFFENCES_PARTNER_ONLY
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.periods import add_months
@@ -67,6 +69,13 @@ class _Page:
         self.measure = wh.registry.get(ids.MEASURE_ID)
         self.place = where(wh, state.districts)
         self.period = period_text(state.start, state.end)
+        # Public: one published area and one published period of the cube, with a note when it is not the one asked.
+        self.public, self.shown, self.period_note = wh.audience == "public", None, None
+        if self.public:
+            published.area_of(wh, state.districts)
+            self.shown, self.period_note = published.page_period(wh, ids.MEASURE_ID, state.start, state.end)
+            self.period = self.shown.label
+            self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
         self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
         self.args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
         self.age_words = " (victims under 25)" if state.age == "u25" else ""
@@ -76,44 +85,48 @@ def _unpack(p: _Page):
     return p.state, p.wh, p.measure, p.place, p.period, p.note, p.args, p.age_words
 
 
-def update_trend(state_data):
-    """The headline change, the SPC chart and the rolling rate."""
-    if not state_data:
-        return (no_update,) * (2 + 2 * 6)
-    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
-
-    # Change: latest 12 months against the year before and against the baseline year.
-    comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age)
+def _headline(p: _Page) -> html.Div:
+    """The headline count and rate, tested against the year before and the baseline year."""
+    state, wh = p.state, p.wh
+    if p.public:  # the published period's cell against the same period a year before, both cells
+        comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age, start=state.start)
+        when, before = p.shown.label, "Against the same period a year before"
+    else:  # latest 12 months against the year before and against the baseline year
+        comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age)
+        cur = comp["current"]
+        when = f"12 months to {period_text(cur['end'], cur['end']) if cur else state.end}"
+        before = "Against the 12 months before"
     cur = comp["current"]
-    headline = html.Div(
+    return html.Div(
         [
             html.P(
-                f"{opening(place)}{age_words}, 12 months to "
-                f"{period_text(cur['end'], cur['end']) if cur else state.end}: "
+                f"{opening(p.place)}{p.age_words}, {when}: "
                 + (
-                    f"{cur['count']:,} offences, {cur['rate']:.1f} per 100,000 (95% CI {cur['lower']:.1f} to "
-                    f"{cur['upper']:.1f})."
+                    f"{cur['count']:,} offences, {cur['rate']:.1f} per 100,000 a year (95% CI {cur['lower']:.1f} "
+                    f"to {cur['upper']:.1f})."
                     if cur and cur["count"] is not None
                     else "a small number (hidden)."
                 ),
                 className="fs-5 fw-bold mb-1",
             ),
-            html.P(_change_text(comp["year_on_year"], "Against the 12 months before"), className="mb-1"),
+            html.P(_change_text(comp["year_on_year"], before), className="mb-1"),
             html.P(
                 _change_text(comp["against_baseline"], f"Against the baseline year {comp['baseline_fy']}"),
-                className="mb-0",
+                className="mb-1",
             ),
+            html.P(p.period_note, className="small mb-0") if p.period_note else None,
         ],
         className="border-start border-4 border-primary ps-3",
     )
 
-    # SPC chart of monthly counts.
-    series = wh.monthly_counts(*args)
-    chart = xmr(series["count"].astype(float), polarity=measure.polarity)
-    icon = variation_icon(chart, measure.polarity)
+
+def _spc_card(p: _Page, series) -> tuple:
+    chart = xmr(series["count"].astype(float), polarity=p.measure.polarity)
+    icon = variation_icon(chart, p.measure.polarity)
     signals = chart[chart["special_cause"]]
+    hidden = int(series["count"].isna().sum())
     spc_title = (
-        f"Monthly knife-enabled serious violence in {place}: {VARIATION_TEXT.get(icon, 'not assessed')} "
+        f"Monthly knife-enabled serious violence in {p.place}: {VARIATION_TEXT.get(icon, 'not assessed')} "
         f"in the latest month"
     )
     spc_summary = (
@@ -125,26 +138,36 @@ def update_trend(state_data):
             else "No month shows a special-cause signal."
         )
         + (" Limits are a trial (fewer than 12 points)." if bool(chart["trial"].iloc[-1]) else "")
+        + (
+            f" {hidden} month{'s are' if hidden != 1 else ' is'} hidden (a small number): a gap in the chart."
+            if hidden
+            else ""
+        )
     )
     spc_table = c.table(
         series.assign(
             month=series["month"].map(lambda d: f"{d:%b %Y}"),
+            count=series["count"].round().astype("Int64"),  # whole numbers, "*" where hidden
             signal=chart["point_type"].str.replace("_", " ").to_numpy(),
         ),
         {"month": "Month", "count": "Offences", "signal": "Variation"},
         numeric=("count",),
     )
-    spc = c.fill_card(
+    return c.fill_card(
         spc_title,
         spc_summary,
         figs.spc_chart(chart, series["month"], "Offences a month", suppressed=series["suppressed"]),
         spc_table,
-        note,
-        c.about(measure, SPC_METHOD, "statistical-process-control"),
+        p.note,
+        c.about(p.measure, SPC_METHOD, "statistical-process-control"),
     )
 
-    # Rolling 12-month rate per 100,000: one point for each month of the period, so the 11 months before it are read
-    # too (as far as the data go back); a 12-month period then has 12 points, not one.
+
+def _partner_rolling(p: _Page):
+    """A rolling 12-month rate for each month of the period, from true monthly counts (the 11 months before the
+    period are read too, as far as the data go back; a 12-month period then has 12 points, not one)."""
+    state, wh = p.state, p.wh
+    series = wh.monthly_counts(*p.args)
     loaded_from, lead_start = wh.month_range(ids.MEASURE_ID)[0], state.start
     if state.start and loaded_from is not None:
         lead_start = max(add_months(state.start, -11), f"{loaded_from:%Y-%m}")
@@ -152,9 +175,30 @@ def update_trend(state_data):
     # A month hidden in the chart above is hidden here too (the longer range may hide other months of its own).
     hidden = lead["month"].isin(series.loc[series["count"].isna(), "month"])
     rolling = lead.assign(total=lead["count"].astype(float).mask(hidden).rolling(12).sum())
-    rolling["rate"] = rolling["total"] / rolling["population"] * measure.per
-    in_period = rolling[rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))]
-    shown = in_period.dropna(subset=["rate"])  # a window with a hidden month has no total
+    rolling["rate"] = rolling["total"] / rolling["population"] * p.measure.per
+    return series, rolling[rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))]
+
+
+def _public_rolling(p: _Page):
+    """The published rolling 12-month cells ending in the period (or the 12 months to its end, if shorter): one a
+    quarter. A hidden cell is a gap."""
+    state, wh = p.state, p.wh
+    first = add_months(p.shown.end, -(max(p.shown.months, 12) - 1))
+    series = wh.monthly_counts(ids.MEASURE_ID, state.districts, f"{first:%Y-%m}", f"{p.shown.end:%Y-%m}", state.age)
+    cells = outcomes.rolling_counts(wh, ids.MEASURE_ID, state.districts, state.age, 12)
+    cells = cells[(cells["window_end"] >= first) & (cells["window_end"] <= p.shown.end)]
+    total = cells["count"].astype(float).to_numpy()
+    rolling = cells.assign(month=cells["window_end"], total=total, rate=total / cells["population"] * p.measure.per)
+    return series, rolling[["month", "total", "rate", "suppressed", "population"]].reset_index(drop=True)
+
+
+def _rolling_card(p: _Page, in_period) -> tuple:
+    shown = in_period.dropna(subset=["rate"])  # a window with a hidden month (or a hidden cell) has no total
+    step = "quarter" if p.public else "month"
+    gaps = len(in_period) - len(shown)
+    gap_words = (
+        f" {gaps} point{'s are' if gaps != 1 else ' is'} hidden (a small number), shown as a gap." if gaps else ""
+    )
     if len(shown) > 1:
         first, last = shown.iloc[0], shown.iloc[-1]
         change = (
@@ -163,20 +207,22 @@ def update_trend(state_data):
             else f"{'fell' if last['rate'] < first['rate'] else 'rose'} from {first['rate']:.1f} to "
             f"{last['rate']:.1f} per 100,000"
         )
-        roll_title = f"The rolling 12-month rate {change} in {place}"
+        roll_title = f"The rolling 12-month rate {change} in {p.place}"
         roll_summary = (
-            f"Each point is the 12 months to that month, so seasonal swings cancel out; "
-            f"{len(shown)} points from {first['month']:%b %Y} to {last['month']:%b %Y}."
+            f"Each point is the 12 months to that {step}, so seasonal swings cancel out; "
+            f"{len(shown)} points from {first['month']:%b %Y} to {last['month']:%b %Y}." + gap_words
         )
     elif len(shown) == 1:
         only = shown.iloc[0]
-        roll_title = f"The rolling 12-month rate was {only['rate']:.1f} per 100,000 in {place}"
-        roll_summary = (
-            f"One point, the 12 months to {only['month']:%b %Y}: a point needs 12 loaded months, none of them hidden."
+        roll_title = f"The rolling 12-month rate was {only['rate']:.1f} per 100,000 in {p.place}"
+        roll_summary = f"One point, the 12 months to {only['month']:%b %Y}: " + (
+            "the published figures hold rolling years ending at quarter ends." + gap_words
+            if p.public
+            else "a point needs 12 loaded months, none of them hidden."
         )
     else:
         roll_title = "Rolling 12-month rate"
-        roll_summary = "Not available: fewer than 12 months are loaded, or small monthly counts are hidden."
+        roll_summary = "Not available: fewer than 12 months are loaded, or small counts are hidden."
     roll_fig = figs.line_chart(  # with its gaps, so the line does not join across a hidden stretch
         in_period.assign(m=in_period["month"].map(str)),
         "month",
@@ -184,28 +230,79 @@ def update_trend(state_data):
         "Rate per 100,000 (12 months to)",
     )
     roll_table = c.table(
-        shown.assign(month=shown["month"].map(lambda d: f"{d:%b %Y}"), rate=shown["rate"].round(1)),
+        shown.assign(
+            month=shown["month"].map(lambda d: f"{d:%b %Y}"),
+            total=shown["total"].round().astype("Int64"),
+            rate=shown["rate"].round(1),
+        ),
         {"month": "12 months to", "total": "Offences", "rate": "Rate per 100,000"},
         numeric=("total", "rate"),
     )
-    rolling_card = c.fill_card(
+    return c.fill_card(
         roll_title,
         roll_summary,
         roll_fig,
         roll_table,
-        note,
-        c.about(measure, RATE_METHOD, "rates-and-confidence-intervals"),
+        p.note,
+        c.about(p.measure, RATE_METHOD, "rates-and-confidence-intervals"),
     )
 
-    title = f"Knife-enabled serious violence: {place}{age_words}"
-    return (title, headline, *spc, *rolling_card)
+
+def update_trend(state_data):
+    """The headline change, the SPC chart and the rolling rate."""
+    if not state_data:
+        return (no_update,) * (2 + 2 * 6)
+    p = _Page(state_data)
+    series, rolling = _public_rolling(p) if p.public else _partner_rolling(p)
+    title = f"Knife-enabled serious violence: {p.place}{p.age_words}"
+    return (title, _headline(p), *_spc_card(p, series), *_rolling_card(p, rolling))
+
+
+def _partner_only_card(p: _Page, title: str, message: str) -> tuple:
+    """A card the public release cannot fill: it says why, as a normal state of the page."""
+    figure = go.Figure(layout={"height": 160, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
+    figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    figure.update_layout(margin={"t": 20, "b": 90})
+    return c.fill_card(
+        title, message, figure, html.P(message), p.note, c.about(p.measure, RATE_METHOD, "small-number-suppression")
+    )
+
+
+def _public_ages(p: _Page) -> tuple:
+    """Under 25 against 25 and over, from the published under-25 and all-ages cells of the period."""
+    state, wh = p.state, p.wh
+    groups = outcomes.age_groups(wh, ids.MEASURE_ID, state.districts, state.start, state.end)
+    bands, young, total = groups["bands"], groups["under_25"], groups["total"]
+    title = (
+        f"Under-25s were the victims in {young / total:.0%} of offences, {p.period}"
+        if young is not None and total
+        else "Victims under 25 and 25 and over"
+    )
+    summary = (
+        f"Victims under 25 against all ages, {p.place}, {p.period}"
+        + (f": {young:,} of {total:,}." if young is not None and total is not None else " (a count is hidden).")
+        + " "
+        + groups["partner_only"]
+    )
+    return c.fill_card(
+        title,
+        summary,
+        figs.bars(bands, "label", "count", "Offences", emphasise={"Under 25"}),
+        c.table(bands, {"label": "Victim age", "count": "Offences", "share": "Share"}, numeric=("count",)),
+        p.note,
+        c.about(p.measure, RATE_METHOD, "small-number-suppression"),
+    )
 
 
 def update_breakdowns(state_data):
-    """Offence groups and victim ages."""
+    """Offence groups and victim ages (in public: partner-only offences, and under 25 against all ages)."""
     if not state_data:
         return (no_update,) * 2 * 6
-    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
+    p = _Page(state_data)
+    if p.public:
+        offences = _partner_only_card(p, f"Offence groups in {p.place}: shown to partners only", OFFENCES_PARTNER_ONLY)
+        return (*offences, *_public_ages(p))
+    state, wh, measure, place, period, note, args, age_words = _unpack(p)
 
     # Breakdowns by offence group and by victim age (under-25s emphasised).
     offences = outcomes.breakdown(wh, *args[:1], "offence_subgroup", *args[1:])
@@ -243,27 +340,33 @@ def update_breakdowns(state_data):
 
 
 def update_districts(state_data):
-    """The districts against HIPS: rates with intervals and the funnel plot."""
+    """The districts against HIPS: rates with intervals and the funnel plot. A district whose count is hidden is
+    named as hidden and not plotted."""
     if not state_data:
         return (no_update,) * 2 * 6
     state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
 
     # District comparison: rates with intervals against HIPS, and the funnel plot.
-    d = outcomes.district_rates(wh, ids.MEASURE_ID, state.start, state.end, state.age)
-    hips = float(d["hips_rate"].iloc[0])
+    table = outcomes.district_rates(wh, ids.MEASURE_ID, state.start, state.end, state.age)
+    d = table[~table["suppressed"].astype(bool)].reset_index(drop=True)
+    hidden = table.loc[table["suppressed"].astype(bool), "district_name"].tolist()
+    hidden_words = (f" Hidden (a small number, not plotted): {', '.join(hidden)}." if hidden else "") + (
+        f" {table.attrs['note']}" if table.attrs.get("note") else ""
+    )
+    hips = float(table["hips_rate"].iloc[0])
     worse = d[d["compared_with_hips"] == "worse"]["district_name"].tolist()
     better = d[d["compared_with_hips"] == "better"]["district_name"].tolist()
     dist_title = (
         f"{len(worse)} district{'s' if len(worse) != 1 else ''} above the HIPS rate, {len(better)} below"
         if len(worse) or len(better)
-        else "Every district is similar to HIPS"
+        else "Every district shown is similar to HIPS"
     )
     dist_summary = (
         f"HIPS: {hips:.1f} per 100,000 a year, {period}. Higher than HIPS: {', '.join(worse) or 'none'}. "
-        f"Lower: {', '.join(better) or 'none'}."
+        f"Lower: {', '.join(better) or 'none'}." + hidden_words
     )
     dist_table = c.table(
-        d,
+        table,
         {
             "district_name": "District",
             "count": "Offences",
@@ -285,9 +388,9 @@ def update_districts(state_data):
         note,
         c.about(measure, RATE_METHOD, "comparison-with-a-benchmark"),
     )
-    pops = np.linspace(max(d["population"].min() * 0.8, 1), d["population"].max() * 1.1, 60)
+    pops = np.linspace(max(table["population"].min() * 0.8, 1), table["population"].max() * 1.1, 60)
     # Limits for each population's exposure over the period (rates are annual), drawn against population.
-    limits = funnel_limits(hips, pops * float(d["years"].iloc[0]), per=measure.per).assign(population=pops)
+    limits = funnel_limits(hips, pops * float(table["years"].iloc[0]), per=measure.per).assign(population=pops)
     outside = d[d["funnel"].str.contains("99.8")]["district_name"].tolist()
     fun_title = (
         f"{', '.join(outside)} {'lie' if len(outside) > 1 else 'lies'} outside the 99.8% limits"
@@ -296,10 +399,11 @@ def update_districts(state_data):
     )
     fun_card = c.fill_card(
         fun_title,
-        "A funnel plot allows for district size: small districts vary more by chance, so their limits are wider.",
+        "A funnel plot allows for district size: small districts vary more by chance, so their limits are wider."
+        + hidden_words,
         figs.funnel_plot(d, limits, "district_name", "per 100,000 a year"),
         c.table(
-            d,
+            table,
             {
                 "district_name": "District",
                 "population": "Population",

@@ -24,6 +24,10 @@ FORCE_NAME = "Hampshire"  # the force's name in the ONS series
 
 
 def month_range(wh: Warehouse, measure_id: str) -> tuple[date | None, date | None]:
+    if wh.audience == "public" and measure_id in wh.registry and wh.registry.get(measure_id).source != "ons_knife":
+        from vrp.data_access import published_counts
+
+        return published_counts.month_range(wh, measure_id)
     f = wh.check(measure_id)
     measure = wh.registry.get(f.measure_id)
 
@@ -68,6 +72,10 @@ def monthly_counts(
 ) -> pd.DataFrame:
     """One row per month of the period (months with nothing recorded included, as 0):
     month, count, suppressed, incomplete (supplier-hidden cells), population."""
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.monthly_counts(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if measure.source == "ons_knife":
@@ -172,9 +180,14 @@ def _national_by_period(wh: Warehouse, f: Filter, by: str) -> pd.DataFrame:
 def counts_by_period(
     wh: Warehouse, measure_id: str, by: str = "fy", districts=(), start=None, end=None, age: str = "all"
 ) -> pd.DataFrame:
-    """period (``2023-24`` or ``2023-04``), count, suppressed: the table behind ``vrp summary``."""
+    """period (``2023-24`` or ``2023-04``), count, suppressed: the table behind ``vrp summary``. Public: the
+    published cells (the national series is open data and read as for partners)."""
     if by not in ("fy", "month"):
         raise InvalidQuery("by must be fy or month")
+    if wh.audience == "public" and measure_id in wh.registry and wh.registry.get(measure_id).source != "ons_knife":
+        from vrp.data_access import published_counts
+
+        return published_counts.counts_by_period(wh, measure_id, by, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
 
@@ -223,6 +236,10 @@ def force_quarterly(wh: Warehouse, measure_id: str = "ons_knife_crime", forces: 
 
 def period_total(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> dict:
     """One total for a period: count (None when the audience rule hides it), suppressed, incomplete."""
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.period_total(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
 
@@ -304,6 +321,10 @@ def _local_latest(wh: Warehouse, measure: Measure, districts: tuple[str, ...], w
 def latest_figures(wh: Warehouse, districts=()) -> pd.DataFrame:
     """For each measure: the latest 12 months of its source (4 quarters for the national series) against the
     12 before, as counts and rates. Fewer months are labelled as such where less has been loaded."""
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.latest_figures(wh, districts)
     f0 = wh.check("serious_violence" if "serious_violence" in wh.registry else wh.registry.ids[0], districts)
     key = {"d": list(f0.districts)}
 

@@ -25,6 +25,10 @@ def district_rates(wh: Warehouse, measure_id: str, start=None, end=None, age: st
 
     Rates are annual: a period of other than 12 months uses population x years as the exposure.
     """
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.district_rates(wh, measure_id, start, end, age)
     f = wh.check(measure_id, (), start, end, age)
     measure = wh.registry.get(f.measure_id)
     if "district" not in measure.geography_levels:
@@ -73,6 +77,10 @@ def breakdown(
     wh: Warehouse, measure_id: str, by: str, districts=(), start=None, end=None, age: str = "all"
 ) -> pd.DataFrame:
     """Counts by ``age_band`` (from the mart) or ``offence_subgroup`` (police records): group, count, share."""
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.breakdown(wh, measure_id, by, districts, start, end, age)
     if by not in ("age_band", "offence_subgroup"):
         raise InvalidQuery("breakdown must be by age_band or offence_subgroup")
     f = wh.check(measure_id, districts, start, end, age)
@@ -126,6 +134,7 @@ def comparisons(
     end: str | None = None,
     age: str = "all",
     baseline_fy: str | None = None,
+    start: str | None = None,
 ) -> dict:
     """The latest 12 months to ``end`` against the 12 before and against the baseline year: counts, rates with
     intervals, change and whether it is statistically significant (exact conditional test on the counts).
@@ -133,7 +142,14 @@ def comparisons(
     Returns {"current": {...}, "previous": {...} | None, "baseline": {...} | None, "year_on_year": ChangeResult |
     None, "against_baseline": ChangeResult | None}; each period dict has start, end, count, rate, lower, upper,
     suppressed. Changes are only given when both counts may be shown to this audience.
+
+    Public (published_counts.comparisons): the published period for ``start``/``end`` (or the rolling 12 months
+    to ``end``, else the latest) against the same period a year before, each a cube cell, with its note.
     """
+    if wh.audience == "public":
+        from vrp.data_access import published_counts
+
+        return published_counts.comparisons(wh, measure_id, districts, end, age, baseline_fy, start)
     from vrp.stats import change
 
     f = wh.check(measure_id, districts, None, end, age)
