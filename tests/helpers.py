@@ -81,6 +81,33 @@ def attacker_bounds(table, hidden, targets) -> list[tuple[float, float]]:
     return out
 
 
+def cube_lsoa_year(wh, measure_id: str, fy_start: str, district: str | None = None):
+    """An independent reference for the public Hotspots page: the published LSOA cells of one financial year
+    (all ages), read straight from pub_cube by SQL, indexed by LSOA code: count (NaN where hidden), suppressed."""
+    import pandas as pd
+
+    where = f" AND a.district_code = '{district}'" if district else ""
+    frame = wh.read(
+        "SELECT c.area_code, c.count, c.suppressed FROM pub_cube c JOIN dim_area a ON a.lsoa21_code = c.area_code "
+        f"WHERE c.measure_id = '{measure_id}' AND c.area_level = 'lsoa' AND c.age = 'all' AND c.period_type = 'fy' "
+        f"AND c.period_start = DATE '{fy_start}'{where}"
+    ).set_index("area_code")
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    frame["count"] = pd.to_numeric(frame["count"]).astype(float).mask(frame["suppressed"])
+    return frame
+
+
+def cube_area_year(wh, measure_id: str, area: str, fy_start: str) -> int | None:
+    """The published count of HIPS or a district for one financial year (all ages), from pub_cube by SQL; None
+    where hidden."""
+    level = "hips" if area == "HIPS" else "district"
+    row = wh.read(
+        f"SELECT count, suppressed FROM pub_cube WHERE measure_id = '{measure_id}' AND area_level = '{level}' "
+        f"AND area_code = '{area}' AND age = 'all' AND period_type = 'fy' AND period_start = DATE '{fy_start}'"
+    )
+    return None if bool(row["suppressed"].iloc[0]) else int(row["count"].iloc[0])
+
+
 def cube_cells(wh, measure_id: str, area: str, period_type: str, age: str = "all"):
     """An independent reference for the public pages: the published cells of HIPS or one district of one kind of
     period, read straight from pub_cube by SQL, in date order: start, end (dates), count (NaN where hidden),

@@ -9,67 +9,170 @@ import plotly.utils
 import pytest
 from dash import Patch, no_update
 
+from tests.helpers import cube_area_year, cube_lsoa_year
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
-from vrp.data_access import places
+from vrp.data_access import places, published_places
+from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import InvalidQuery
 from vrp.figures import hotspots as figs
 
 SOTON = "E06000045"
-PERIOD = ("2025-10", "2026-09")
+PERIOD = ("2025-10", "2026-09")  # a rolling year: the public map shows the financial year 2025/26
+FY = ("2025-04", "2026-03")
+FY_START = "2025-04-01"
+CLASSES = {"hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"}
+
+
+@pytest.fixture(scope="module")
+def partner(demo_warehouse):
+    wh = Warehouse(demo_warehouse.with_(audience="partner"))
+    yield wh
+    wh.dispose()
+
+
+@pytest.fixture(scope="module")
+def partner_app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
 
 
 def state(districts=(SOTON,), measure="serious_violence", age="all"):
     return {"districts": list(districts), "start": PERIOD[0], "end": PERIOD[1], "measure": measure, "age": age}
 
 
-def test_every_lsoa_of_the_selection_is_on_the_map(wh):
-    frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
+def test_every_lsoa_of_the_selection_is_on_the_map(wh, partner):
     areas = wh.read("SELECT lsoa21_code FROM dim_area WHERE district_code = 'E06000045'")
-    assert sorted(frame["lsoa21_code"]) == sorted(areas["lsoa21_code"])
-    assert (frame["count"] == 0).any()  # LSOAs with nothing recorded are drawn too
-    assert set(frame["hotspot"]) <= {"hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"}
+    for audience in (wh, partner):
+        frame = places.hotspot_map(audience, "serious_violence", [SOTON], *PERIOD)
+        assert sorted(frame["lsoa21_code"]) == sorted(areas["lsoa21_code"])
+        assert (frame["count"] == 0).any()  # LSOAs with nothing recorded are drawn too
+    assert set(frame["hotspot"]) <= CLASSES
 
 
-def test_hotspots_are_where_the_harm_clusters(wh):
-    frame = places.hotspot_map(wh, "serious_violence", [], "2023-10", "2026-09")
-    hot = frame[frame["hotspot"].str.startswith("hot")]
-    assert len(hot) > 0
-    assert hot["rate"].median() > 2 * frame["rate"].median()
-    assert hot["district_code"].isin(["E06000045", "E06000044"]).mean() > 0.5
+def test_public_map_shows_exactly_the_published_lsoa_cells_of_the_year(wh):
+    """The public map of a rolling year is the financial year's published LSOA cells; hidden ones are NaN, with
+    no rate, rank or Gi* class (they are grey "hidden", never coloured by a true value)."""
+    reference = cube_lsoa_year(wh, "serious_violence", FY_START, SOTON)
+    for period in (PERIOD, FY):
+        frame = places.hotspot_map(wh, "serious_violence", [SOTON], *period).set_index("lsoa21_code")
+        assert sorted(frame.index) == sorted(reference.index)
+        hidden = reference["suppressed"]
+        assert hidden.any() and (~hidden).any()
+        assert frame.loc[hidden[hidden].index, ["count", "rate"]].isna().all().all()
+        assert frame.loc[hidden[hidden].index, "rank"].isna().all()
+        assert (frame.loc[hidden[hidden].index, "hotspot"] == "hidden").all()
+        shown = hidden[~hidden].index
+        assert np.array_equal(frame.loc[shown, "count"].to_numpy(), reference.loc[shown, "count"].to_numpy())
+        assert set(frame.loc[shown, "hotspot"]) <= CLASSES
+        rate = frame.loc[shown, "count"] / frame.loc[shown, "population"] * 1000
+        assert np.allclose(frame.loc[shown, "rate"], rate)
+    everywhere = places.hotspot_map(wh, "knife_enabled_sv", [], *FY).set_index("lsoa21_code")["count"]
+    truth = cube_lsoa_year(wh, "knife_enabled_sv", FY_START)["count"]
+    assert len(everywhere) == 1231 and everywhere.sort_index().equals(truth.sort_index().rename("count"))
 
 
-def test_public_map_hides_small_counts_and_what_would_reveal_them(wh):
-    frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
-    hidden = frame["suppressed"]
-    assert hidden.any()
-    assert frame.loc[hidden, "count"].isna().all() and frame.loc[hidden, "rate"].isna().all()
-    assert frame.loc[hidden, "rank"].isna().all()
-    shown = frame.loc[~hidden, "count"]
-    assert ((shown == 0) | (shown >= 3)).all()
+def test_a_period_that_is_not_a_published_year_shows_one_with_a_note(app, wh):
+    fy = places.hotspot_map(wh, "serious_violence", [SOTON], *FY)
+    for start, end, shown in (("2025-06", "2025-06", "2025/26"), ("2024-10", "2025-09", "2024/25")):
+        period, note = published_places.lsoa_period(wh, "serious_violence", start, end)
+        assert (period.label, note) == (shown, f"The public map shows financial years: showing {shown}.")
+    month = places.hotspot_map(wh, "serious_violence", [SOTON], "2025-06", "2025-06")
+    pd.testing.assert_frame_equal(month, fy)
+    assert published_places.lsoa_period(wh, "serious_violence", *FY)[1] is None
+    assert "all ages only" in published_places.lsoa_period(wh, "serious_violence", *FY, age="u25")[1]
+    with app.server.test_request_context("/"):
+        out = cb.update_map({**state(), "start": "2025-06", "end": "2025-06"}, "count", [], None)
+        exact = cb.update_map({**state(), "start": FY[0], "end": FY[1]}, "count", [], None)
+    message = json.dumps(out[4].to_plotly_json(), default=str)
+    assert "The public map shows financial years: showing 2025/26." in message
+    assert "financial year 2025/26" in out[3] and exact[4] is None
 
 
-def test_top_places_and_concentration(wh):
-    top = places.top_places(wh, "serious_violence", [SOTON], *PERIOD)
-    conc = places.concentration_of_harm(wh, "serious_violence", [SOTON], *PERIOD)
-    assert len(top) == 20
-    assert top["count"].is_monotonic_decreasing
-    assert top["share"].sum() == pytest.approx(top["cumulative_share"].iloc[-1])
-    assert top["share"].iloc[0] == pytest.approx(top["count"].iloc[0] / conc["total"])
-    assert 0 < conc["top_1"] < conc["top_5"] < conc["top_10"] < 1
-    assert conc["harm_share"][0] == 0 and conc["harm_share"][-1] == pytest.approx(1)
-    assert len(conc["area_share"]) == 11  # 152 LSOAs: tenths only, so no single LSOA can be read off the curve
+def test_a_measure_without_lsoa_cells_is_mapped_by_district_only_in_public(app, wh, partner):
+    for measure in ("police_uk_robbery", "sharp_object_admissions", "homicide"):
+        with pytest.raises(NotPublished, match="not by LSOA"):
+            places.hotspot_map(wh, measure, [], "2022-04", "2023-03")
+    with app.server.test_request_context("/"):
+        out = cb.map_callback(state(measure="police_uk_robbery"), "count", [], None)
+    assert "Alert" in type(out[4]).__name__ and "not by LSOA" in json.dumps(out[4].to_plotly_json())
+    assert len(places.hotspot_map(partner, "police_uk_robbery", [SOTON], "2022-02", "2022-02")) == 152
+
+
+def test_hotspots_are_where_the_harm_clusters(wh, partner):
+    for audience, period in ((partner, ("2023-10", "2026-09")), (wh, FY)):
+        frame = places.hotspot_map(audience, "serious_violence", [], *period)
+        hot = frame[frame["hotspot"].str.startswith("hot")]
+        assert len(hot) > 0
+        assert hot["rate"].median() > 2 * frame["rate"].median()
+        assert hot["district_code"].isin(["E06000045", "E06000044"]).mean() > 0.5
+
+
+def test_public_derived_figures_come_only_from_published_cells(wh, partner):
+    """Gi* classes, ranks, top places, shares and concentration are functions of the published LSOA counts and
+    the area's published total: rebuilt from the SQL reference they are the page's, and whatever the true value
+    of a hidden LSOA, they cannot change."""
+    period, _ = published_places.lsoa_period(wh, "serious_violence", *FY)
+    page = places.hotspot_map(wh, "serious_violence", [SOTON], *FY)
+    reference = cube_lsoa_year(wh, "serious_violence", FY_START, SOTON)
+    total = cube_area_year(wh, "serious_violence", SOTON, FY_START)
+    names = wh.districts().set_index("district_code")["district_name"].to_dict()
+    truth = partner.counts_by_lsoa("serious_violence", [SOTON], *FY).set_index("lsoa21_code")
+    assert truth["count"].sum() == total  # the district year is the sum of its LSOAs
+
+    def outputs(counts: pd.Series):
+        frame = page.drop(columns=["count", "rate", "rank", "gi_z", "hotspot", "suppressed"]).copy()
+        frame["count"] = frame["lsoa21_code"].map(counts.mask(reference["suppressed"])).astype(float)
+        frame["suppressed"] = frame["count"].isna()
+        built = published_places.map_frame(frame, wh)
+        return built, published_places.concentration_from(built, total), published_places.top_from(built, total, names)
+
+    built, conc, top = outputs(reference["count"])
+    cols = ["lsoa21_code", "count", "rate", "rank", "gi_z", "hotspot", "suppressed"]
+    pd.testing.assert_frame_equal(built[cols], page[cols])
+    assert {
+        k: v for k, v in places.concentration_of_harm(wh, "serious_violence", [SOTON], *FY).items() if k != "period"
+    } == conc
+    pd.testing.assert_frame_equal(places.top_places(wh, "serious_violence", [SOTON], *FY), top)
+    # The true counts, and the true counts with every hidden LSOA changed, give the very same public figures.
+    hidden = reference["suppressed"]
+    for counts in (truth["count"], truth["count"].where(~hidden, truth["count"] + 7)):
+        again, conc_again, top_again = outputs(counts.astype(float))
+        pd.testing.assert_frame_equal(again[cols], page[cols])
+        assert conc_again == conc
+        pd.testing.assert_frame_equal(top_again, top)
+    # Hidden LSOAs count, for the curve and the shares, at an equal part of what the published total leaves.
+    left = total - reference["count"].sum()
+    assert conc["approximate"] and conc["imputed"] == pytest.approx(left / hidden.sum())
+    assert conc["hidden_areas"] == hidden.sum() and conc["total"] == total
+
+
+def test_top_places_and_concentration(wh, partner):
+    total = cube_area_year(wh, "serious_violence", SOTON, FY_START)
+    for audience in (wh, partner):
+        top = places.top_places(audience, "serious_violence", [SOTON], *PERIOD)
+        conc = places.concentration_of_harm(audience, "serious_violence", [SOTON], *PERIOD)
+        assert len(top) == 20
+        assert top["count"].is_monotonic_decreasing
+        assert top["share"].sum() == pytest.approx(top["cumulative_share"].iloc[-1])
+        assert top["share"].iloc[0] == pytest.approx(top["count"].iloc[0] / conc["total"])
+        assert 0 < conc["top_1"] < conc["top_5"] < conc["top_10"] < 1
+        assert conc["harm_share"][0] == 0 and conc["harm_share"][-1] == pytest.approx(1)
+    assert conc["total"] != total  # partners: the rolling year's months; the public: the financial year's cell
+    public = places.concentration_of_harm(wh, "serious_violence", [SOTON], *PERIOD)
+    assert public["total"] == total
+    assert len(public["area_share"]) == 11  # 152 LSOAs: tenths only, so no single LSOA can be read off the curve
     hips = places.concentration_of_harm(wh, "serious_violence", [], *PERIOD)
     assert len(hips["area_share"]) == 101  # 1,231 LSOAs: whole percents (12 LSOAs a step)
+    assert hips["total"] == cube_area_year(wh, "serious_violence", "HIPS", FY_START)
 
 
-def test_hour_by_weekday_counts_add_up(wh):
-    grid = places.hour_by_weekday(wh, "knife_enabled_sv", [], *PERIOD)
-    assert len(grid) == 7 * 24
-    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
+def test_hour_by_weekday_counts_add_up(partner):
     full = places.hour_by_weekday(partner, "knife_enabled_sv", [], *PERIOD)
-    known = wh.read(
+    assert len(full) == 7 * 24
+    known = partner.read(
         "SELECT COUNT(*) AS n FROM fact_police_records WHERE knife_flag AND occurred_at IS NOT NULL "
         "AND recorded_month BETWEEN DATE '2025-10-01' AND DATE '2026-09-01' AND ho_offence_code IN "
         "('1','4.1','4.2','4.10','2','3B','5D','5E','8N','8P','8S','34A','34B','19C','19D','19E',"
@@ -79,31 +182,49 @@ def test_hour_by_weekday_counts_add_up(wh):
     friday_night = full[(full.weekday.isin([4, 5])) & (full.hour >= 21)]["count"].sum()
     tuesday_night = full[(full.weekday.isin([1, 2])) & (full.hour >= 21)]["count"].sum()
     assert friday_night > tuesday_night
-    assert places.hour_by_weekday(wh, "police_uk_robbery", [], "2022-02", "2022-02") is None
+    assert places.hour_by_weekday(partner, "police_uk_robbery", [], "2022-02", "2022-02") is None
 
 
-def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
+def test_the_hour_grid_is_for_partners_only_in_public(app, wh):
+    """No cube cells: the public section says why it is empty, as a normal page state."""
+    with pytest.raises(NotPublished, match="Shown to partners only"):
+        places.hour_by_weekday(wh, "knife_enabled_sv", [], *PERIOD)
+    assert places.hour_by_weekday(wh, "police_uk_robbery", [], "2022-02", "2022-02") is None  # no times at all
+    with app.server.test_request_context("/"):
+        table, curve, text, heat, heat_text, section_hidden = cb.update_lower(state())
+    assert heat_text.startswith("Shown to partners only") and section_hidden is False
+    assert heat["data"] == [] and "Shown to partners only" in heat["layout"]["annotations"][0]["text"]
+    assert text.startswith("Approximately: the top 1% of LSOAs")
+    assert "Southampton 023E" in json.dumps(table.to_plotly_json(), default=str)
+
+
+def test_lower_charts_carry_their_data_as_valid_figure_dicts(partner_app):
     import plotly.graph_objects as go
 
     from vrp.figures.theme import TEMPLATE, stamp
 
-    with app.server.test_request_context("/"):
+    wh = partner_app.server.config["VRP_WAREHOUSE"]
+    with partner_app.server.test_request_context("/"):
         out = cb.update_lower(state(districts=[]))
     curve, heat = out[1], out[3]
     conc = places.concentration_of_harm(wh, "serious_violence", [], *PERIOD)
     assert curve["data"][0]["y"] == pytest.approx([v * 100 for v in conc["harm_share"]])
     grid = places.hour_by_weekday(wh, "serious_violence", [], *PERIOD)
     z = heat["data"][0]["z"]
-    assert len(z) == 7 and all(len(row) == 24 for row in z)
-    grey = heat["data"][1]["z"]  # hidden cells are drawn grey by a second trace, so they never read as zero
-    assert grid["count"].isna().any() and heat["data"][1]["name"] == "Hidden to protect privacy"
-    for r in grid.itertuples():  # hidden (small) cells are gaps marked "*", the rest carry their counts
-        cell, label = z[r.weekday][r.hour], heat["data"][0]["text"][r.weekday][r.hour]
+    assert len(z) == 7 and all(len(row) == 24 for row in z) and len(heat["data"]) == 1  # partners: nothing hidden
+    assert [z[r.weekday][r.hour] for r in grid.itertuples()] == grid["count"].tolist()
+    assert "Grey cells" not in out[4] and out[5] is False
+    # A grid with hidden cells (the partner audience hides none; the figure supports them): they are gaps marked
+    # "*", drawn grey by a second trace, so they never read as zero.
+    small = grid.assign(count=grid["count"].astype(float).mask(grid["count"] < 3))
+    fig = figs.hour_weekday_figure(small)
+    z, grey = fig["data"][0]["z"], fig["data"][1]["z"]
+    assert small["count"].isna().any() and fig["data"][1]["name"] == "Hidden to protect privacy"
+    for r in small.itertuples():
+        cell, label = z[r.weekday][r.hour], fig["data"][0]["text"][r.weekday][r.hour]
         assert (cell, label) == ((None, "*") if pd.isna(r.count) else (r.count, str(int(r.count))))
         assert (grey[r.weekday][r.hour] is not None) == pd.isna(r.count)
-    assert "Grey cells are hidden to protect privacy" in out[4]
-    assert all(t["hoverongaps"] is False for t in heat["data"]) and heat["layout"]["hovermode"] == "closest"
-    assert len(figs.hour_weekday_figure(grid.fillna({"count": 0}))["data"]) == 1  # nothing hidden: no grey trace
+    assert all(t["hoverongaps"] is False for t in fig["data"]) and fig["layout"]["hovermode"] == "closest"
     for fig in (curve, heat):
         go.Figure(fig)  # every property is one plotly knows (validated here, not on each request)
         assert fig["layout"]["template"] == go.Figure(layout_template=TEMPLATE).layout.template.to_plotly_json()
@@ -132,17 +253,37 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(app, wh):
     assert "title" not in map_note and map_note["annotations"][-1]["yref"] == "paper"
 
 
-def test_lsoa_profile(wh):
-    p = places.lsoa_profile(wh, "E01035444", "serious_violence", *PERIOD)
+def test_lsoa_profile(wh, partner):
+    p = places.lsoa_profile(partner, "E01035444", "serious_violence", *PERIOD)
     assert p["lsoa21_name"] == "Southampton 023E" and p["district_code"] == SOTON
-    assert p["series"]["suppressed"].sum() != 1  # one hidden month would be the total minus the rest
-    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
-    assert p["count"] == places.lsoa_profile(partner, "E01035444", "serious_violence", *PERIOD)["series"]["count"].sum()
+    assert p["count"] == p["series"]["count"].sum()
     assert p["lower"] < p["rate"] < p["upper"]
     assert p["comparison"] == "worse"  # the busiest LSOA in the city
     assert len(p["series"]) == 12
     with pytest.raises(InvalidQuery):
         places.lsoa_profile(wh, "E0100000'--", "serious_violence", *PERIOD)
+
+
+def test_public_lsoa_profile_is_the_published_years(wh):
+    """The public panel: the LSOA's published year against its district's published year; its published
+    financial years for a trend; no offence mix (partners only)."""
+    p = places.lsoa_profile(wh, "E01035444", "serious_violence", *PERIOD)
+    cell = cube_lsoa_year(wh, "serious_violence", FY_START, SOTON).loc["E01035444"]
+    assert not cell["suppressed"] and p["count"] == cell["count"] and p["period"] == "2025/26"
+    assert p["district_count"] == cube_area_year(wh, "serious_violence", SOTON, FY_START)
+    assert p["district_rate"] == pytest.approx(p["district_count"] / wh.population((SOTON,)) * 1000, rel=1e-6)
+    assert p["lower"] < p["rate"] < p["upper"] and p["comparison"] == "worse"
+    years = wh.read(
+        "SELECT period_start, count FROM pub_cube WHERE measure_id = 'serious_violence' AND area_code = "
+        "'E01035444' AND period_type = 'fy' AND age = 'all' ORDER BY period_start"
+    )
+    assert list(p["series"]["label"]) == [f"{d.year}/{(d.year + 1) % 100:02d}" for d in years["period_start"]]
+    assert p["series"]["count"].tolist() == years["count"].astype(float).tolist()
+    assert p["mix"].empty and p["mix_note"].startswith("Shown to partners only")
+    assert p["note"] == "The public map shows financial years: showing 2025/26."
+    panel = json.dumps(cb.lsoa_panel(p, None, "Southampton").to_plotly_json(), default=str)
+    assert "Published financial years" in panel and "Shown to partners only" in panel
+    assert f"{p['count']:,} in 2025/26" in panel
 
 
 def test_map_figure_carries_ids_and_values_not_geometry(wh):
@@ -166,10 +307,13 @@ def test_map_figure_carries_ids_and_values_not_geometry(wh):
 
     gi = figs.hotspot_map(frame, "hotspot", {SOTON: "Southampton"})
     go.Figure(gi)
-    assert [t["name"] for t in gi["data"]] == ["Hot 99%", "Hot 95%", "Not significant", "Cold 95%", "Cold 99%"]
+    names = ["Hot 99%", "Hot 95%", "Not significant", "Cold 95%", "Cold 99%", "Hidden to protect privacy"]
+    assert [t["name"] for t in gi["data"]] == names
     assert sum(len(t["locations"]) for t in gi["data"]) == len(frame)
     hot = frame.set_index("lsoa21_code").loc[gi["data"][0]["locations"], "hotspot"]
     assert (hot == "hot 99%").all()
+    grey = frame.set_index("lsoa21_code").loc[gi["data"][-1]["locations"], "count"]
+    assert len(grey) and grey.isna().all()  # hidden LSOAs are grey, never coloured by a class
 
 
 def test_the_overview_layer_has_every_lsoa_with_fewer_points(settings):
@@ -220,6 +364,14 @@ def test_map_callback_patches_values_when_the_selection_stays(app):
         assert "Southampton" in first[2]
         again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
     assert isinstance(again[0], Patch)
+    assert "financial year 2024/25" in again[3]  # the public map's year for October 2024 to September 2025
+
+
+def test_partner_map_callback_keeps_the_chosen_months(partner_app):
+    with partner_app.server.test_request_context("/"):
+        first = cb.update_map(state(), "count", [], None)
+        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
+    assert isinstance(again[0], Patch) and first[4] is None
     assert "October 2024 to September 2025" in again[3]
 
 
@@ -319,9 +471,12 @@ def test_bad_links_never_give_a_500(app, search):
     ("search", "preset"),
     [("", "12m"), ("?from=2023-10&to=2026-09", "36m"), ("?from=2025-01&to=2025-06", "custom")],
 )
-def test_the_period_box_names_the_preset_a_link_matches(app, search, preset):
-    response = _open_link(app, search)
+def test_the_period_box_names_the_preset_a_link_matches(app, partner_app, search, preset):
+    response = _open_link(partner_app, search)
     assert response.get_json()["response"]["filter-preset"]["value"] == preset
+    # The public chooses published periods only: the box names one of them (the latest rolling year by default).
+    public = _open_link(app, search).get_json()["response"]["filter-preset"]["value"]
+    assert public == "2025-10/2026-09" if not search else "/" in public
 
 
 def test_geometry_is_served_once_with_caching_headers(app):
@@ -386,30 +541,31 @@ def test_a_filter_change_sends_less_than_100_kb(app):
     assert len(body) < 100_000
 
 
-def test_small_selections_give_no_total_share_or_curve(wh):
-    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
-    args = ("knife_enabled_sv", ["E07000085"], "2026-09", "2026-09")
-    true_total = places.concentration_of_harm(partner, *args)["total"]
+def test_a_hidden_area_total_gives_no_total_share_or_curve(wh):
+    hidden = wh.read(
+        "SELECT area_code FROM pub_cube WHERE measure_id = 'knife_enabled_sv' AND area_level = 'district' "
+        f"AND age = 'all' AND period_type = 'fy' AND period_start = DATE '{FY_START}' AND suppressed ORDER BY 1"
+    )["area_code"]
+    assert len(hidden)  # the case the test is about (demo seed 2024)
+    args = ("knife_enabled_sv", [hidden[0]], *FY)
     conc = places.concentration_of_harm(wh, *args)
-    assert 0 < true_total < 3  # the case the test is about (demo seed 2024)
     assert conc["total"] is None
     assert conc["hidden"] and conc["harm_share"] == [] and conc["top_5"] is None
-    state_ = cb.FilterState(("E07000085",), "2026-09", "2026-09")
-    assert "hidden to protect privacy" in cb.summary_sentence(
-        "Knife", places.hotspot_map(wh, *args), conc, state_, "East Hampshire"
-    )
+    top = places.top_places(wh, *args)
+    assert top["share"].isna().all() and "*" in json.dumps(cb.top_table(top).to_plotly_json(), default=str)
+    state_ = cb.FilterState((hidden[0],), *FY)
+    assert "hidden to protect privacy" in cb.summary_sentence("Knife", places.hotspot_map(wh, *args), conc, state_, "X")
 
 
-def test_lsoa_panel_hides_a_small_district_rate(wh):
-    partner = Warehouse(wh.settings.with_(audience="partner"), engine=wh.engine)
-    lsoa = wh.read("SELECT lsoa21_code FROM dim_area WHERE district_code = 'E07000085' ORDER BY 1 LIMIT 1")
-    lsoa = lsoa["lsoa21_code"][0]
-    checked = 0
-    for month in ("2026-07", "2026-08", "2026-09"):
-        p = places.lsoa_profile(wh, lsoa, "knife_enabled_sv", month, month, "u25")
-        truth = places.lsoa_profile(partner, lsoa, "knife_enabled_sv", month, month, "u25")
-        district_count = round(truth["district_rate"] * wh.population(("E07000085",), "u25") / 1000)
-        if 0 < district_count < 3:
-            checked += 1
-            assert np.isnan(p["district_rate"]) and p["comparison"] == "not compared"
-    assert checked  # at least one month has a small district count (demo seed 2024)
+def test_lsoa_panel_hides_a_hidden_district_rate(wh):
+    row = wh.read(
+        "SELECT c.area_code, c.period_start, min(a.lsoa21_code) AS lsoa FROM pub_cube c JOIN dim_area a "
+        "ON a.district_code = c.area_code WHERE c.measure_id = 'knife_enabled_sv' AND c.area_level = 'district' "
+        "AND c.age = 'all' AND c.period_type = 'fy' AND c.suppressed GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 1"
+    ).iloc[0]
+    start = pd.Timestamp(row["period_start"])
+    fy = (f"{start:%Y-%m}", f"{start.year + 1}-03")
+    p = places.lsoa_profile(wh, row["lsoa"], "knife_enabled_sv", *fy)
+    assert p["district_count"] is None and np.isnan(p["district_rate"]) and p["comparison"] == "not compared"
+    headline = cb.lsoa_headline(p, "the district")
+    assert "whose count is hidden" in headline if p["count"] is not None else "hidden to protect" in headline

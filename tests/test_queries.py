@@ -63,11 +63,23 @@ def test_monthly_series_covers_every_month_of_the_period(public, partner):
     assert int(truth["count"].sum()) == int(sql)
 
 
-def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(public):
-    frame = public.counts_by_lsoa("police_uk_robbery", ["E07000089"], "2022-02", "2022-02")
-    assert len(frame) == public.read("SELECT count(*) AS n FROM dim_area WHERE district_code = 'E07000089'")["n"][0]
-    assert (frame["count"].fillna(0) == 0).sum() > 0
+def test_every_lsoa_of_the_district_is_returned_even_with_nothing_recorded(public, partner):
+    from tests.helpers import cube_lsoa_year
+    from vrp.data_access.published import NotPublished
+
+    n = partner.read("SELECT count(*) AS n FROM dim_area WHERE district_code = 'E07000089'")["n"][0]
+    frame = partner.counts_by_lsoa("police_uk_robbery", ["E07000089"], "2022-02", "2022-02")
+    assert len(frame) == n and (frame["count"] == 0).sum() > 0
     assert set(frame["district_code"]) == {"E07000089"}
+    # The public release has no LSOA cells of police.uk measures, nor of any month: refused, not worked out.
+    with pytest.raises(NotPublished, match="not by LSOA"):
+        public.counts_by_lsoa("police_uk_robbery", ["E07000089"], "2022-02", "2022-02")
+    with pytest.raises(NotPublished, match="whole financial years only"):
+        public.counts_by_lsoa("knife_enabled_sv", ["E07000089"], "2025-10", "2026-09")
+    shown = public.counts_by_lsoa("knife_enabled_sv", ["E07000089"], "2025-04", "2026-03")
+    assert len(shown) == n and set(shown["district_code"]) == {"E07000089"}
+    cube = cube_lsoa_year(partner, "knife_enabled_sv", "2025-04-01", "E07000089")["count"]  # from pub_cube by SQL
+    assert shown.set_index("lsoa21_code")["count"].sort_index().equals(cube.sort_index().rename("count"))
 
 
 def test_public_audience_never_receives_small_counts(public, partner):
@@ -144,12 +156,24 @@ def test_hidden_months_are_the_cubes_hidden_cells(public):
 
 
 def test_hidden_lsoas_cannot_be_worked_back_from_the_district_totals(public, partner):
+    """The public LSOA counts are the published cube's cells, read here straight from pub_cube; hidden ones carry
+    no count and no district has exactly one hidden LSOA beside its published year."""
+    from tests.helpers import cube_area_year, cube_lsoa_year
     from vrp.stats.suppression import is_recoverable
 
-    truth = partner.counts_by_lsoa("knife_enabled_sv", ["E06000044", "E06000046"], "2025-04", "2026-03")
-    shown = public.counts_by_lsoa("knife_enabled_sv", ["E06000044", "E06000046"], "2025-04", "2026-03")
-    assert shown["suppressed"].any()
-    assert not is_recoverable(truth, shown["suppressed"], "district_code", "count")
+    districts = ["E06000044", "E06000046"]
+    truth = partner.counts_by_lsoa("knife_enabled_sv", districts, "2025-04", "2026-03")
+    shown = public.counts_by_lsoa("knife_enabled_sv", districts, "2025-04", "2026-03").set_index("lsoa21_code")
+    cube = pd.concat([cube_lsoa_year(partner, "knife_enabled_sv", "2025-04-01", d) for d in districts])
+    assert sorted(shown.index) == sorted(cube.index)
+    assert shown["suppressed"].any() and shown["suppressed"].equals(cube.loc[shown.index, "suppressed"])
+    assert shown["count"].equals(cube.loc[shown.index, "count"].rename("count"))
+    mask = pd.Series(shown.loc[truth["lsoa21_code"], "suppressed"].to_numpy(), index=truth.index)
+    assert not is_recoverable(truth, mask, "district_code", "count")
+    for d in districts:
+        hidden = shown.loc[shown["district_code"] == d, "suppressed"]
+        if cube_area_year(partner, "knife_enabled_sv", d, "2025-04-01") is not None:
+            assert hidden.sum() != 1
 
 
 def test_a_total_over_several_districts_never_reveals_a_hidden_one(public):

@@ -8,6 +8,7 @@ from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html, no_update
 
@@ -16,7 +17,8 @@ from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, read_state
 from vrp.dashboards.shell import ATTRIBUTION
-from vrp.data_access import places
+from vrp.data_access import places, published_places
+from vrp.data_access.published import NotPublished
 from vrp.figures import hotspots as figs
 from vrp.figures.theme import stamp, wrap
 from vrp.geo.boundaries import lsoa_topology
@@ -77,14 +79,26 @@ def lsoa_table(frame: pd.DataFrame, names: dict) -> dbc.Table:
     return dbc.Table([head, body], size="sm", striped=True, className="small")
 
 
-def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterState, place: str) -> str:
+def shown_period(wh, state: FilterState) -> tuple[str, str | None]:
+    """The period the page shows, in words, and a note when it is not the filter's: partners see the filter's
+    months; the public map shows a published financial year (data_access/published_places.py)."""
+    if wh.audience != "public":
+        return period_text(state.start, state.end), None
+    period, note = published_places.lsoa_period(wh, state.measure, state.start, state.end, state.age)
+    return f"financial year {period.label}", note
+
+
+def summary_sentence(
+    label: str, frame: pd.DataFrame, conc: dict, state: FilterState, place: str, period: str | None = None
+) -> str:
     total = conc["total"]
     hot = int(frame["hotspot"].str.startswith("hot").sum())
     count = "a small number (hidden to protect privacy)" if total is None else f"{total:,}"
-    text = f"{label}: {count} in {place}, {period_text(state.start, state.end)}."
+    text = f"{label}: {count} in {place}, {period or period_text(state.start, state.end)}."
     if conc.get("top_5") is not None and total:
         n5 = max(1, round(len(frame) * 0.05))
-        text += f" The top 5% of LSOAs ({n5:,} of {len(frame):,}) hold {conc['top_5']:.0%} of it."
+        about = "about " if conc.get("approximate") else ""
+        text += f" The top 5% of LSOAs ({n5:,} of {len(frame):,}) hold {about}{conc['top_5']:.0%} of it."
     text += (
         f" {hot:,} LSOA{'s are' if hot != 1 else ' is'} a statistically significant hotspot."
         if hot
@@ -93,10 +107,10 @@ def summary_sentence(label: str, frame: pd.DataFrame, conc: dict, state: FilterS
     return text
 
 
-def export_note(wh, measure, state: FilterState, width: int = 120) -> str:
+def export_note(wh, measure, state: FilterState, width: int = 120, period: str | None = None) -> str:
     """Attribution, source and labels written into exported images of this page's figures, wrapped at ``width``
     characters (about 5 px each): the half-width curve needs a narrower note than the map."""
-    parts = [f"{measure.label}, {period_text(state.start, state.end)}."]
+    parts = [f"{measure.label}, {period or period_text(state.start, state.end)}."]
     if measure.source in wh.synthetic_sources():
         parts.append("SYNTHETIC demonstration data: not real records.")
     if wh.audience == "partner":
@@ -121,6 +135,7 @@ def update_map(state_data, mode, points, meta):
     conc = places.concentration_of_harm(wh, state.measure, state.districts, state.start, state.end, state.age)
     names = wh.districts().set_index("district_code")["district_name"].to_dict()
     place = where(wh, state.districts)
+    period, note = shown_period(wh, state)
     show_points = bool(points) and "points" in points
     new_meta = {"mode": mode, "districts": list(state.districts), "points": show_points}
     if meta == new_meta and not show_points:
@@ -134,9 +149,10 @@ def update_map(state_data, mode, points, meta):
         if show_points:  # data_access refuses this outside the partner audience
             incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
             fig["data"].append(figs.density_trace(incidents))
-        stamp(fig, export_note(wh, measure, state), inside=True)
+        stamp(fig, export_note(wh, measure, state, period=period), inside=True)
     title = f"Where {measure.label.lower()} is concentrated: {place}"
-    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place), None
+    message = dbc.Alert(note, color="info", className="my-2") if note else None
+    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place, period), message
 
 
 def update_table(is_open, state_data):
@@ -167,6 +183,39 @@ def fail_lower(message: str) -> tuple:
     return polite(message), {}, "", {}, "", True
 
 
+def concentration_text(conc: dict, measure, place: str) -> str:
+    if conc["total"] == 0:
+        return "No incidents in this selection."
+    if conc["hidden"]:
+        return "Too few incidents in this selection to show how they are spread without identifying anyone."
+    text = (
+        f"The top 1% of LSOAs hold {conc['top_1']:.0%}, the top 5% hold {conc['top_5']:.0%} and the top 10% "
+        f"hold {conc['top_10']:.0%} of {measure.label.lower()} in {place} (Gini coefficient {conc['gini']:.2f})."
+    )
+    if conc.get("approximate"):
+        text = (
+            "Approximately: "
+            + text[:1].lower()
+            + text[1:]
+            + f" {conc['hidden_areas']:,} LSOAs with hidden counts are each counted at {conc['imputed']:.1f}, "
+            "the published total less the published LSOAs, shared equally among them."
+        )
+    return text
+
+
+def partner_only_figure(message: str) -> dict:
+    """An empty chart that says why it is empty (a normal page state, not an error)."""
+    return {
+        "data": [],
+        "layout": {
+            "height": 120,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5}],
+        },
+    }
+
+
 def update_lower(state_data):
     """Top places, the concentration curve and the hour-by-day heat map."""
     if not state_data:
@@ -178,19 +227,14 @@ def update_lower(state_data):
     top = places.top_places(wh, *args)
     conc = places.concentration_of_harm(wh, *args)
     table = top_table(top)
-    text = (
-        "No incidents in this selection."
-        if conc["total"] == 0
-        else "Too few incidents in this selection to show how they are spread without identifying anyone."
-        if conc["hidden"]
-        else (
-            f"The top 1% of LSOAs hold {conc['top_1']:.0%}, the top 5% hold {conc['top_5']:.0%} and the top 10% "
-            f"hold {conc['top_10']:.0%} of {measure.label.lower()} in {where(wh, state.districts)} "
-            f"(Gini coefficient {conc['gini']:.2f})."
-        )
-    )
-    grid = places.hour_by_weekday(wh, *args)
-    curve = stamp(figs.concentration_figure(conc, measure.label), export_note(wh, measure, state, width=85))  # 5/12
+    text = concentration_text(conc, measure, where(wh, state.districts))
+    period, _ = shown_period(wh, state)
+    note = export_note(wh, measure, state, width=85, period=period)  # 5/12
+    curve = stamp(figs.concentration_figure(conc, measure.label), note)
+    try:
+        grid = places.hour_by_weekday(wh, *args)
+    except NotPublished as refused:
+        return table, curve, text, partner_only_figure("Shown to partners only"), str(refused), False
     if grid is None:
         return table, curve, text, {}, "", True
     busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
@@ -374,8 +418,8 @@ def top_table(top: pd.DataFrame) -> html.Div:
                     html.Th(f"{r.lsoa21_name} ({r.lsoa21_code})", scope="row"),
                     html.Td(r.district_name),
                     html.Td(f"{int(r.count):,}", className="text-end"),
-                    html.Td(f"{r.share:.1%}", className="text-end"),
-                    html.Td(f"{r.cumulative_share:.1%}", className="text-end"),
+                    html.Td("*" if pd.isna(r.share) else f"{r.share:.1%}", className="text-end"),
+                    html.Td("*" if pd.isna(r.cumulative_share) else f"{r.cumulative_share:.1%}", className="text-end"),
                     html.Td(r.hotspot),
                 ]
             )
@@ -395,16 +439,21 @@ COMPARISON_TEXT = {
 }
 
 
-def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
+def lsoa_headline(p: dict, district_name: str) -> str:
+    """The LSOA's count and rate for the period against its district's; in public, the published year's cells."""
+    when = f"in {p['period']}" if p.get("period") else "in the period"
     if p["count"] is None:
-        headline = "A small number (hidden to protect privacy)."
-    else:
-        headline = (
-            f"{p['count']:,} in the period: {p['rate']:.1f} per 1,000 residents "
-            f"(95% CI {p['lower']:.1f} to {p['upper']:.1f}), "
-            f"{COMPARISON_TEXT.get(p['comparison'], p['comparison'])} {district_name} "
-            f"({p['district_rate']:.1f})."
+        return (
+            f"{when[:1].upper()}{when[1:]}: a small number, or one that would reveal one (hidden to protect privacy)."
         )
+    text = f"{p['count']:,} {when}: {p['rate']:.1f} per 1,000 residents (95% CI {p['lower']:.1f} to {p['upper']:.1f}), "
+    if np.isnan(p["district_rate"]):
+        return text + f"not compared with {district_name}, whose count is hidden to protect privacy."
+    return text + f"{COMPARISON_TEXT.get(p['comparison'], p['comparison'])} {district_name} ({p['district_rate']:.1f})."
+
+
+def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
+    headline = lsoa_headline(p, district_name)
     mix = p["mix"]
     mix_list = (
         html.Ul(
@@ -412,7 +461,7 @@ def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
             className="mb-0",
         )
         if len(mix)
-        else html.P("No offence breakdown for this source.")
+        else html.P(p.get("mix_note") or "No offence breakdown for this source.")
     )
     return dbc.Card(
         dbc.CardBody(
@@ -423,7 +472,8 @@ def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
                     "(1 = most deprived 10% of England)."
                 ),
                 html.P(headline, className="fw-bold"),
-                html.H4("Monthly trend", className="h6"),
+                html.P(p["note"], className="small text-muted") if p.get("note") else None,
+                html.H4(p.get("trend_title", "Monthly trend"), className="h6"),
                 dcc.Graph(figure=figs.lsoa_trend_figure(p["series"]), config={"displayModeBar": False}),
                 html.H4("Offence mix", className="h6"),
                 mix_list,

@@ -37,6 +37,20 @@ METHOD = (
     "not make a hotspot by chance. Counts from 1 to the measure's threshold are hidden for the public, and "
     "further cells where a total would reveal them."
 )
+PUBLIC_METHOD = (
+    "The public map shows the published figures only: LSOAs by financial year, all ages, for knife-enabled "
+    'serious violence and serious violence. Counts from 1 to the measure\'s threshold are hidden (grey, "*"), '
+    "as are further LSOAs where their district's total would reveal them. Hotspot classes use the Getis-Ord Gi* "
+    "statistic on rates per 1,000 residents of the published LSOAs only (hidden LSOAs are left out), each with "
+    "the published LSOAs that touch it, kept only when they survive false-discovery-rate control "
+    "(Benjamini-Hochberg) at 5% (95%) or 1% (99%). Shares use the published total of the area; the "
+    "concentration curve and Gini coefficient count each hidden LSOA at an equal part of what the published total "
+    "leaves, so they are approximate. Ranks are among the published LSOAs."
+)
+
+
+def method_text() -> str:
+    return PUBLIC_METHOD if warehouse().audience == "public" else METHOD
 
 
 def incident_toggle() -> dbc.Checklist:
@@ -96,7 +110,7 @@ def layout() -> html.Div:
                                 ],
                                 className="mt-2",
                             ),
-                            html.P(METHOD, className="small text-muted mt-2"),
+                            html.P(method_text(), className="small text-muted mt-2"),
                         ],
                         lg=8,
                     ),

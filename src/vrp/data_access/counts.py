@@ -153,7 +153,12 @@ def counts_by_lsoa(
     wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"
 ) -> pd.DataFrame:
     """Every LSOA of the selected districts (those with nothing recorded included):
-    lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed."""
+    lsoa21_code, lsoa21_name, district_code, count, population, imd_decile, suppressed. The public audience gets
+    the published cube's LSOA cells of one financial year (published_places.counts_by_lsoa)."""
+    if wh.audience == "public":
+        from vrp.data_access import published_places
+
+        return published_places.counts_by_lsoa(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if not measure.has_lsoa:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from vrp.data_access import published_places
 from vrp.data_access import tables as t
 from vrp.data_access.mart import mart_where
 from vrp.data_access.queries import Warehouse
@@ -31,9 +32,11 @@ def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=No
     """Per LSOA of the selection: count (suppressed for the public), rate per 1,000 residents, rank, and the
     Getis-Ord Gi* class (hot/cold at 99% or 95% after false-discovery-rate control, docs/METHODS.md#hotspots).
 
-    Gi* is computed on the true rates within the selection (neighbours outside it are not counted), so the public
-    sees where the clusters are without seeing the small counts behind them.
+    Partners: Gi* on the true rates within the selection (neighbours outside it are not counted). The public map
+    reads only the published cube (one financial year, Gi* over the published LSOAs): published_places.py.
     """
+    if wh.audience == "public":
+        return published_places.hotspot_map(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if not measure.has_lsoa:
@@ -66,6 +69,8 @@ def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=No
 
 def concentration_of_harm(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> dict:
     """The concentration curve (in steps of 1% of areas) and the shares held by the top 1%, 5% and 10%."""
+    if wh.audience == "public":
+        return published_places.concentration_of_harm(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
 
     def compute():
@@ -114,6 +119,8 @@ def top_places(
     wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all", n: int = 20
 ) -> pd.DataFrame:
     """The n LSOAs with the most harm: count, share of the selection's total and the cumulative share."""
+    if wh.audience == "public":
+        return published_places.top_places(wh, measure_id, districts, start, end, age, n)
     frame = hotspot_map(wh, measure_id, districts, start, end, age)
     conc = concentration_of_harm(wh, measure_id, districts, start, end, age)
     total = conc["total"]
@@ -150,6 +157,8 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
     codes = set(lsoa_options(wh)["lsoa21_code"])
     if not isinstance(lsoa, str) or lsoa not in codes:
         raise InvalidQuery(f"unknown LSOA {str(lsoa)[:20]!r}")
+    if wh.audience == "public":
+        return published_places.lsoa_profile(wh, lsoa, measure_id, start, end, age)
     f = wh.check(measure_id, (), start, end, age)
     measure = wh.registry.get(f.measure_id)
 
@@ -233,6 +242,8 @@ def hour_by_weekday(
 ) -> pd.DataFrame | None:
     """Counts by day of week (rows, Monday first) and hour of occurrence (columns 0-23), where the source records
     when things happened; None where it does not."""
+    if wh.audience == "public":
+        return published_places.hour_by_weekday(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if measure.source != "police_records":

@@ -23,6 +23,8 @@ from vrp.figures.theme import (
 
 MODES = {"count": "Count", "rate": "Rate per 1,000 residents", "hotspot": "Hotspot (Getis-Ord Gi*)"}
 HOTSPOT_ORDER = ["hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"]
+HIDDEN_CLASS = "hidden"  # published_places.HIDDEN_CLASS: a public LSOA whose count is hidden, so never tested
+HIDDEN_NAME = "Hidden to protect privacy"
 LSOA_GEOJSON = "/geo/lsoa21.geojson"
 LSOA_OVERVIEW_GEOJSON = "/geo/lsoa21-overview.geojson"  # simplified further, for views of most of HIPS
 OVERVIEW_BELOW_ZOOM = 9.5  # all of HIPS is about 8.4, one district 10 to 11.5
@@ -95,16 +97,18 @@ def value_traces(
         return [[0, colour], [1, colour]]
 
     if mode == "hotspot":
+        # The public map tests only published LSOAs: the rest are class "hidden", grey as in the other modes. The
+        # grey trace is always there (empty for partners), so a Patch finds the same traces whatever the values.
         return [
             trace(
                 rows := (frame["hotspot"] == cls).to_numpy(),
                 [1.0] * int(rows.sum()),
-                colorscale=flat(HOTSPOT_COLOURS[cls]),
+                colorscale=flat(HOTSPOT_COLOURS.get(cls, GREY)),
                 showscale=False,
-                name=cls.capitalize(),
+                name=HIDDEN_NAME if cls == HIDDEN_CLASS else cls.capitalize(),
                 showlegend=True,
             )
-            for cls in HOTSPOT_ORDER
+            for cls in [*HOTSPOT_ORDER, HIDDEN_CLASS]
         ]
     col = "rate" if mode == "rate" else "count"
     shown = frame[col].notna().to_numpy()
@@ -122,7 +126,7 @@ def value_traces(
         [0.0] * int((~shown).sum()),
         colorscale=flat(GREY),
         showscale=False,
-        name="Hidden to protect privacy",
+        name=HIDDEN_NAME,
         showlegend=True,
     )
     return [values, hidden]
@@ -254,22 +258,26 @@ def hour_weekday_figure(grid: pd.DataFrame) -> dict:
 
 
 def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
+    """Bars of an LSOA's months (partners) or, with a ``label`` column, its published financial years (public);
+    hidden ones are marked "*"."""
+    by_label = "label" in series
+    x = series["label"] if by_label else series["month"]
     fig = go.Figure(
         go.Bar(
-            x=series["month"],
+            x=x,
             y=series["count"].astype(float),
             marker_color=DARK_BLUE,
-            hovertemplate="%{x|%b %Y}: %{y}<extra></extra>",
+            hovertemplate=("%{x}" if by_label else "%{x|%b %Y}") + ": %{y}<extra></extra>",
         )
     )
-    hidden = series[series["suppressed"]]
-    if len(hidden):
+    hidden = series["suppressed"].astype(bool).to_numpy()
+    if hidden.any():
         fig.add_trace(
             go.Scatter(
-                x=hidden["month"],
-                y=[0.2] * len(hidden),
+                x=x[hidden],
+                y=[0.2] * int(hidden.sum()),
                 mode="text",
-                text=["*"] * len(hidden),
+                text=["*"] * int(hidden.sum()),
                 hoverinfo="skip",
                 showlegend=False,
             )
@@ -280,6 +288,7 @@ def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
         font_size=FONT_SIZE - 3,
         showlegend=False,
         yaxis={"title": None, "rangemode": "tozero"},
+        xaxis={"type": "category"} if by_label else {},
     )
     return fig
 
