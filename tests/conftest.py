@@ -59,7 +59,9 @@ def need_service(name: str, port: int) -> None:
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory) -> settings_mod.Settings:
     build = tmp_path_factory.mktemp("build")
-    return settings_mod.from_env().with_(build_dir=build, cache_type="NullCache", audience="public")
+    # Rate limits off: a test client is one address making hundreds of requests a minute (tests/test_hardening.py
+    # checks the limits themselves).
+    return settings_mod.from_env().with_(build_dir=build, cache_type="NullCache", audience="public", rate_limits=False)
 
 
 @pytest.fixture

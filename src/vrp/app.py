@@ -10,7 +10,7 @@ from flask_caching import Cache
 
 from vrp.data_access.cache import QueryCache
 from vrp.data_access.queries import Warehouse
-from vrp.settings import REPO_ROOT, Settings, from_env
+from vrp.settings import Settings, from_env
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     settings = settings or from_env()
     app = Dash(
         __name__,
-        assets_folder=str(REPO_ROOT / "assets"),
+        assets_folder=str(settings.assets_dir),
         title="HIPS serious violence dashboard",
         external_stylesheets=[],  # Bootstrap is served from assets/, never a CDN: the app works offline
         suppress_callback_exceptions=True,
@@ -71,12 +71,17 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
         national_callbacks,
     ):
         module.register(app)
+    from vrp import hardening, health, ratelimits
     from vrp.api import blueprint as api_blueprint
+    from vrp.dashboards.pages import find
 
+    health.register(app.server)  # /healthz, /readyz
+    ratelimits.install(app.server, settings, api_blueprint, health.HEALTH_PATHS)
     app.server.register_blueprint(api_blueprint)  # the read-only API: /api, /api/openapi.json, /api/v1/...
     _serve_geometry(app, settings)
     _serve_plotlyjs(app, settings)
     _no_tracebacks(app)
+    hardening.harden(app, settings, known_page=lambda path: find(path) is not None)  # last: hashes every script
     return app
 
 
@@ -184,7 +189,13 @@ def _no_tracebacks(app: Dash) -> None:
     @app.server.errorhandler(Exception)
     def handle(exc):
         if isinstance(exc, HTTPException):
-            return jsonify(error=exc.name), exc.code
+            response = jsonify(error=exc.name)
+            response.status_code = exc.code
+            # Keep what the exception says beside its body: Retry-After on 429, Allow on 405.
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         log.exception("unhandled error")
         return jsonify(error="The request could not be handled."), 400
 

@@ -6,22 +6,45 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parents[1]
+# A source checkout (`make run`, the editable install) reads assets/, config/ and build/ in the repository. An
+# installed wheel (`pip install .`, the container) has no repository: it reads its assets, config and plotly.js
+# bundle from package data (vrp/_data, links to those folders in the checkout, copied into the wheel), and its
+# working folders from the settings below (VRP_BUILD_DIR, VRP_REFERENCE_DIR), else from the working directory.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "src" / "vrp").is_dir()
+PACKAGE_DATA = PACKAGE_DIR / "_data"
 AUDIENCES = ("public", "partner")
 
 
 def _default_reference_dir() -> Path:
     # The reference data sits beside the repository (../shared/data), never inside it.
-    return (REPO_ROOT / ".." / "shared" / "data").resolve()
+    if IN_CHECKOUT:
+        return (REPO_ROOT / ".." / "shared" / "data").resolve()
+    return Path.cwd() / "reference"
+
+
+def _default_build_dir() -> Path:
+    return REPO_ROOT / "build" if IN_CHECKOUT else Path.cwd() / "build"
+
+
+def _bundled(name: str, checkout: str | None = None) -> Path:
+    """A folder shipped with the code: in the repository for a checkout, package data for a wheel."""
+    return REPO_ROOT / (checkout or name) if IN_CHECKOUT else PACKAGE_DATA / name
+
+
+def _switch(value: str) -> bool:
+    return value.strip().lower() not in ("0", "off", "false", "no", "")
 
 
 @dataclass(frozen=True)
 class Settings:
     reference_dir: Path = field(default_factory=_default_reference_dir)
-    build_dir: Path = REPO_ROOT / "build"
-    config_dir: Path = REPO_ROOT / "config"
+    build_dir: Path = field(default_factory=_default_build_dir)
+    config_dir: Path = field(default_factory=lambda: _bundled("config"))
+    assets_dir: Path = field(default_factory=lambda: _bundled("assets"))
     # The partial plotly.js bundle `make` builds from plotlyjs/ (served in place of Dash's full one when present).
-    plotlyjs_dir: Path = REPO_ROOT / "build" / "plotlyjs"
+    plotlyjs_dir: Path = field(default_factory=lambda: _bundled("plotlyjs", "build/plotlyjs"))
     warehouse_url: str = ""
     audience: str = "public"
     cache_type: str = "FileSystemCache"
@@ -31,10 +54,32 @@ class Settings:
     public_min_count: int = 0
     # The year the partnership measures progress against (Outcomes Based Performance Framework), April to March.
     baseline_fy: str = "2022-23"
+    # HTTP (vrp/hardening.py, vrp/ratelimits.py). The largest request body accepted (413 beyond): a callback
+    # request is a few KB; 1 MB leaves room and stops a 300 MB body before it is read.
+    max_content_length: int = 1024 * 1024
+    # How many proxies in front (nginx: 1) whose X-Forwarded-For/-Proto/-Host are trusted; 0 trusts none.
+    proxy_fix: int = 0
+    # Per-client rate limits (flask-limiter syntax), kept in Redis when cache_url is set, else in each process.
+    rate_limits: bool = True
+    rate_limit_pages: str = "300 per minute"
+    rate_limit_callbacks: str = "1200 per minute"
+    rate_limit_api: str = "60 per minute"
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
             raise ValueError(f"VRP_AUDIENCE must be one of {', '.join(AUDIENCES)}, not {self.audience!r}")
+        if self.max_content_length <= 0:
+            raise ValueError("VRP_MAX_CONTENT_LENGTH must be a positive number of bytes")
+        from limits import parse_many
+
+        for part in ("pages", "callbacks", "api"):
+            value = getattr(self, f"rate_limit_{part}")
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"VRP_RATE_LIMIT_{part.upper()} is not a rate limit ({value!r}): write e.g. '60 per minute'"
+                ) from None
 
     @property
     def demo_warehouse_path(self) -> Path:
@@ -62,6 +107,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["build_dir"] = Path(env["VRP_BUILD_DIR"]).resolve()
     if env.get("VRP_CONFIG_DIR"):
         kw["config_dir"] = Path(env["VRP_CONFIG_DIR"]).resolve()
+    if env.get("VRP_ASSETS_DIR"):
+        kw["assets_dir"] = Path(env["VRP_ASSETS_DIR"]).resolve()
     if env.get("VRP_PLOTLYJS_DIR"):
         kw["plotlyjs_dir"] = Path(env["VRP_PLOTLYJS_DIR"]).resolve()
     if env.get("VRP_WAREHOUSE_URL"):
@@ -79,4 +126,13 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["baseline_fy"] = env["VRP_BASELINE_FY"]
     if env.get("VRP_PUBLIC_MIN_COUNT"):
         kw["public_min_count"] = int(env["VRP_PUBLIC_MIN_COUNT"])
+    if env.get("VRP_MAX_CONTENT_LENGTH"):
+        kw["max_content_length"] = int(env["VRP_MAX_CONTENT_LENGTH"])
+    if env.get("VRP_PROXY_FIX"):
+        kw["proxy_fix"] = int(env["VRP_PROXY_FIX"])
+    if "VRP_RATE_LIMITS" in env:
+        kw["rate_limits"] = _switch(env["VRP_RATE_LIMITS"])
+    for part in ("pages", "callbacks", "api"):
+        if env.get(f"VRP_RATE_LIMIT_{part.upper()}"):
+            kw[f"rate_limit_{part}"] = env[f"VRP_RATE_LIMIT_{part.upper()}"]
     return Settings(**kw)
