@@ -260,6 +260,7 @@ def test_lsoa_profile(wh, partner):
     assert p["lower"] < p["rate"] < p["upper"]
     assert p["comparison"] == "worse"  # the busiest LSOA in the city
     assert len(p["series"]) == 12
+    assert p["mix"]["count"].sum() == p["count"]  # partners: the offence mix covers every offence counted
     with pytest.raises(InvalidQuery):
         places.lsoa_profile(wh, "E0100000'--", "serious_violence", *PERIOD)
 

@@ -207,17 +207,7 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         verdict = compare(lo, hi, d_rate, measure.polarity)
         hidden = wh.audience == "public" and 0 < total < wh.threshold(measure)
 
-        mix = pd.DataFrame(columns=["group", "count"])
-        if measure.source == "police_records":
-            r, o = t.fact_police_records, t.dim_offence
-            q = (
-                sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
-                .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
-                .where(*wh.records_where(f), r.c.lsoa21_code == lsoa)
-                .group_by(o.c.offence_subgroup)
-                .order_by(sa.func.count().desc())
-            )
-            mix = wh.audience_rule.suppress(wh.read(q), measure, secondary_by="_series")
+        mix = _offence_mix(wh, f, lsoa)
         return {
             "lsoa21_code": lsoa,
             "lsoa21_name": str(a["lsoa21_name"]),
@@ -235,6 +225,22 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
         }
 
     return wh.cached("lsoa_profile", {**f.as_key(), "lsoa": lsoa}, compute)
+
+
+def _offence_mix(wh: Warehouse, f: Filter, lsoa: str) -> pd.DataFrame:
+    """Partners: one LSOA's offences by subgroup, where the source records offences."""
+    measure = wh.registry.get(f.measure_id)
+    if measure.source != "police_records":
+        return pd.DataFrame(columns=["group", "count"])
+    r, o = t.fact_police_records, t.dim_offence
+    q = (
+        sa.select(o.c.offence_subgroup.label("group"), sa.func.count().label("count"))
+        .select_from(r.join(o, o.c.ho_offence_code == r.c.ho_offence_code))
+        .where(*wh.records_where(f), r.c.lsoa21_code == lsoa)
+        .group_by(o.c.offence_subgroup)
+        .order_by(sa.func.count().desc())
+    )
+    return wh.audience_rule.suppress(wh.read(q), measure, secondary_by="_series")
 
 
 def hour_by_weekday(
