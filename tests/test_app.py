@@ -1,5 +1,7 @@
 """The app serves the overview from the warehouse, labels synthetic data, and degrades politely without one."""
 
+import json
+
 import pytest
 
 from vrp.app import create_app
@@ -163,10 +165,48 @@ def test_a_worker_starts_even_when_the_warm_up_fails(base_settings, tmp_path, ca
     assert said == ["warning"]
 
 
-def test_data_page_tables_give_counts_with_thousands_separators_and_row_headers(app):
+def _texts(node) -> set[str]:
+    """Every string in a rendered layout."""
+    if isinstance(node, str):
+        return {node}
+    items = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    return set().union(*(_texts(v) for v in items)) if items else set()
+
+
+def _source_rows(wh) -> dict[str, int]:
+    """Each source's row count, read from source_registry by SQL (a reference table the public may read)."""
+    frame = wh.read("SELECT source_id, rows FROM source_registry")
+    return dict(zip(frame["source_id"], frame["rows"].astype(int), strict=True))
+
+
+def test_public_data_page_lists_sources_without_row_counts_and_says_why(app):
     from vrp.dashboards import data
 
+    wh = app.server.config["VRP_WAREHOUSE"]
     body = _render(app, data.layout)
-    rows = app.server.config["VRP_WAREHOUSE"].read("SELECT COUNT(*) AS n FROM fact_police_records")["n"][0]
-    assert f'"{int(rows):,}"' in body and f'"{int(rows)}"' not in body
+    for source, n in _source_rows(wh).items():
+        assert n > 50, source  # large enough not to be found by chance among other numbers on the page
+        assert f'"{n:,}"' not in body and f'"{n}"' not in body, source
+    assert '"Rows"' not in body and "data-loads" not in body and '"Load audit"' not in body
+    assert "Row counts and the per-file load history are shown to signed-in partners only" in body
+    text = _texts(json.loads(body))
+    for _, r in wh.sources().iterrows():  # sources, licences, coverage, last load and the synthetic flag stay
+        assert {r["name"], r["licence"], r["synthetic"]} <= text
+        assert f"{r['coverage_start']:%Y-%m} to {r['coverage_end']:%Y-%m}" in text
+        assert str(r["last_load_at"]) in text
     assert '"scope":"row"' in body.replace(" ", "")
+
+
+def test_partner_data_page_tables_give_counts_with_thousands_separators_and_row_headers(demo_warehouse):
+    from vrp.dashboards import data
+
+    partner = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    wh = partner.server.config["VRP_WAREHOUSE"]
+    body = _render(partner, data.layout)
+    rows = wh.read("SELECT COUNT(*) AS n FROM fact_police_records")["n"][0]
+    assert _source_rows(wh)["police_records"] == rows
+    assert f'"{int(rows):,}"' in body and f'"{int(rows)}"' not in body
+    assert "data-loads" in body and "2022-02-hampshire-street.csv" in body
+    assert "shown to signed-in partners only" not in body
+    assert '"scope":"row"' in body.replace(" ", "")
+    wh.dispose()

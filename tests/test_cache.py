@@ -1,5 +1,6 @@
 """Caching in data_access: keyed on arguments and data version, shared through the real Redis, and a failing
-backend degrades to uncached service with a warning."""
+backend degrades to uncached service with a warning. Every view here is a public one: it reads only the
+published cube (pub_cube), as the public audience must."""
 
 import logging
 
@@ -8,8 +9,31 @@ from flask import Flask
 from flask_caching import Cache
 
 from tests.conftest import REDIS_URL, need_service
+from tests.helpers import cube_area_year, cube_cells
+from vrp.data_access import published
 from vrp.data_access.cache import QueryCache, cache_key
 from vrp.data_access.queries import Warehouse
+
+KNIFE_MONTHS = ("knife_enabled_sv", ("E06000045",), "month", "all", "2024-01", "2024-12")
+
+
+# A published financial year (the public filter always carries one lattice period) and one district.
+FY = {"start": "2024-04", "end": "2025-03", "age": "all"}
+TREND_VIEW = "view:vrp.callbacks.knife_crime.update_trend"
+
+
+def _count_views(monkeypatch, name: str) -> list:
+    """Each time the whole view ``name`` is computed (not served from the cache), an entry in the list."""
+    computed = []
+    real = QueryCache.fetch
+
+    def fetch(self, view, version, kwargs, compute):
+        if view == name:
+            return real(self, view, version, kwargs, lambda: computed.append(kwargs) or compute())
+        return real(self, view, version, kwargs, compute)
+
+    monkeypatch.setattr(QueryCache, "fetch", fetch)
+    return computed
 
 
 def test_key_ignores_the_order_of_a_set_but_not_the_data_version():
@@ -32,8 +56,8 @@ def test_results_are_shared_through_redis(demo_warehouse):
     backend = _redis_cache()
     backend.clear()
     first = Warehouse(demo_warehouse, cache=QueryCache(backend))
-    # The district list and the population table are read once per process: warm them first.
-    assert first.district_codes and first.population() > 0
+    # The district list is read once per process: warm it first.
+    assert first.district_codes
     calls = []
     real_read = first.read
 
@@ -42,15 +66,18 @@ def test_results_are_shared_through_redis(demo_warehouse):
         return real_read(q)
 
     first.read = counting_read
-    a = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
-    b = first.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
+    a = published.cells(first, *KNIFE_MONTHS)
+    b = published.cells(first, *KNIFE_MONTHS)
     assert len(calls) == 1  # the second came from Redis
     assert a.equals(b)
+    reference = cube_cells(first, "knife_enabled_sv", "E06000045", "month")
+    reference = reference[(reference["start"] >= a["start"].min()) & (reference["end"] <= a["end"].max())]
+    assert len(a) == 12 and a["count"].tolist() == reference["count"].tolist()
     # Another process (another Warehouse on the same Redis) gets the cached frame without querying.
     second = Warehouse(demo_warehouse, cache=QueryCache(_redis_cache()))
-    assert second.district_codes and second.population() > 0  # per-process reference tables, as above
+    assert second.district_codes  # per-process reference tables, as above
     second.read = lambda q: pytest.fail("should have been served from Redis")
-    assert second.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12").equals(a)
+    assert published.cells(second, *KNIFE_MONTHS).equals(a)
     first.dispose()
     second.dispose()
     backend.clear()
@@ -60,8 +87,8 @@ def test_a_down_cache_serves_uncached_and_warns(demo_warehouse, caplog):
     backend = _redis_cache("redis://127.0.0.1:1/0")  # nothing listens on port 1
     wh = Warehouse(demo_warehouse, cache=QueryCache(backend))
     with caplog.at_level(logging.WARNING):
-        frame = wh.monthly_counts("knife_enabled_sv", ["E06000045"], "2024-01", "2024-12")
-    assert len(frame) == 12
+        frame = published.cells(wh, *KNIFE_MONTHS)
+    assert len(frame) == 12 and frame["count"].notna().all()
     assert "cache backend unavailable" in caplog.text
     wh.dispose()
 
@@ -75,7 +102,7 @@ def test_the_app_uses_redis_when_a_cache_url_is_set(demo_warehouse):
     wh = app.server.config["VRP_WAREHOUSE"]
     assert type(wh.cache.backend.cache).__name__ == "RedisCache"
     wh.cache.backend.clear()
-    wh.monthly_counts("serious_violence", ["E06000046"], "2025-01", "2025-12")
+    published.cells(wh, "serious_violence", ("E06000046",), "month", "all", "2025-01", "2025-12")
     assert any(k.startswith(b"vrp:") for k in wh.cache.backend.cache._write_client.keys("vrp:*"))
     wh.dispose()
 
@@ -85,16 +112,12 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
     from vrp.callbacks import hotspots as cb
 
     app = create_app(demo_warehouse.with_(cache_type="RedisCache", cache_url="redis://127.0.0.1:1/0"))
-    state = {
-        "districts": ["E06000046"],
-        "start": "2025-01",
-        "end": "2025-12",
-        "measure": "serious_violence",
-        "age": "all",
-    }
+    state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     with caplog.at_level(logging.WARNING), app.server.test_request_context("/"):
         out = cb.map_callback(state, "count", [], None)
     assert "Isle of Wight" in out[2]
+    year = cube_area_year(app.server.config["VRP_WAREHOUSE"], "serious_violence", "E06000046", "2024-04-01")
+    assert f"{year:,}" in str(out[3])  # the published district year, not an apology
     assert "cache backend unavailable" in caplog.text
     app.server.config["VRP_WAREHOUSE"].dispose()
 
@@ -102,20 +125,14 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
 def _knife_post(client, districts):
     from tests.test_hotspots import _post
 
-    state = {"districts": districts, "start": "2025-01", "end": "2025-12", "measure": "serious_violence", "age": "all"}
+    state = {"districts": districts, "measure": "knife_enabled_sv", **FY}
     return _post(client, None, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
 
 
 def _hotspots_patch_post(client):
     from tests.test_hotspots import _post
 
-    state = {
-        "districts": ["E06000046"],
-        "start": "2025-01",
-        "end": "2025-06",
-        "measure": "serious_violence",
-        "age": "all",
-    }
+    state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     meta = {"mode": "count", "districts": ["E06000046"], "points": False}
     return _post(
         client,
@@ -135,23 +152,22 @@ def test_whole_views_are_cached_shared_and_follow_the_data_version(demo_warehous
     """A page callback's output is computed once, served again from Redis (to another app process too),
     byte for byte the same, and computed afresh when the warehouse's data version changes."""
     from vrp.app import create_app
-    from vrp.data_access import outcomes
 
     need_service("Redis", 6379)
     settings = demo_warehouse.with_(cache_type="RedisCache", cache_url=REDIS_URL)
     first = create_app(settings)
     first.server.config["VRP_WAREHOUSE"].cache.backend.clear()
-    calls = []
-    real = outcomes.comparisons
-    monkeypatch.setattr(outcomes, "comparisons", lambda *a, **k: calls.append(a) or real(*a, **k))
+    calls = _count_views(monkeypatch, TREND_VIEW)
 
     client = first.server.test_client()
     cold = _knife_post(client, ["E06000045"])
     warm = _knife_post(client, ["E06000045"])
-    assert cold.status_code == warm.status_code == 200
+    assert cold.status_code == warm.status_code == 200, cold.get_data(as_text=True)[:300]
     assert len(calls) == 1
     assert warm.get_data() == cold.get_data()
     assert "Southampton" in cold.get_data(as_text=True)
+    year = cube_area_year(first.server.config["VRP_WAREHOUSE"], "knife_enabled_sv", "E06000045", "2024-04-01")
+    assert f"{year:,}" in cold.get_data(as_text=True)  # the published cell, not a refusal
     # Another district is another view.
     _knife_post(client, ["E06000046"])
     assert len(calls) == 2
@@ -194,28 +210,20 @@ def test_cached_results_belong_to_the_code_that_made_them(demo_warehouse, monkey
 
 
 def test_a_view_is_one_entry_whatever_the_browser_adds_to_the_state(demo_warehouse, monkeypatch):
-    """The key is the five filters, districts as a set: reordered districts or extra keys in the posted state
-    neither miss the cache nor add entries to it."""
+    """The key is the five filters in canonical form: a district spelled another way, a month without its
+    leading zero or extra keys in the posted state neither miss the cache nor add entries to it."""
     from vrp.app import create_app
     from vrp.callbacks import knife_crime
-    from vrp.data_access import outcomes
 
     app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
-    calls = []
-    real = outcomes.comparisons
-    monkeypatch.setattr(outcomes, "comparisons", lambda *a, **k: calls.append(a) or real(*a, **k))
-    state = {
-        "districts": ["E06000045", "E06000044"],
-        "start": "2025-01",
-        "end": "2025-12",
-        "measure": "serious_violence",
-        "age": "all",
-    }
+    calls = _count_views(monkeypatch, TREND_VIEW)
+    state = {"districts": ["E06000045"], "measure": "knife_enabled_sv", **FY}
+    same = {**state, "districts": [" e06000045", "E06000045"], "start": "2024-4", "junk": "x" * 500}
     with app.server.test_request_context("/"):
         first = knife_crime.trend_callback(state)
-        again = knife_crime.trend_callback({**state, "districts": ["E06000044", "E06000045"], "junk": "x" * 500})
-    assert len(calls) == 1
-    assert first[0] == again[0] == "Knife-enabled serious violence: Portsmouth and Southampton"
+        again = knife_crime.trend_callback(same)
+    assert len(calls) == 1  # one miss, so one entry: an entry is stored only on a miss
+    assert first[0] == again[0] == "Knife-enabled serious violence: Southampton"
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 

@@ -11,11 +11,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vrp import settings as settings_mod
+from vrp.data_access import published
 from vrp.data_access.audience import SUPPRESSED
+from vrp.data_access.cube import CubeReader
 from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, is_warehouse, make_engine
 from vrp.data_access.measures import MeasureConfigError, load_registry
+from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
-from vrp.data_access.validation import InvalidQuery, NotPermitted
+from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
+from vrp.periods import financial_year
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.cube import CubeNotSafe
 from vrp.pipeline.reference import ReferenceDataError
@@ -225,32 +229,102 @@ def rebuild_marts_cmd(warehouse_url):
     )
 
 
+PARTNER_HINT = "VRP_AUDIENCE=partner (partner staff only) gives true counts"
+
+
+def _partner_only(wh: Warehouse, what: str, why: str) -> None:
+    """Refuse a partner-only command in the public audience: one line saying why, and how partners ask."""
+    if wh.audience != "partner":
+        raise NotPermitted(f"{what} is shown to partners only: {why}. Partner staff: set VRP_AUDIENCE=partner.")
+
+
 @cli.command()
 @warehouse_option
 @click.option("--by", type=click.Choice(["fy", "month"]), default="fy", show_default=True)
-@click.option("--district", metavar="LADCODE", default=None, help="One district (default: all of HIPS).")
+@click.option(
+    "--district",
+    "districts",
+    multiple=True,
+    metavar="LADCODE",
+    help="One district (default: all of HIPS). Partners may repeat it for the districts' sum.",
+)
+@click.option("--start", metavar="YYYY-MM", default=None, help="Partners only: the first month counted.")
+@click.option("--end", metavar="YYYY-MM", default=None, help="Partners only: the last month counted.")
 @click.option("--measure", "measures", multiple=True, metavar="ID", help="Only these measures.")
 @format_option
-def summary(warehouse_url, by, district, measures, fmt):
-    """Counts per measure and period (financial year like 2023-24, or month like 2023-04)."""
+def summary(warehouse_url, by, districts, start, end, measures, fmt):
+    """Counts per measure and period (financial year like 2023-24, or month like 2023-04).
+
+    The public audience (the default) gets the published cube's cells: whole periods only, one area, "*" where a
+    cell is hidden. VRP_AUDIENCE=partner gives true counts for any window and sum of districts."""
+    for month in (start, end):
+        _month(month)  # a malformed month is a usage error in either audience
     wh = _reader(_settings(warehouse_url))
-    ids = measures or wh.registry.ids
-    frames = []
-    for mid in ids:
-        frame = wh.counts_by_period(mid, by=by, districts=[district] if district else ())
-        frame["count"] = frame["count"].astype(object).where(~frame["suppressed"].astype(bool), SUPPRESSED)
-        frames.append(frame.assign(measure=mid, district=district.upper() if district else "HIPS"))
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if wh.audience == "public":
+        out = _public_summary(wh, by, districts, start, end, measures)
+    else:
+        out = _partner_summary(wh, by, districts, start, end, measures)
     _emit(out.reindex(columns=["measure", "period", "district", "count"]), fmt)
+
+
+def _partner_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.DataFrame:
+    """True counts from the marts, summed over the districts and the window asked for."""
+    codes = sorted({d.strip().upper() for d in districts})
+    frames = []
+    for mid in measures or wh.registry.ids:
+        frame = wh.counts_by_period(mid, by=by, districts=codes, start=start, end=end)
+        frame["count"] = frame["count"].astype(object).where(~frame["suppressed"].astype(bool), SUPPRESSED)
+        frames.append(frame.assign(measure=mid, district="+".join(codes) or HIPS))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _public_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.DataFrame:
+    """The published cube's cells for one area (docs/METHODS.md#the-published-cube): nothing else is public.
+    A window of months or a sum of districts is refused, since either could be subtracted from published
+    cells to reveal a small count; measures not published at this grain are named on stderr (or refused, when
+    asked for by name)."""
+    if start or end:
+        raise NotPublished(
+            "--start/--end are not published: a free window of months could be subtracted from published periods "
+            f"to reveal a small count, so the public summary lists whole published periods only. {PARTNER_HINT}."
+        )
+    try:
+        area = published.area_of(wh, districts)
+    except NotPublished as exc:
+        raise NotPublished(f"{exc} {PARTNER_HINT}.") from None
+    reader = CubeReader(wh)
+    catalogue = reader.catalogue()
+    frames, skipped = [], []
+    for mid in measures or wh.registry.ids:
+        measure = wh.registry.get(wh.check(mid).measure_id)
+        entry = catalogue.get(measure.id, {"periods": []})
+        force_only = measure.source == "ons_knife" and area != HIPS
+        if by not in entry["periods"] or force_only:
+            if measures:
+                kinds = ", ".join(published.KIND_NAMES[k] for k in entry["periods"]) or "nothing yet"
+                where = "for the police force area only" if force_only else f"for {kinds} only"
+                raise NotPublished(f"{measure.label} is published {where}: not by {by} for {area}.")
+            skipped.append(measure.id)
+            continue
+        rows = reader.rows(reader.check(measure.id, area, by, None, None, "all"))
+        label = financial_year if by == "fy" else (lambda d: f"{d:%Y-%m}")
+        count = rows["count"].astype(object).where(~rows["suppressed"], SUPPRESSED)
+        frames.append(
+            pd.DataFrame({"measure": measure.id, "period": rows["start"].map(label), "district": area, "count": count})
+        )
+    if skipped:
+        click.echo(f"vrp: note: not published by {by} for {area}: {', '.join(skipped)}", err=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 @cli.command()
 @warehouse_option
 @format_option
 def loads(warehouse_url, fmt):
-    """The load audit: one row per file loaded."""
-    frame = _reader(_settings(warehouse_url)).load_audit()
-    frame = frame.rename(columns={"file_name": "file"})
+    """The load audit: one row per file loaded (partner audience: VRP_AUDIENCE=partner)."""
+    wh = _reader(_settings(warehouse_url))
+    _partner_only(wh, "The load audit", "its row counts per file are totals of partner records")
+    frame = wh.load_audit().rename(columns={"file_name": "file"})
     _emit(
         frame[["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]],
         fmt,
@@ -261,7 +335,8 @@ def loads(warehouse_url, fmt):
 @warehouse_option
 @format_option
 def sources(warehouse_url, fmt):
-    """The source registry: owner, coverage, last load, synthetic or real, sharing status."""
+    """The source registry: owner, coverage, last load, synthetic or real, sharing status (and row counts, for
+    the partner audience)."""
     frame = _reader(_settings(warehouse_url)).sources()
     frame = frame.rename(columns={"source_id": "source", "synthetic": "data"})
     cols = [
@@ -276,6 +351,7 @@ def sources(warehouse_url, fmt):
         "sharing_status",
         "licence",
     ]
+    cols = [c for c in cols if c in frame.columns]  # the public registry has no row counts
     if fmt == "table":
         for _, row in frame.iterrows():
             click.echo(f"{row['source']} ({row['name']})")
@@ -291,7 +367,9 @@ def sources(warehouse_url, fmt):
 @format_option
 def quarantine(warehouse_url, load_id, fmt):
     """Quarantined rows with file, line and reason (partner audience: VRP_AUDIENCE=partner)."""
-    frame = _reader(_settings(warehouse_url)).quarantine(load_id)
+    wh = _reader(_settings(warehouse_url))
+    _partner_only(wh, "Quarantined rows", "they are raw partner records")
+    frame = wh.quarantine(load_id)
     frame["raw"] = frame["raw"].str.slice(0, 200)
     _emit(frame, fmt)
 

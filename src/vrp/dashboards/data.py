@@ -1,4 +1,5 @@
-"""Data and definitions: every measure's definition, the sources behind them and what has been loaded."""
+"""Data and definitions: every measure's definition, the sources behind them and what has been loaded (row counts
+and the load audit for partners only)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,36 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.T
     return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small")
 
 
-def layout() -> html.Div:
-    wh = warehouse()
-    measures = pd.DataFrame(
+COUNTS_HIDDEN = (
+    "Row counts and the per-file load history are shown to signed-in partners only. A count of a source's records "
+    "over its whole coverage, less the published financial years, would give the count for a part of a year that "
+    "the public release does not publish, and that could be a small number."
+)
+SOURCE_COLUMNS = {
+    "name": "Source",
+    "owner": "Owner",
+    "synthetic": "Data",
+    "coverage": "Coverage",
+    "rows": "Rows",
+    "last_load_at": "Last load",
+    "sharing_status": "Sharing status",
+    "licence": "Licence",
+}
+LOAD_COLUMNS = {
+    "load_id": "Load",
+    "source": "Source",
+    "file_name": "File",
+    "rows_read": "Read",
+    "rows_loaded": "Loaded",
+    "rows_out_of_area": "Out of area",
+    "rows_rejected": "Quarantined",
+    "loaded_at": "Loaded at",
+}
+
+
+def _measures(wh) -> pd.DataFrame:
+    floor = wh.settings.public_min_count  # a deployment may raise every measure's threshold
+    return pd.DataFrame(
         [
             {
                 "label": m.label,
@@ -46,29 +74,51 @@ def layout() -> html.Div:
                 "source": m.source.replace("_", " "),
                 "unit": m.unit.replace("_", " ").replace("100k", "100,000"),
                 "polarity": m.polarity.replace("_", " "),
-                "suppression": f"counts below {m.suppress_below} hidden for the public"
-                if m.suppress_below > 1
+                "suppression": f"counts below {max(m.suppress_below, floor)} hidden for the public"
+                if max(m.suppress_below, floor) > 1
                 else "none",
             }
             for m in wh.registry
         ]
     )
+
+
+def _sources_and_loads(wh) -> list:
+    """The Partnership Data Tracker; for partners also each source's row count and the load audit. The public
+    registry carries no row counts (data_access.reference), and the page says why."""
     sources = wh.sources()
     sources["coverage"] = (
         sources["coverage_start"].astype(str).str[:7] + " to " + sources["coverage_end"].astype(str).str[:7]
     )
-    loads = wh.load_audit()
+    partner = wh.audience == "partner"
+    columns = {k: v for k, v in SOURCE_COLUMNS.items() if k in sources.columns}
+    out = [
+        html.H2("Sources (Partnership Data Tracker)", className="h4 mt-4"),
+        _table(sources, columns, "data-sources"),
+    ]
+    if not partner:
+        return [*out, html.P(COUNTS_HIDDEN, id="data-counts-hidden", className="small text-muted")]
+    return [
+        *out,
+        html.H2("Load audit", className="h4 mt-4"),
+        _table(wh.load_audit(), LOAD_COLUMNS, "data-loads"),
+    ]
+
+
+def layout() -> html.Div:
+    wh = warehouse()
+    loaded = "every file loaded" if wh.audience == "partner" else "when each was last loaded"
     return html.Div(
         [
             html.H1("Data and definitions", className="h2 mt-3"),
             html.P(
-                "What each measure counts, where the data come from, on what terms they are shared, and every file "
-                "loaded. Definitions live in the measure registry (config/measures.toml); statistical methods are "
-                "described in docs/METHODS.md."
+                "What each measure counts, where the data come from, on what terms they are shared, and "
+                f"{loaded}. Definitions live in the measure registry (config/measures.toml); statistical methods "
+                "are described in docs/METHODS.md."
             ),
             html.H2("Measures", className="h4 mt-4"),
             _table(
-                measures,
+                _measures(wh),
                 {
                     "label": "Measure",
                     "id": "Id",
@@ -80,35 +130,6 @@ def layout() -> html.Div:
                 },
                 "data-measures",
             ),
-            html.H2("Sources (Partnership Data Tracker)", className="h4 mt-4"),
-            _table(
-                sources,
-                {
-                    "name": "Source",
-                    "owner": "Owner",
-                    "synthetic": "Data",
-                    "coverage": "Coverage",
-                    "rows": "Rows",
-                    "last_load_at": "Last load",
-                    "sharing_status": "Sharing status",
-                    "licence": "Licence",
-                },
-                "data-sources",
-            ),
-            html.H2("Load audit", className="h4 mt-4"),
-            _table(
-                loads,
-                {
-                    "load_id": "Load",
-                    "source": "Source",
-                    "file_name": "File",
-                    "rows_read": "Read",
-                    "rows_loaded": "Loaded",
-                    "rows_out_of_area": "Out of area",
-                    "rows_rejected": "Quarantined",
-                    "loaded_at": "Loaded at",
-                },
-                "data-loads",
-            ),
+            *_sources_and_loads(wh),
         ]
     )

@@ -1,4 +1,9 @@
-"""Reference tables every page reads: districts, measures, sources and their coverage, and the load audit."""
+"""Reference tables every page reads: districts, measures, sources and their coverage, and the load audit.
+
+Counts of records are partner-only even here: a source's ``rows`` is a total over its whole coverage, so less the
+published financial years it gives the count of a part-year the cube does not publish; the load audit counts each
+file's rows. The public audience gets the registry without ``rows`` and no load audit.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +36,16 @@ def measures(wh: Warehouse) -> pd.DataFrame:
     return wh.cached("measures", {}, lambda: wh.read(sa.select(t.dim_measure)))
 
 
+# Columns of the source registry that count partner records (see the module's docstring).
+PARTNER_ONLY_COLUMNS = frozenset({"rows"})
+
+
 def sources(wh: Warehouse) -> pd.DataFrame:
-    # Read by every page (coverage, synthetic labels).
-    return wh.in_process(
-        "sources", lambda: wh.read(sa.select(t.source_registry).order_by(t.source_registry.c.source_id))
-    )
+    """The source registry, one row per source; for the public audience without its row counts."""
+    reg = t.source_registry
+    columns = [c for c in reg.c if wh.audience == "partner" or c.name not in PARTNER_ONLY_COLUMNS]
+    # Read by every page (coverage, synthetic labels); held per Warehouse, whose audience is fixed.
+    return wh.in_process("sources", lambda: wh.read(sa.select(*columns).order_by(reg.c.source_id)))
 
 
 def synthetic_sources(wh: Warehouse) -> set[str]:
@@ -53,5 +63,7 @@ def source_coverage(wh: Warehouse) -> dict[str, tuple[date | None, date | None]]
 
 
 def load_audit(wh: Warehouse) -> pd.DataFrame:
+    """One row per file loaded, with its row counts: partner audience only."""
+    wh.require_partner("The load audit (rows read, loaded and quarantined per file)")
     a = t.load_audit
     return wh.read(sa.select(a).order_by(a.c.load_id))
