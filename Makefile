@@ -7,7 +7,7 @@ WAREHOUSE := build/warehouse.duckdb
 PLOTLYJS  := build/plotlyjs/plotly-vrp.json
 export VRP_BUILD_DIR ?= $(CURDIR)/build
 
-.PHONY: run test setup setup-test demo browser lint clean bench
+.PHONY: run test setup setup-test demo browser nginx lint clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 setup: $(VENV)/.installed $(PLOTLYJS)
 
-setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser build/axe/axe.min.js
+setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser nginx build/axe/axe.min.js
 
 # The partial plotly.js bundle the pages load (only the dashboard's trace types), built with npm from plotlyjs/.
 # The target is the manifest build.js writes last. Without npm the app still runs, on Dash's full plotly.js.
@@ -47,6 +47,15 @@ browser:
 	  else echo "browser tests need chromium and chromium-driver: sudo apt-get install chromium chromium-driver"; exit 1; fi; \
 	fi
 
+# Debian's nginx for tests/test_nginx.py, which runs deploy/nginx.conf in front of gunicorn (skipped without it;
+# the package's own service is not started).
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; \
+	  else echo "tests/test_nginx.py will skip: sudo apt-get install nginx-light"; fi; \
+	fi
+
 $(WAREHOUSE): | $(VENV)/.installed
 	$(VENV)/bin/vrp build-demo --warehouse duckdb:///$(CURDIR)/$(WAREHOUSE)
 
@@ -64,6 +73,7 @@ test: setup-test
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks app.py
+	$(VENV)/bin/hadolint Dockerfile
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_stats.py

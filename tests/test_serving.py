@@ -39,17 +39,19 @@ def slow_client(port: int, stop: threading.Event, opened: list) -> None:
                 return
 
 
-@pytest.fixture
-def gunicorn(demo_warehouse, tmp_path):
+def start_gunicorn(settings, log_path, **extra):
+    """gunicorn with the repository's gunicorn.conf.py serving vrp.wsgi:server on a free port, once /healthz
+    answers. Returns (process, port)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VRP_") and k != "GUNICORN_CMD_ARGS"}
     env.update(
-        VRP_WAREHOUSE_URL=demo_warehouse.warehouse,
-        VRP_BUILD_DIR=str(demo_warehouse.build_dir),
-        VRP_REFERENCE_DIR=str(demo_warehouse.reference_dir),
+        VRP_WAREHOUSE_URL=settings.warehouse,
+        VRP_BUILD_DIR=str(settings.build_dir),
+        VRP_REFERENCE_DIR=str(settings.reference_dir),
         VRP_CACHE_TYPE="NullCache",
+        **extra,
     )
-    log = (tmp_path / "gunicorn.log").open("w")
+    log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "vrp.wsgi:server"],
         cwd=REPO_ROOT,  # gunicorn reads ./gunicorn.conf.py, the production settings under test
@@ -57,20 +59,31 @@ def gunicorn(demo_warehouse, tmp_path):
         stdout=log,
         stderr=log,
     )
-    base = f"http://127.0.0.1:{port}"
+    log.close()
     deadline = time.monotonic() + 120
     while True:
         try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
                 break
         except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.3)
     time.sleep(2)  # let the second worker finish its warm-up too
-    yield port, base
+    return server, port
+
+
+def stop(server) -> None:
     server.terminate()
     server.wait(timeout=30)
-    log.close()
+
+
+@pytest.fixture
+def gunicorn(demo_warehouse, tmp_path):
+    server, port = start_gunicorn(demo_warehouse, tmp_path / "gunicorn.log")
+    yield port, f"http://127.0.0.1:{port}"
+    stop(server)
 
 
 def timed_get(url: str) -> tuple[float, int, dict]:
