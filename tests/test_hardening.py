@@ -175,3 +175,9 @@ def test_rate_limit_settings_are_checked_at_start():
         from_env({"VRP_RATE_LIMIT_API": "plenty"})
     with pytest.raises(ValueError, match="VRP_MAX_CONTENT_LENGTH"):
         from_env({"VRP_MAX_CONTENT_LENGTH": "0"})
+
+
+def test_the_api_document_describes_the_rate_limit_answer(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path, item in spec["paths"].items():
+        assert item["get"]["responses"]["429"]["content"]["application/json"], path

@@ -162,6 +162,7 @@ def build_spec(reader: CubeReader) -> dict:
         "400": _error("A parameter is unknown, repeated or not one of the values the API knows."),
         "403": _error("Outside what this audience may see (period=range for the public)."),
         "404": _error("Unknown measure."),
+        "429": _error("Too many requests from this client (a per-client rate limit): retry after Retry-After seconds."),
         "503": _error("The warehouse cannot be read just now."),
     }
     return {
@@ -193,6 +194,7 @@ def build_spec(reader: CubeReader) -> dict:
                         ),
                         "304": NOT_MODIFIED,
                         "400": refused["400"],
+                        "429": refused["429"],
                         "503": refused["503"],
                     },
                 }
