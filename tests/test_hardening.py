@@ -85,6 +85,9 @@ def test_no_version_details_in_responses(client):
         assert key not in config
     assert "Python" not in json.dumps(config)
     assert dash.__version__ not in json.dumps(config) and plotly.__version__ not in json.dumps(config)
+    import sys
+
+    assert sys.version.split()[0] not in client.get("/_dash-config").get_data(as_text=True)
     for path in ("/", "/healthz", "/api/v1/measures"):
         assert "Server" not in client.get(path).headers  # the app adds none (gunicorn's carries no version)
 

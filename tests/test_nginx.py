@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import REQUIRE_SERVICES
 from tests.test_serving import free_port, start_gunicorn, stop
 from vrp.settings import REPO_ROOT
 
@@ -23,7 +24,10 @@ pytestmark = pytest.mark.slow
 def nginx_binary() -> str:
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if found is None:
-        pytest.skip("nginx is not installed (make setup-test installs Debian's nginx-light)")
+        message = "nginx is not installed (make setup-test installs Debian's nginx-light)"
+        if REQUIRE_SERVICES:  # CI: make test installs it, so its absence is a failure
+            pytest.fail(message)
+        pytest.skip(message)
     return found
 
 
