@@ -2,6 +2,7 @@
 is in tests/test_hardening_browser.py)."""
 
 import json
+import time
 
 import pytest
 
@@ -184,3 +185,13 @@ def test_the_api_document_describes_the_rate_limit_answer(client):
     spec = client.get("/api/openapi.json").get_json()
     for path, item in spec["paths"].items():
         assert item["get"]["responses"]["429"]["content"]["application/json"], path
+
+
+def test_limits_fall_back_to_each_process_when_redis_is_down(demo_warehouse):
+    app, client = make(
+        demo_warehouse, cache_type="NullCache", cache_url="redis://127.0.0.1:1/0", rate_limit_api="2/minute"
+    )
+    started = time.perf_counter()
+    assert [client.get("/api/v1/measures").status_code for _ in range(3)] == [200, 200, 429]
+    assert time.perf_counter() - started < 5  # no request waits on the dead server
+    app.server.config["VRP_WAREHOUSE"].dispose()
