@@ -127,3 +127,13 @@ def test_a_page_measure_chooses_the_public_periods(public):
     assert any("sharp object is published for fixed periods" in p for p in month.problems), month.problems
     quarter = from_query(public, "?from=2024-07&to=2024-09", period_measure="sharp_object_admissions")
     assert (quarter.start, quarter.end, quarter.problems) == ("2024-07", "2024-09", ())
+
+
+def test_the_hotspots_map_offers_the_published_lsoa_years(public):
+    years = public_periods(public, "serious_violence", "lsoa")
+    assert {o["kind"] for o in years} == {"fy"} and years[0]["value"] == "2025-04/2026-03"
+    state = from_query(public, "?from=2024-07&to=2024-09", period_level="lsoa")
+    assert (state.start, state.end) == ("2025-04", "2026-03")
+    assert any("published on the map for fixed periods (financial years)" in p for p in state.problems)
+    # A measure the map does not publish by LSOA keeps its area periods (the page says it is not mapped).
+    assert public_periods(public, "police_uk_robbery", "lsoa") == public_periods(public, "police_uk_robbery")

@@ -475,9 +475,10 @@ def test_bad_links_never_give_a_500(app, search):
 def test_the_period_box_names_the_preset_a_link_matches(app, partner_app, search, preset):
     response = _open_link(partner_app, search)
     assert response.get_json()["response"]["filter-preset"]["value"] == preset
-    # The public chooses published periods only: the box names one of them (the latest rolling year by default).
-    public = _open_link(app, search).get_json()["response"]["filter-preset"]["value"]
-    assert public == "2025-10/2026-09" if not search else "/" in public
+    # The public chooses published periods only: on this page the map's LSOA years, the latest by default.
+    public = _open_link(app, search).get_json()["response"]["filter-preset"]
+    assert public["value"] == "2025-04/2026-03"
+    assert all(o["label"].startswith("Financial year") for o in public["options"])
 
 
 def test_geometry_is_served_once_with_caching_headers(app):

@@ -85,9 +85,10 @@ def register(app: dash.Dash) -> None:
             wh = warehouse()
             page = find(pathname)
             period_measure = page.measure if page is not None and page.measure else None
+            period_level = page.period_level if page is not None else "hips"
             trigger = ctx.triggered_id
             if trigger in (None, URL):
-                state = f.from_query(wh, search, period_measure)
+                state = f.from_query(wh, search, period_measure, period_level)
             else:
                 if trigger == f.PRESET and preset in f.PRESETS:
                     start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
@@ -101,9 +102,10 @@ def register(app: dash.Dash) -> None:
                     measure=measure,
                     age=age,
                     period_measure=period_measure,
+                    period_level=period_level,
                 )
             months = f.month_options(wh, state.measure)
-            preset_options, shown_preset = _period_choice(wh, state, period_measure, trigger, preset)
+            preset_options, shown_preset = _period_choice(wh, state, (period_measure, period_level), trigger, preset)
         except Exception:  # the warehouse is down: the shell already says so
             return (no_update,) * 12
         query = state.query()
@@ -125,12 +127,13 @@ def register(app: dash.Dash) -> None:
         )
 
 
-def _period_choice(wh, state: f.FilterState, period_measure: str | None, trigger, preset) -> tuple[list, str]:
+def _period_choice(wh, state: f.FilterState, scope: tuple, trigger, preset) -> tuple[list, str]:
     """The Period box's options and value. Public: the published periods of the page's measure, the current one
     chosen. Partner: the presets, showing what the user just chose, else the preset the period matches (the
     default view is the latest 12 months, and says so)."""
     if wh.audience == "public":
-        options = f.public_periods(wh, period_measure or state.measure)
+        period_measure, period_level = scope
+        options = f.public_periods(wh, period_measure or state.measure, period_level)
         return [{"label": o["label"], "value": o["value"]} for o in options], f"{state.start}/{state.end}"
     if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom"):
         return f.PARTNER_PERIODS, preset

@@ -94,11 +94,19 @@ def coverage(wh: Warehouse, measure_id: str) -> tuple[str, str] | None:
 
 
 def resolve(
-    wh: Warehouse, *, districts=None, start=None, end=None, measure=None, age=None, period_measure=None
+    wh: Warehouse,
+    *,
+    districts=None,
+    start=None,
+    end=None,
+    measure=None,
+    age=None,
+    period_measure=None,
+    period_level="hips",
 ) -> FilterState:
     """Check every value against what the warehouse knows; replace what is wrong by the default and say so.
     ``period_measure`` is the measure whose published periods the public audience chooses from (a page's own
-    measure, else the filter's)."""
+    measure, else the filter's), at ``period_level`` (the Hotspots map: the LSOA years)."""
     problems: list[str] = []
     period_given = bool(start or end)
     if measure is not None and measure not in wh.registry:
@@ -159,11 +167,13 @@ def resolve(
         start = max(add_months(end, -11), cov[0]) if cov else end
     state = FilterState(tuple(chosen), start or default_start, end or default_end, measure, age, tuple(problems))
     if wh.audience == "public":
-        return public_state(wh, state, period_measure or measure, period_given)
+        return public_state(wh, state, period_measure or measure, period_given, period_level)
     return state
 
 
-def public_state(wh: Warehouse, state: FilterState, period_measure: str, period_given: bool) -> FilterState:
+def public_state(
+    wh: Warehouse, state: FilterState, period_measure: str, period_given: bool, period_level: str = "hips"
+) -> FilterState:
     """The public audience sees published cells only: one district (or all of HIPS) and one of the measure's
     published periods (docs/METHODS.md#the-published-cube). Anything else is replaced and the page says why."""
     problems = list(state.problems)
@@ -175,16 +185,15 @@ def public_state(wh: Warehouse, state: FilterState, period_measure: str, period_
             f"to reveal a small number): showing {name}."
         )
         districts = districts[:1]
-    options = public_periods(wh, period_measure)
+    options = public_periods(wh, period_measure, period_level)
     start, end = state.start, state.end
     if f"{start}/{end}" not in {o["value"] for o in options}:
         start, end = options[0]["value"].split("/") if options else ("", "")
         if period_given and options:
             label = wh.registry.get(period_measure).label
-            problems.append(
-                f"{label} is published for fixed periods (12 months to a quarter end, financial years, quarters"
-                f"{', months' if any(o['kind'] == 'month' for o in options) else ''}): showing {options[0]['label']}."
-            )
+            kinds = ", ".join(dict.fromkeys(published.KIND_NAMES[o["kind"]] for o in options))
+            where = " on the map" if period_level == "lsoa" and {o["kind"] for o in options} == {"fy"} else ""
+            problems.append(f"{label} is published{where} for fixed periods ({kinds}): showing {options[0]['label']}.")
     return FilterState(districts, start, end, state.measure, state.age, tuple(problems))
 
 
@@ -196,11 +205,12 @@ PUBLIC_KINDS = {
 }
 
 
-def public_periods(wh: Warehouse, measure_id: str) -> list[dict]:
-    """The Period choices of the public audience: the measure's published periods (HIPS level), latest rolling
-    year first (the default), then financial years, quarters and months, each latest first. A rolling year ending
-    in March is its financial year and is listed once, as the year. Each: label, value ``YYYY-MM/YYYY-MM``, kind."""
-    found = published.periods(wh, measure_id)
+def public_periods(wh: Warehouse, measure_id: str, level: str = "hips") -> list[dict]:
+    """The Period choices of the public audience: the measure's published periods at ``level`` (HIPS; or the
+    LSOA years the Hotspots map shows, where the measure has them), latest rolling year first (the default), then
+    financial years, quarters and months, each latest first. A rolling year ending in March is its financial year
+    and is listed once, as the year. Each: label, value ``YYYY-MM/YYYY-MM``, kind."""
+    found = (published.periods(wh, measure_id, level) if level != "hips" else []) or published.periods(wh, measure_id)
     years = {(p.start, p.end) for p in found if p.type == "fy"}
     out = []
     for kind, label in PUBLIC_KINDS.items():
@@ -210,7 +220,9 @@ def public_periods(wh: Warehouse, measure_id: str) -> list[dict]:
     return out
 
 
-def from_query(wh: Warehouse, search: str | None, period_measure: str | None = None) -> FilterState:
+def from_query(
+    wh: Warehouse, search: str | None, period_measure: str | None = None, period_level: str = "hips"
+) -> FilterState:
     raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     unknown = sorted(set(raw) - set(PARAMS))
     values = {k: v[-1] for k, v in raw.items() if k in PARAMS}
@@ -222,6 +234,7 @@ def from_query(wh: Warehouse, search: str | None, period_measure: str | None = N
         measure=values.get("measure"),
         age=values.get("age"),
         period_measure=period_measure,
+        period_level=period_level,
     )
     if unknown:
         note = f"Unknown link parameter{'s' if len(unknown) > 1 else ''} ignored: {', '.join(u[:20] for u in unknown)}."

@@ -18,6 +18,7 @@ class Page:
     layout: Callable[[], html.Div]
     uses_filters: bool = True
     measure: str | None = None  # a page that shows one measure of its own, whatever the Measure filter says
+    period_level: str = "hips"  # whose published periods the public chooses from: "lsoa" for the map's years
 
 
 def pages() -> list[Page]:
@@ -25,7 +26,7 @@ def pages() -> list[Page]:
 
     return [
         Page("/", "Overview", "Overview", home.layout),
-        Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout),
+        Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout, period_level="lsoa"),
         Page(
             "/knife-crime",
             "Knife crime",
