@@ -556,7 +556,9 @@ def test_a_hidden_area_total_gives_no_total_share_or_curve(wh):
     top = places.top_places(wh, *args)
     assert top["share"].isna().all() and "*" in json.dumps(cb.top_table(top).to_plotly_json(), default=str)
     state_ = cb.FilterState((hidden[0],), *FY)
-    assert "hidden to protect privacy" in cb.summary_sentence("Knife", places.hotspot_map(wh, *args), conc, state_, "X")
+    assert "hidden (a small number, or one that would reveal one)" in cb.summary_sentence(
+        "Knife", places.hotspot_map(wh, *args), conc, state_, "X"
+    )
 
 
 def test_lsoa_panel_hides_a_hidden_district_rate(wh):

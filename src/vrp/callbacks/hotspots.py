@@ -93,7 +93,7 @@ def summary_sentence(
 ) -> str:
     total = conc["total"]
     hot = int(frame["hotspot"].str.startswith("hot").sum())
-    count = "a small number (hidden to protect privacy)" if total is None else f"{total:,}"
+    count = "hidden (a small number, or one that would reveal one)" if total is None else f"{total:,}"
     text = f"{label}: {count} in {place}, {period or period_text(state.start, state.end)}."
     if conc.get("top_5") is not None and total:
         n5 = max(1, round(len(frame) * 0.05))

@@ -105,7 +105,7 @@ def _headline(p: _Page) -> html.Div:
                     f"{cur['count']:,} offences, {cur['rate']:.1f} per 100,000 a year (95% CI {cur['lower']:.1f} "
                     f"to {cur['upper']:.1f})."
                     if cur and cur["count"] is not None
-                    else "a small number (hidden)."
+                    else "hidden (a small number, or one that would reveal one)."
                 ),
                 className="fs-5 fw-bold mb-1",
             ),
@@ -139,7 +139,7 @@ def _spc_card(p: _Page, series) -> tuple:
         )
         + (" Limits are a trial (fewer than 12 points)." if bool(chart["trial"].iloc[-1]) else "")
         + (
-            f" {hidden} month{'s are' if hidden != 1 else ' is'} hidden (a small number): a gap in the chart."
+            f" {hidden} month{'s are' if hidden != 1 else ' is'} hidden (small, or revealing one): a gap in the chart."
             if hidden
             else ""
         )
@@ -197,7 +197,9 @@ def _rolling_card(p: _Page, in_period) -> tuple:
     step = "quarter" if p.public else "month"
     gaps = len(in_period) - len(shown)
     gap_words = (
-        f" {gaps} point{'s are' if gaps != 1 else ' is'} hidden (a small number), shown as a gap." if gaps else ""
+        f" {gaps} point{'s are' if gaps != 1 else ' is'} hidden (small, or revealing one), shown as a gap."
+        if gaps
+        else ""
     )
     if len(shown) > 1:
         first, last = shown.iloc[0], shown.iloc[-1]

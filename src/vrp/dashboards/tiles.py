@@ -62,7 +62,7 @@ def sentence(label: str, cur: dict, yoy, variation: str | None, end_label: str) 
     if cur is None:
         return f"{label}: no data for the latest 12 months."
     if cur["count"] is None:
-        return f"{label}: a small number in the 12 months to {end_label} (hidden to protect privacy)."
+        return f"{label}: hidden in the 12 months to {end_label} (a small number, or one that would reveal one)."
     count = f"{'at least ' if cur.get('incomplete') else ''}{cur['count']:,}"
     text = f"{count} in the 12 months to {end_label}"
     words = change_words(yoy, "")

@@ -249,7 +249,7 @@ def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphas
                 text=["*"] * len(hidden),
                 textposition="middle right",
                 showlegend=False,
-                hovertemplate="%{y}: hidden (a small number)<extra></extra>",
+                hovertemplate="%{y}: hidden to protect privacy<extra></extra>",
             )
         )
     top = float(frame[value_col].astype(float).max()) if frame[value_col].notna().any() else 1.0
