@@ -503,11 +503,15 @@ def run_combo(combo: Combo, args) -> Results:
         wh = Warehouse(from_env().with_(warehouse_url=url, build_dir=run_dir))
         try:
             districts = sorted(wh.district_codes)
-            states = {d: resolve(wh, districts=[d], measure=MEASURE).as_dict() for d in districts}
-            states[HIPS] = resolve(wh, measure=MEASURE).as_dict()
+            states = {d: resolve(wh, districts=[d], measure=MEASURE, period_level="lsoa").as_dict() for d in districts}
+            states[HIPS] = resolve(wh, measure=MEASURE, period_level="lsoa").as_dict()
             results.period = f"{states[HIPS]['start']} to {states[HIPS]['end']}"
-            with wh.engine.connect() as conn:
-                results.rows = conn.execute(sa.text("SELECT count(*) FROM fact_police_records")).scalar_one()
+            raw = make_engine(url, read_only=True)  # the public warehouse may not count records
+            try:
+                with raw.connect() as conn:
+                    results.rows = conn.execute(sa.text("SELECT count(*) FROM fact_police_records")).scalar_one()
+            finally:
+                raw.dispose()
             if not args.no_naive:
                 print(f"[{combo.name}] naive baseline", file=sys.stderr)
                 naive_baseline(url, states, wh, args.repeat, results)

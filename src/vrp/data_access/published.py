@@ -97,24 +97,29 @@ def periods(wh: Warehouse, measure_id: str, level: str = "hips", age: str = "all
         raise InvalidQuery(f"no published periods for {str(measure_id)[:40]!r} at {str(level)[:10]!r}")
     check_release(wh)
 
-    def compute() -> list[tuple]:
-        if not sa.inspect(wh.engine).has_table(t.pub_cube.name):
-            return []
-        c = t.pub_cube
-        q = (
-            sa.select(c.c.period_type, c.c.period_start, c.c.period_end)
-            .where(c.c.measure_id == measure_id, c.c.area_level == level, c.c.age == age)
-            .distinct()
-        )
-        frame = wh.read(q)
-        return [
-            (r.period_type, pd.Timestamp(r.period_start).date(), pd.Timestamp(r.period_end).date())
-            for r in frame.itertuples()
-        ]
-
-    found = [Period(*row) for row in wh.cached("pub_periods", {"m": measure_id, "l": level, "g": age}, compute)]
+    found = _period_index(wh).get((measure_id, level, age), [])
     order = {p: i for i, p in enumerate(PERIOD_TYPES)}
     return sorted(found, key=lambda p: (order[p.type], p.start))
+
+
+def _period_index(wh: Warehouse) -> dict[tuple, list[Period]]:
+    """Every published period of every measure, level and age, read in one query and kept in the process for the
+    data version: pages ask for them many times a request, and a few thousand small tuples cost nothing to hold."""
+
+    def compute() -> dict[tuple, list[Period]]:
+        if not sa.inspect(wh.engine).has_table(t.pub_cube.name):
+            return {}  # a warehouse built before the cube existed: nothing is published yet
+        c = t.pub_cube
+        q = sa.select(
+            c.c.measure_id, c.c.area_level, c.c.age, c.c.period_type, c.c.period_start, c.c.period_end
+        ).distinct()
+        index: dict[tuple, list[Period]] = {}
+        for r in wh.read(q).itertuples():
+            period = Period(r.period_type, pd.Timestamp(r.period_start).date(), pd.Timestamp(r.period_end).date())
+            index.setdefault((r.measure_id, r.area_level, r.age), []).append(period)
+        return index
+
+    return wh.in_process("pub_periods", compute)
 
 
 def find_period(wh: Warehouse, measure_id: str, start, end, level: str = "hips") -> Period:
@@ -194,6 +199,30 @@ def cells(
         return _tidy(frame)
 
     return wh.cached("pub_cells", key, compute)
+
+
+def lsoa_year(wh: Warehouse, measure_id: str, period: Period) -> pd.Series:
+    """Every LSOA's published count for one published financial year (all ages), indexed by LSOA code, NaN where
+    hidden: the map asks for all of them at once, so no list of 1,231 codes goes into the query or the cache key."""
+    if measure_id not in wh.registry or period.type != "fy":
+        raise InvalidQuery("LSOA cells are published by financial year only")
+    check_release(wh)
+
+    def compute() -> pd.Series:
+        c = t.pub_cube
+        q = sa.select(c.c.area_code, c.c.count, c.c.suppressed).where(
+            c.c.measure_id == measure_id,
+            c.c.area_level == "lsoa",
+            c.c.age == "all",
+            c.c.period_type == "fy",
+            c.c.period_start == period.start,
+            c.c.period_end == period.end,
+        )
+        frame = wh.read(q)
+        counts = pd.to_numeric(frame["count"], errors="coerce").astype(float)
+        return pd.Series(counts.mask(frame["suppressed"].astype(bool)).to_numpy(), index=frame["area_code"])
+
+    return wh.cached("pub_lsoa_year", {"m": measure_id, "s": period.start, "e": period.end}, compute)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

@@ -80,29 +80,32 @@ def _overlap(period: Period, start, end) -> int:
 
 
 def _lsoas(wh: Warehouse, area: str, group: str) -> pd.DataFrame:
-    """Reference data of the area's LSOAs: code, name, district, deprivation decile, population."""
-    a, p = t.dim_area, t.mart_population
-    q = (
-        sa.select(a.c.lsoa21_code, a.c.lsoa21_name, a.c.district_code, a.c.imd_decile, p.c.population)
-        .select_from(
-            a.outerjoin(
-                p, sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa", p.c.age_group == group)
+    """Reference data of the area's LSOAs: code, name, district, deprivation decile, population. Every LSOA of
+    HIPS is read once per data version and kept in the process (reference data, asked for by every map)."""
+
+    def read_all() -> pd.DataFrame:
+        a, p = t.dim_area, t.mart_population
+        q = (
+            sa.select(a.c.lsoa21_code, a.c.lsoa21_name, a.c.district_code, a.c.imd_decile, p.c.population)
+            .select_from(
+                a.outerjoin(
+                    p,
+                    sa.and_(p.c.area_code == a.c.lsoa21_code, p.c.geography_level == "lsoa", p.c.age_group == group),
+                )
             )
+            .order_by(a.c.lsoa21_code)
         )
-        .order_by(a.c.lsoa21_code)
-    )
-    if area != HIPS:
-        q = q.where(a.c.district_code == area)
-    return wh.read(q)
+        return wh.read(q)
+
+    frame = wh.in_process(f"pub_lsoas:{group}", read_all)
+    return frame if area == HIPS else frame[frame["district_code"] == area].reset_index(drop=True)
 
 
 def published_lsoas(wh: Warehouse, measure_id: str, area: str, period: Period) -> pd.DataFrame:
     """Every LSOA of the area with its published count for the year (NaN where hidden or not published)."""
     measure = wh.registry.get(measure_id)
     frame = _lsoas(wh, area, measure.population_group("all"))
-    pub = published.cells(wh, measure_id, tuple(frame["lsoa21_code"]), "fy", "all", period.start, period.end)
-    pub = pub[(pub["start"] == period.start) & (pub["end"] == period.end)]
-    counts = pub.set_index("area")["count"]
+    counts = published.lsoa_year(wh, measure_id, period)
     frame["count"] = frame["lsoa21_code"].map(counts).astype(float)
     frame["suppressed"] = frame["count"].isna()
     return frame
