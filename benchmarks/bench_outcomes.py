@@ -92,7 +92,7 @@ class InProcess:
     """The app in this process, called through Flask's test client (no HTTP server), with an in-process cache."""
 
     def __init__(self, url: str):
-        self.app = create_app(from_env().with_(warehouse_url=url, cache_type="SimpleCache"))
+        self.app = create_app(from_env().with_(warehouse_url=url, cache_type="SimpleCache", rate_limits=False))
         self.client = self.app.server.test_client()
         self.wh = self.app.server.config["VRP_WAREHOUSE"]
         self.note = "in-process (Flask test client, SimpleCache)"

@@ -236,13 +236,39 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _area_cells(wh: Warehouse, area: str, age: str) -> pd.DataFrame:
+    """Every published cell of one area and age group, all measures and periods (about two thousand rows, one
+    query): a page asks for many single cells of one area (the Overview one or two per measure)."""
+
+    def compute() -> pd.DataFrame:
+        c = t.pub_cube
+        q = sa.select(
+            c.c.measure_id,
+            c.c.area_code.label("area"),
+            c.c.period_type,
+            c.c.period_start.label("start"),
+            c.c.period_end.label("end"),
+            c.c.count,
+            c.c.suppressed,
+            c.c.incomplete,
+        ).where(c.c.area_level == _level(area), c.c.area_code == area, c.c.age == age)
+        return _tidy(wh.read(q))
+
+    return wh.cached("pub_area_cells", {"a": area, "g": age}, compute)
+
+
 def cell(wh: Warehouse, measure_id: str, area: str, start, end, age: str = "all") -> dict:
     """One published cell: count (None where hidden), suppressed, incomplete, period (its Period). NotPublished
     when the cube has no such cell."""
     level = _level(area)
     period = find_period(wh, measure_id, start, end, "district" if level == "lsoa" else level)
-    frame = cells(wh, measure_id, (area,), period.type, age, period.start, period.end)
-    row = frame[(frame["start"] == period.start) & (frame["end"] == period.end)]
+    frame = _area_cells(wh, area, age)
+    row = frame[
+        (frame["measure_id"] == measure_id)
+        & (frame["period_type"] == period.type)
+        & (frame["start"] == period.start)
+        & (frame["end"] == period.end)
+    ]
     if row.empty:
         label = wh.registry.get(measure_id).label
         raise NotPublished(f"{label} is not published for {area} in {period.label}.")
