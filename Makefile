@@ -5,9 +5,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 WAREHOUSE := build/warehouse.duckdb
 PLOTLYJS  := build/plotlyjs/plotly-vrp.json
+IDP       := build/idp/node_modules/oidc-provider/package.json
 export VRP_BUILD_DIR ?= $(CURDIR)/build
 
-.PHONY: run test setup setup-test demo browser nginx lint clean bench
+.PHONY: run test setup setup-test demo browser nginx lint clean bench idp
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 setup: $(VENV)/.installed $(PLOTLYJS)
 
-setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser nginx build/axe/axe.min.js
+setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser nginx build/axe/axe.min.js $(IDP)
 
 # The partial plotly.js bundle the pages load (only the dashboard's trace types), built with npm from plotlyjs/.
 # The target is the manifest build.js writes last. Without npm the app still runs, on Dash's full plotly.js.
@@ -38,6 +39,21 @@ build/axe/axe.min.js:
 	mkdir -p build/axe
 	cd build/axe && npm pack --silent axe-core@4.14.1 >/dev/null && tar xzf axe-core-4.14.1.tgz && \
 	  cp package/axe.min.js axe.min.js && rm -rf package axe-core-4.14.1.tgz
+
+# The demo OpenID provider (the npm package oidc-provider, pinned in deploy/idp/package-lock.json) for the sign-in
+# tests and `make idp`; installed once, then it runs offline.
+$(IDP): deploy/idp/package.json deploy/idp/package-lock.json
+	mkdir -p build/idp
+	cp deploy/idp/package.json deploy/idp/package-lock.json build/idp/
+	cd build/idp && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The demo OpenID provider on http://127.0.0.1:3000 for trying partner sign-in locally (README: Partner sign-in).
+idp: $(IDP)
+	@echo "in another shell: VRP_OIDC_ISSUER=http://127.0.0.1:3000 VRP_OIDC_CLIENT_ID=vrp-dashboard \\"
+	@echo "  VRP_OIDC_CLIENT_SECRET=vrp-demo-secret VRP_SECRET_KEY=\$$(openssl rand -hex 32) make run"
+	@echo "then sign in as 'partner' (the partner role) or 'viewer' (no role), any password"
+	OIDC_PROVIDER_DIR=build/idp node deploy/idp/provider.mjs
 
 # Debian's chromium and chromedriver for the browser tests (root, as on CI; skipped when already present).
 browser:

@@ -85,7 +85,7 @@ def api_app(cube_settings):
 def partner_app(cube_settings):
     from vrp.app import create_app
 
-    app = create_app(cube_settings.with_(audience="partner", cache_type="NullCache"))
+    app = create_app(cube_settings.with_(audience="partner", insecure_no_auth=True, cache_type="NullCache"))
     yield app
     app.server.config["VRP_WAREHOUSE"].dispose()
 

@@ -209,7 +209,7 @@ def test_public_data_page_lists_sources_without_row_counts_and_says_why(app):
 def test_partner_data_page_tables_give_counts_with_thousands_separators_and_row_headers(demo_warehouse):
     from vrp.dashboards import data
 
-    partner = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    partner = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
     wh = partner.server.config["VRP_WAREHOUSE"]
     body = _render(partner, data.layout)
     rows = wh.read("SELECT COUNT(*) AS n FROM fact_police_records")["n"][0]

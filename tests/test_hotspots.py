@@ -34,7 +34,7 @@ def partner(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def partner_app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    application = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
     yield application
     application.server.config["VRP_WAREHOUSE"].dispose()
 
@@ -502,7 +502,7 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
         out = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)
     assert "partner audience only" in json.dumps(out[4].to_plotly_json(), default=str)
     assert out[0] is not None and not isinstance(out[0], dict)  # no figure sent
-    partner_app = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    partner_app = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
     with partner_app.server.test_request_context("/"):
         fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
     assert fig["data"][-1]["type"] == "densitymap" and len(fig["data"][-1]["lat"]) > 0

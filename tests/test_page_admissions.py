@@ -23,7 +23,7 @@ ROLLING = ("2025-10", "2026-09")  # a published rolling year of the measure
 
 @pytest.fixture(scope="module")
 def partner_app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(audience="partner", cache_type="SimpleCache"))
+    application = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
     yield application
     application.server.config["VRP_WAREHOUSE"].dispose()
 

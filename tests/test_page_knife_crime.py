@@ -32,7 +32,7 @@ def state(districts=(SOTON,), start="2025-04", end="2026-03", age="all"):
 @pytest.fixture(scope="module")
 def partner_app(demo_warehouse, app):
     """The same app for the partner audience: the marts, true counts."""
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner"))
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
     yield application
     application.server.config["VRP_WAREHOUSE"].dispose()
 

@@ -36,7 +36,10 @@ def make_cache(settings: Settings, server) -> QueryCache:
 
 
 def create_app(settings: Settings | None = None, warehouse: Warehouse | None = None) -> Dash:
+    from vrp import auth
+
     settings = settings or from_env()
+    auth.check_startup(settings)  # partner data with no sign-in refuses to start
     app = Dash(
         __name__,
         assets_folder=str(settings.assets_dir),
@@ -46,10 +49,11 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
         compress=True,  # gzip callback responses: a map update for all of HIPS is ~110 KB raw, ~35 KB sent
     )
     app.index_string = INDEX
-    if warehouse is None:
-        warehouse = Warehouse(settings, cache=make_cache(settings, app.server))
-    app.server.config["VRP_WAREHOUSE"] = warehouse
     app.server.config["VRP_SETTINGS"] = settings
+    app.server.config["VRP_WAREHOUSES"] = warehouses = _warehouses(settings, app.server, warehouse)
+    # The warehouse of a request with no sign-in (and of work outside a request, such as warm-up).
+    app.server.config["VRP_WAREHOUSE"] = warehouses[auth.default_audience(settings)]
+    auth.install(app.server, settings)  # sessions; /login, /auth/callback, /logout when a provider is configured
 
     from vrp.callbacks import admissions as admissions_callbacks
     from vrp.callbacks import home as home_callbacks
@@ -85,6 +89,20 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     return app
 
 
+def _warehouses(settings: Settings, server, given: Warehouse | None) -> dict[str, Warehouse]:
+    """One warehouse per audience this process may serve, sharing one cache (whose keys carry the audience): the
+    public one reads through the guarded engine. Without sign-in there is only the default audience's."""
+    from vrp import auth
+
+    default = auth.default_audience(settings)
+    first = given or Warehouse(settings.with_(audience=default), cache=make_cache(settings, server))
+    out = {first.audience: first}
+    if settings.sign_in:
+        for audience in ("public", "partner"):
+            out.setdefault(audience, Warehouse(settings.with_(audience=audience), cache=first.cache))
+    return out
+
+
 def warm_up(server) -> float | None:
     """Run once in each gunicorn worker before it takes requests (gunicorn.conf.py): make the geometry files and
     the LSOA topology, and hold the reference tables in memory, so a worker's first page costs what any cold page
@@ -97,15 +115,16 @@ def warm_up(server) -> float | None:
     from vrp.geo.serve import LAYERS, build_layer
 
     settings: Settings = server.config["VRP_SETTINGS"]
-    warehouse: Warehouse = server.config["VRP_WAREHOUSE"]
+    warehouses: list[Warehouse] = list(server.config["VRP_WAREHOUSES"].values())
     started = time.perf_counter()
     try:
         with server.app_context():  # the query cache belongs to the Flask app
             for name in LAYERS:
                 build_layer(settings.reference_dir, settings.build_dir, name)
             lsoa_topology(settings.reference_dir, settings.build_dir)
-            warehouse.district_codes  # noqa: B018 - the districts and the data version, held per process
-            warehouse.sources()
+            for warehouse in warehouses:
+                warehouse.district_codes  # noqa: B018 - the districts and the data version, held per process
+                warehouse.sources()
     except Exception:  # noqa: BLE001 - a worker must start even when the warehouse or reference data is missing
         log.warning("warm-up incomplete; pages will load what they need when asked", exc_info=True)
         return None

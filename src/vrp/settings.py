@@ -64,12 +64,32 @@ class Settings:
     rate_limit_pages: str = "300 per minute"
     rate_limit_callbacks: str = "1200 per minute"
     rate_limit_api: str = "60 per minute"
+    # Partner sign-in with OpenID Connect (vrp/auth.py): the provider's issuer (its discovery document lives at
+    # ISSUER/.well-known/openid-configuration), this app's client id and secret, and the claim and value that
+    # grant the partner role. Signing in is offered when the issuer is set.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_role_claim: str = "roles"
+    oidc_partner_value: str = "vrp-partner"
+    oidc_scope: str = "openid profile email"
+    # Signs the session cookie; every worker and server must share it (required with sign-in).
+    secret_key: str = field(default="", repr=False)
+    session_lifetime: int = 8 * 3600  # seconds from sign-in; an older session is public again
+    # Partner data with no sign-in, on purpose (a closed network): every visitor is a partner, every page says so.
+    insecure_no_auth: bool = False
+
+    @property
+    def sign_in(self) -> bool:
+        return bool(self.oidc_issuer)
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
             raise ValueError(f"VRP_AUDIENCE must be one of {', '.join(AUDIENCES)}, not {self.audience!r}")
         if self.max_content_length <= 0:
             raise ValueError("VRP_MAX_CONTENT_LENGTH must be a positive number of bytes")
+        if self.session_lifetime <= 0:
+            raise ValueError("VRP_SESSION_LIFETIME must be a positive number of seconds")
         from limits import parse_many
 
         for part in ("pages", "callbacks", "api"):
@@ -135,4 +155,13 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     for part in ("pages", "callbacks", "api"):
         if env.get(f"VRP_RATE_LIMIT_{part.upper()}"):
             kw[f"rate_limit_{part}"] = env[f"VRP_RATE_LIMIT_{part.upper()}"]
+    for name in ("issuer", "client_id", "client_secret", "role_claim", "partner_value", "scope"):
+        if env.get(f"VRP_OIDC_{name.upper()}"):
+            kw[f"oidc_{name}"] = env[f"VRP_OIDC_{name.upper()}"].strip()
+    if env.get("VRP_SECRET_KEY"):
+        kw["secret_key"] = env["VRP_SECRET_KEY"]
+    if env.get("VRP_SESSION_LIFETIME"):
+        kw["session_lifetime"] = int(env["VRP_SESSION_LIFETIME"])
+    if "VRP_INSECURE_NO_AUTH" in env:
+        kw["insecure_no_auth"] = _switch(env["VRP_INSECURE_NO_AUTH"])
     return Settings(**kw)

@@ -20,6 +20,7 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from vrp.dashboards.context import warehouse
 from vrp.data_access.cache import code_version, normalise
 from vrp.data_access.cube import ROW_FIELDS, CubeReader, UnknownMeasure
 from vrp.data_access.queries import Warehouse
@@ -42,7 +43,8 @@ class ApiError(Exception):
 
 
 def _warehouse() -> Warehouse:
-    return current_app.config["VRP_WAREHOUSE"]
+    # The request's own audience, from its session (vrp/auth.py): checked on every request.
+    return warehouse()
 
 
 def _args(allowed: tuple[str, ...]) -> dict[str, str]:

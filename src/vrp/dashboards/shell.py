@@ -8,7 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vrp.dashboards import filters
-from vrp.dashboards.context import warehouse
+from vrp.dashboards.account import account, markings
+from vrp.dashboards.context import settings, warehouse
 from vrp.dashboards.pages import pages
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def _data_status():
 
 def layout() -> html.Div:
     synthetic, updated, bar, problem = _data_status()
+    config = settings()
+    audience = warehouse().audience
     nav = [dbc.NavItem(dbc.NavLink(p.name, href=p.path, active="exact", id=f"nav-{i}")) for i, p in enumerate(pages())]
     return html.Div(
         [
@@ -68,8 +71,15 @@ def layout() -> html.Div:
                 dbc.Container(
                     [
                         html.Div(
-                            "Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction Partnership",
-                            className="fs-5 fw-bold",
+                            [
+                                html.Div(
+                                    "Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction "
+                                    "Partnership",
+                                    className="fs-5 fw-bold",
+                                ),
+                                account(config),
+                            ],
+                            className="d-flex justify-content-between align-items-start gap-3",
                         ),
                         html.Nav(dbc.Nav(nav, className="mt-1"), **{"aria-label": "Pages"}),
                     ],
@@ -79,6 +89,7 @@ def layout() -> html.Div:
             ),
             dbc.Container(
                 [
+                    *markings(config, audience),
                     synthetic_label(synthetic),
                     dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
                     html.Div(bar, id=FILTERS),
