@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from tests.helpers import attacker_bounds
-from vrp.stats.disclosure import LinearTable, protect
+from vrp.stats.disclosure import LinearTable, integer_pinned, protect
 
 
 def two_way(x: np.ndarray, threshold: int = 3) -> LinearTable:
@@ -97,3 +97,49 @@ def test_a_part_is_bounded_by_its_whole():
     result = protect(table)
     assert result.hidden[1] and not result.hidden[0]
     assert (result.lower[1], result.upper[1]) == (0, 5)
+
+
+def _parity_table():
+    """x1 + x2 = 1, x2 + x3 = 1, x1 + x3 + x4 = 1 published; x4 = 1 hidden. The linear relaxation lets x4 lie
+    anywhere in [0, 1] (x2 = 0.5 gives x4 = 0), but whole numbers force x2 = 1, x1 = x3 = 0 and so x4 = 1."""
+    cells = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 1], [0, 0, 0, 1]], dtype=float))
+    values = np.array([1, 1, 1, 1])
+    threshold = np.array([1, 1, 1, 3])  # the three published sums count as large here; x4 is small
+    return LinearTable(cells, values, threshold, np.ones(4, bool), [])
+
+
+def _integer_bounds(table, hidden, cell):
+    """An independent attacker with whole numbers: scipy's milp over the published cells."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    published = np.flatnonzero(table.publishable & ~hidden)
+    a = table.cells[published].toarray()
+    b = table.values[published].astype(float)
+    c = table.cells[cell].toarray().ravel()
+    con = LinearConstraint(a, b, b)
+    n = a.shape[1]
+    lo = milp(c, constraints=con, integrality=np.ones(n), bounds=Bounds(0, np.inf))
+    hi = milp(-c, constraints=con, integrality=np.ones(n), bounds=Bounds(0, np.inf))
+    assert lo.success, lo.message
+    return lo.fun, np.inf if hi.fun is None else -hi.fun  # no largest value: nothing bounds it above
+
+
+def test_the_integer_check_finds_what_the_linear_relaxation_misses():
+    table = _parity_table()
+    hidden = np.array([False, False, False, True])
+    [(lo, hi)] = attacker_bounds(table, hidden, [3])
+    assert (np.ceil(lo - 1e-6), np.floor(hi + 1e-6)) == (0, 1)  # two whole numbers by linear programming...
+    assert _integer_bounds(table, hidden, 3) == (1, 1)  # ...but one by integer programming
+    low, high = np.full(4, np.nan), np.full(4, np.nan)
+    low[3], high[3] = 0, 1
+    assert integer_pinned(table, ~table.publishable | hidden, np.array([3]), low, high).tolist() == [True]
+
+
+def test_protection_holds_against_whole_number_attacks():
+    table = _parity_table()
+    result = protect(table)
+    assert result.stats["integer_checks"] >= 1 and not len(result.pinned)
+    assert result.hidden.sum() > 1  # hiding x4 alone would leave it pinned in whole numbers
+    for cell in np.flatnonzero(result.hidden):
+        lo, hi = _integer_bounds(table, result.hidden, cell)
+        assert hi - lo >= 1, f"cell {cell} pinned in whole numbers"

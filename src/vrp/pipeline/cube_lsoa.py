@@ -1,7 +1,7 @@
 """The LSOA layer of the published cube, for measures with a suppression rule: each LSOA's financial years.
 
 An LSOA's year takes part in one relation only: its district's year is the sum of its LSOAs (and of any records
-with no LSOA). So its bounds follow from the district year's own interval (stats.disclosure.protect_parts),
+with no LSOA). So its bounds follow from the district year's own interval (stats.disclosure_layer.protect_parts),
 without a programme per LSOA. The other way round, what the LSOAs publish tells a user that a hidden district year
 is at least their sum: that floor goes back into the district-level audit, which is repeated until the two agree.
 """
@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from vrp.pipeline.cube_table import CubeTable
-from vrp.stats.disclosure import Protection, protect, protect_parts
+from vrp.stats.disclosure import Protection, protect
+from vrp.stats.disclosure_layer import protect_parts
 
 MAX_PASSES = 6
 

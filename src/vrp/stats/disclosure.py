@@ -20,6 +20,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 EPS = 1e-6
+INTEGER_CHECK_WIDTH = 2  # intervals holding at most this many whole numbers more than one get an integer check
+INTEGER_TIME_LIMIT = 10.0  # seconds per integer programme; one that runs out counts as pinned (hide more)
 
 
 @dataclass
@@ -67,7 +69,7 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
     unpublished = ~table.publishable | primary
     chooser = _Chooser(table, unpublished)
     lower, upper = np.full(len(table.values), np.nan), np.full(len(table.values), np.nan)
-    solves, check, rounds = 0, None, 0
+    solves, check, rounds, integer_checks = 0, None, 0, 0
     while True:
         rounds += 1
         before = unpublished.copy()
@@ -78,6 +80,12 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
         lower[todo], upper[todo] = low[todo], high[todo]
         solves += n
         pinned = np.flatnonzero(todo & (high - low < 1))
+        # The programmes are linear relaxations: where an interval holds only a few whole numbers, whole-number
+        # solutions may still leave one. Check those with integer programmes.
+        narrow = np.flatnonzero(todo & (high - low >= 1) & (high - low <= INTEGER_CHECK_WIDTH))
+        if len(narrow):
+            pinned = np.union1d(pinned, narrow[integer_pinned(table, unpublished, narrow, low, high)])
+            integer_checks += len(narrow)
         if not len(pinned) or rounds >= max_rounds:
             break
         before = unpublished.copy()
@@ -87,7 +95,7 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
         check[pinned] = True
         check |= unpublished & ~before
     hidden = table.publishable & unpublished
-    return Protection(hidden, primary, lower, upper, pinned, rounds, solves)
+    return Protection(hidden, primary, lower, upper, pinned, rounds, solves, {"integer_checks": integer_checks})
 
 
 # ---- secondary suppression ------------------------------------------------------------------------------------
@@ -228,6 +236,56 @@ def _whole(bounds: np.ndarray, up: bool) -> np.ndarray:
         return np.floor(bounds + EPS) if up else np.ceil(bounds - EPS)
 
 
+def integer_pinned(
+    table: LinearTable, unpublished: np.ndarray, cells: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """For each of ``cells`` (protected, with a linear interval [low, high] of more than one whole number): True
+    when no whole-number solution of the published cells gives it any value in that interval but its true one,
+    so a user with an integer programme could pin it. Each cell's programme holds every part it touches."""
+    n_vars = table.cells.shape[1]
+    published_rows = np.flatnonzero(~unpublished)
+    published, rhs = table.cells[published_rows], table.values[published_rows]
+    known, value = _fix_known(published, rhs, n_vars)
+    free = np.flatnonzero(~known)
+    out = np.zeros(len(cells), dtype=bool)
+    if not len(free):
+        return out
+    system = _Reduced(table, published, rhs, known, value, free)
+    objectives = table.cells[cells][:, free].tocsr()
+    offsets = table.cells[cells] @ (value * known)
+    solvers: dict[tuple, tuple] = {}
+    for i, cell in enumerate(cells):
+        row = objectives[i]
+        parts = tuple(np.unique(system.component[row.indices]))
+        if parts not in solvers:
+            cols = np.flatnonzero(np.isin(system.component, parts))
+            solvers[parts] = (cols, _PartSolver(system, cols), None)
+        cols, linear, whole = solvers[parts]
+        local = np.searchsorted(cols, row.indices)
+        true = round(table.values[cell])
+        if _whole_vertex_elsewhere(linear, local, row.data, offsets[i], true):
+            continue  # a whole-number solution already gives it another value: not pinned
+        if whole is None:
+            whole = _PartSolver(system, cols, integer=True)
+            solvers[parts] = (cols, linear, whole)
+        others = [v for v in range(int(low[cell]), int(high[cell]) + 1) if v != true]
+        out[i] = not any(whole.reaches(local, row.data, v - offsets[i]) for v in others)
+    return out
+
+
+def _whole_vertex_elsewhere(linear, cols: np.ndarray, coefs: np.ndarray, offset: float, true: int) -> bool:
+    """The cheap test first: these tables' vertices are mostly whole numbers, so the linear maximum or minimum is
+    often itself a whole-number solution with a value other than the true one."""
+    for maximise in (True, False):
+        best = linear.optimum(cols, coefs, maximise)
+        if not np.isfinite(best):
+            continue
+        x = linear.solution()
+        if np.abs(x - np.round(x)).max(initial=0) < EPS and round(offset + best) != true:
+            return True
+    return False
+
+
 class _Reduced:
     """The published cells and links restricted to the base counts still unknown, split into independent parts."""
 
@@ -343,7 +401,7 @@ def _quiet_highs(highspy):
 class _PartSolver:
     """One independent part of the system, in HiGHS; objectives change, the model and its basis stay."""
 
-    def __init__(self, system: _Reduced, cols: np.ndarray):
+    def __init__(self, system: _Reduced, cols: np.ndarray, integer: bool = False):
         import highspy
 
         rows = np.flatnonzero(np.diff(system.matrix[:, cols].tocsr().indptr) > 0)
@@ -376,6 +434,22 @@ class _PartSolver:
             )
         self.h, self.highspy, self.n = h, highspy, len(cols)
         self.last = np.zeros(0, dtype=np.int32)
+        if integer:
+            h.changeColsIntegrality(
+                len(cols), np.arange(len(cols), dtype=np.int32), np.full(len(cols), highspy.HighsVarType.kInteger)
+            )
+            h.setOptionValue("presolve", "on")
+            h.setOptionValue("time_limit", INTEGER_TIME_LIMIT)
+
+    def reaches(self, cols: np.ndarray, coefs: np.ndarray, target: float) -> bool:
+        """Whether some whole-number solution gives sum(coefs * x[cols]) == target (an integer model)."""
+        h = self.h
+        h.addRow(target, target, len(cols), cols.astype(np.int32), coefs.astype(float))
+        try:
+            h.run()
+            return h.getModelStatus() == self.highspy.HighsModelStatus.kOptimal
+        finally:
+            h.deleteRows(1, np.array([h.getNumRow() - 1], dtype=np.int32))
 
     def _solve(self, sense) -> float:
         self.h.changeObjectiveSense(sense)
@@ -397,53 +471,3 @@ class _PartSolver:
 
     def solution(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value)
-
-
-# ---- a layer of parts under one total -------------------------------------------------------------------------
-
-
-@dataclass
-class Parts:
-    hidden: np.ndarray  # which parts are not published
-    primary: np.ndarray  # which parts are small themselves
-    lower: np.ndarray  # for hidden parts, the whole-number interval a user can derive (NaN for published ones)
-    upper: np.ndarray
-    published_sum: float  # what the published parts add up to: the total is at least this much
-    remainder_bounds: tuple[float, float]  # the same for the unpublished remainder, when there is one
-
-
-def protect_parts(values: np.ndarray, threshold: int, total: tuple[float, float], remainder: float = 0.0) -> Parts:
-    """Parts that add up to one total and take part in no other relation (the LSOAs of a district's year), given
-    what a user can derive about the total: (value, value) when it is published, else its audited interval. An
-    unpublished remainder (records with no LSOA) is an unknown part that is never shown.
-
-    Hidden parts are the small ones, and one more where a single unknown would be the total less the rest: the
-    smallest part when the total is published, the smallest non-zero part when it is hidden (so the hidden ones
-    hold something the total's interval covers). Each hidden part then lies from zero (or, alone, from the total's
-    lower bound less the published parts) to the total's upper bound less the published parts.
-    """
-    values = np.asarray(values, dtype=float)
-    primary = (values > 0) & (values < threshold)
-    hidden = primary.copy()
-    sensitive_rest = 0 < remainder < threshold
-    unknowns = hidden.sum() + (remainder > 0)
-    published_total = total[0] == total[1]
-    candidates = np.flatnonzero(~hidden if published_total else ~hidden & (values > 0))
-    if not len(candidates) and not published_total:
-        candidates = np.flatnonzero(~hidden)
-    needs_more = (
-        unknowns == 1
-        and (published_total and (primary.any() or sensitive_rest))
-        or (unknowns == 0 and not published_total)
-    )
-    if needs_more and len(candidates):
-        hidden[candidates[np.argmin(values[candidates])]] = True
-    published_sum = float(values[~hidden].sum())
-    unknowns = hidden.sum() + (remainder > 0)
-    low, high = total[0] - published_sum, total[1] - published_sum
-    others_high = (unknowns - 1) * high
-    lower_one = max(0.0, low - others_high) if unknowns > 1 else low
-    lower = np.where(hidden, np.ceil(lower_one - EPS), np.nan)
-    upper = np.where(hidden, np.floor(high + EPS), np.nan)
-    rest = (np.ceil(lower_one - EPS), np.floor(high + EPS)) if remainder > 0 else (np.nan, np.nan)
-    return Parts(hidden, primary, lower, upper, published_sum, rest)
