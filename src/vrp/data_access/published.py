@@ -236,11 +236,12 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _area_cells(wh: Warehouse, area: str, age: str) -> pd.DataFrame:
-    """Every published cell of one area and age group, all measures and periods (about two thousand rows, one
-    query): a page asks for many single cells of one area (the Overview one or two per measure)."""
+def _area_cells(wh: Warehouse, area: str, age: str) -> dict[tuple, tuple]:
+    """Every published cell of one area and age group, all measures and periods (about two thousand, one query),
+    by (measure, period type, start, end): a page asks for many single cells of one area (the Overview one or
+    two per measure). Each value: (count or None where hidden, suppressed, incomplete)."""
 
-    def compute() -> pd.DataFrame:
+    def compute() -> dict[tuple, tuple]:
         c = t.pub_cube
         q = sa.select(
             c.c.measure_id,
@@ -252,7 +253,15 @@ def _area_cells(wh: Warehouse, area: str, age: str) -> pd.DataFrame:
             c.c.suppressed,
             c.c.incomplete,
         ).where(c.c.area_level == _level(area), c.c.area_code == area, c.c.age == age)
-        return _tidy(wh.read(q))
+        frame = _tidy(wh.read(q))
+        return {
+            (r.measure_id, r.period_type, r.start, r.end): (
+                None if r.suppressed else int(r.count),
+                bool(r.suppressed),
+                bool(r.incomplete),
+            )
+            for r in frame.itertuples()
+        }
 
     return wh.cached("pub_area_cells", {"a": area, "g": age}, compute)
 
@@ -262,23 +271,12 @@ def cell(wh: Warehouse, measure_id: str, area: str, start, end, age: str = "all"
     when the cube has no such cell."""
     level = _level(area)
     period = find_period(wh, measure_id, start, end, "district" if level == "lsoa" else level)
-    frame = _area_cells(wh, area, age)
-    row = frame[
-        (frame["measure_id"] == measure_id)
-        & (frame["period_type"] == period.type)
-        & (frame["start"] == period.start)
-        & (frame["end"] == period.end)
-    ]
-    if row.empty:
+    found = _area_cells(wh, area, age).get((measure_id, period.type, period.start, period.end))
+    if found is None:
         label = wh.registry.get(measure_id).label
         raise NotPublished(f"{label} is not published for {area} in {period.label}.")
-    r = row.iloc[0]
-    return {
-        "count": None if r["suppressed"] else int(r["count"]),
-        "suppressed": bool(r["suppressed"]),
-        "incomplete": bool(r["incomplete"]),
-        "period": period,
-    }
+    count, suppressed, incomplete = found
+    return {"count": count, "suppressed": suppressed, "incomplete": incomplete, "period": period}
 
 
 def latest(wh: Warehouse, measure_id: str, kinds=("rolling12", "fy", "quarter", "month")) -> Period | None:
