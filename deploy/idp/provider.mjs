@@ -29,7 +29,9 @@ export const ACCOUNTS = {
 };
 
 function locate() {
-  const folders = [env.OIDC_PROVIDER_DIR, here, resolve(here, '..', '..', 'build', 'idp')].filter(Boolean);
+  const folders = [env.OIDC_PROVIDER_DIR, here, resolve(here, '..', '..', 'build', 'idp')]
+    .filter(Boolean)
+    .map((folder) => resolve(folder));
   for (const folder of folders) {
     if (existsSync(join(folder, 'node_modules', 'oidc-provider', 'package.json'))) {
       return createRequire(join(folder, 'package.json')).resolve('oidc-provider');
