@@ -157,3 +157,95 @@ def test_signals_unchanged_by_shifting_and_scaling(values, shift, scale) -> None
         if edge.any():
             return
         assert base[col].tolist() == moved[col].tolist(), col
+
+
+# ---- the rules as NHSRplotthedots defines them (R/ptd_calculate_point_type.R, ptd_spc_standard.R) --------------
+
+
+def test_points_beyond_the_limits_do_not_count_towards_two_in_three() -> None:
+    """NHSRplotthedots counts only points between two sigma and the limits: 6 is beyond the upper limit, so with
+    3.2 it is not "two in three", and the last point is common cause."""
+    chart = xmr([0, 1] * 8 + [1.5, 6, 3.2], polarity="neutral")
+    assert chart["outside_limits"].iloc[-2] and chart["point_type"].iloc[-2] == "special_cause_neutral_high"
+    assert chart["point_type"].iloc[-1] == "common_cause" and not chart["two_in_three"].any()
+    assert chart.attrs["variation_icon"] == "common_cause"
+
+
+def test_a_trend_comes_before_a_shift() -> None:
+    """Seven rising points all below the mean: NHSRplotthedots takes the trend (rising: a concern when lower is
+    better), not the shift below the mean (which would read as an improvement)."""
+    chart = xmr([12, 11] * 4 + [12, 9.0, 9.2, 9.4, 9.6, 9.8, 10.0, 10.2], polarity="lower_is_better")
+    last = chart.iloc[-7:]
+    assert last["trend"].all() and last["shift"].all()
+    assert (last["direction"] == "high").all() and (last["point_type"] == "special_cause_concern").all()
+    assert chart.attrs["variation_icon"] == "concerning_high"
+
+
+def _reference_point_types(y: list[float], improvement: int) -> list[str]:
+    """An independent, point-by-point reading of NHSRplotthedots' definitions: limits from all points, each rule
+    evaluated per point with the same windows, the same padding and the same precedence."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    mr = np.abs(np.diff(y))
+    amr = mr.mean()
+    amr = mr[mr < 3.267 * amr].mean()
+    mean = y.mean()
+    upl, lpl = mean + 2.66 * amr, mean - 2.66 * amr
+    nupl, nlpl = mean + 2.66 * 2 / 3 * amr, mean - 2.66 * 2 / 3 * amr
+    rtm = np.sign(y - mean)
+    outside = (y > upl) | (y < lpl)
+    close = ~outside & ((y < nlpl) | (y > nupl))
+
+    def window_flags(flag_at_end: list[int]) -> list[int]:  # ptd_part_of_seven_trend
+        padded = list(flag_at_end) + [0] * 6
+        return [int(any(abs(padded[i + k]) == 1 for k in range(7))) for i in range(n)]
+
+    padded_rtm = [0] * 6 + list(rtm)
+    one_side = [
+        int(all(padded_rtm[i] == padded_rtm[i - k] for k in range(1, 7)) and padded_rtm[i] != 0)
+        for i in range(6, n + 6)
+    ]
+    trend_end = [0] * min(n, 6)
+    for i in range(6, n):
+        d = np.sign(np.diff(y[i - 6 : i + 1]))
+        trend_end.append(1 if (d == 1).all() else (-1 if (d == -1).all() else 0))
+    part_shift, part_trend = window_flags(one_side), window_flags(trend_end)
+    cp, rp = [0, 0, *close.astype(int), 0, 0], [0, 0, *rtm, 0, 0]
+    two = [
+        int(any(sum(cp[i + k : i + k + 3]) >= 2 and abs(sum(rp[i + k : i + k + 3])) == 3 for k in range(3)))
+        for i in range(n)
+    ]
+    part_two = [int(two[i] == 1 and close[i]) for i in range(n)]
+    sdy = np.sign(np.diff(y))
+    types = []
+    for i in range(n):
+        if outside[i]:
+            v = rtm[i]
+        elif part_trend[i]:
+            in_next = i + 1 < n and part_trend[i + 1]
+            v = (sdy[i] if i < n - 1 else sdy[-1]) if in_next else (sdy[i - 1] if i > 0 else 0)
+        elif part_two[i] or part_shift[i]:
+            v = rtm[i]
+        else:
+            v = 0
+        if v == 0:
+            types.append("common_cause")
+        elif improvement == 0:
+            types.append("special_cause_neutral_" + ("high" if v > 0 else "low"))
+        else:
+            types.append("special_cause_improvement" if v * improvement > 0 else "special_cause_concern")
+    return types
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_point_type_matches_the_reference_definitions(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(8, 40))
+    # Mixtures of noise, steps, ramps and outliers, so every rule fires somewhere across the seeds.
+    y = rng.normal(10, 1, n) + np.where(np.arange(n) > n // 2, rng.choice([0, 2, -2]), 0)
+    y += np.arange(n) * rng.choice([0, 0.4])
+    y[rng.integers(0, n)] += rng.choice([0, 6, -6])
+    y = np.round(y, 1)
+    for polarity, improvement in (("neutral", 0), ("higher_is_better", 1), ("lower_is_better", -1)):
+        got = xmr(y, polarity=polarity)["point_type"].tolist()
+        assert got == _reference_point_types(y.tolist(), improvement), (seed, polarity)

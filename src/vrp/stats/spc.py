@@ -48,6 +48,40 @@ def _runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return run_id, lengths[run_id]
 
 
+def _shift(side: np.ndarray) -> np.ndarray:
+    """Points in a run of RUN_LENGTH or more on the same side of the mean (a point on the mean breaks a run)."""
+    _, run_len = _runs(side)
+    return (side != 0) & (run_len >= RUN_LENGTH)
+
+
+def _trend(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points in a run of TREND_LENGTH or more each strictly above (below) the one before, and the trend's
+    direction at each: a point inside a trend takes the step after it, the last point the step before it."""
+    n = y.size
+    trend = np.zeros(n, dtype=bool)
+    if n < 2:
+        return trend, np.zeros(n, dtype=int)
+    step = np.sign(np.diff(y)).astype(int)
+    _, step_len = _runs(step)
+    for j in np.flatnonzero((step != 0) & (step_len >= TREND_LENGTH - 1)):  # step j links points j and j + 1
+        trend[j] = trend[j + 1] = True
+    next_in_trend = np.r_[trend[1:], False] & trend
+    after, before = np.r_[step, step[-1]], np.r_[0, step]
+    return trend, np.where(trend, np.where(next_in_trend, after, before), 0)
+
+
+def _two_in_three(close: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """Points close to the limits (beyond two sigma, within the limits) in some three consecutive points, all
+    on one side of the mean, of which at least two are close to the limits."""
+    n = close.size
+    hit = np.zeros(n, dtype=bool)
+    for start in range(max(0, n - 2)):
+        w = slice(start, start + 3)
+        if abs(int(side[w].sum())) == 3 and close[w].sum() >= 2:
+            hit[w] = True
+    return hit & close
+
+
 def _xmr_limits(base: np.ndarray) -> tuple[float, float]:
     """Mean and screened mean moving range of the baseline points."""
     mean = float(base.mean()) if base.size else np.nan
@@ -72,11 +106,13 @@ def xmr(
 
     Limits: mean +/- 2.66 x mean moving range, computed from the first `baseline` points (all points if
     None) and extended across the rest; moving ranges above 3.267 x their mean are screened out first.
-    Signals: outside_limits; shift (7+ consecutive points on one side of the mean; points on the mean
-    break a run); trend (7+ consecutive points each strictly above/below the one before); two_in_three
-    (2 of 3 consecutive points beyond two sigma - mean +/- (2/3) x 2.66 x mean MR - with all three on
-    the same side of the mean, as NHSRplotthedots). `direction` is "high"/"low" for special-cause points;
-    `point_type` judges it by `polarity`. Variation and assurance icons are in `df.attrs` and from
+    Signals, as NHSRplotthedots (R/ptd_calculate_point_type.R): outside_limits; shift (7+ consecutive points
+    on one side of the mean; points on the mean break a run); trend (7+ consecutive points each strictly
+    above/below the one before); two_in_three (2 of 3 consecutive points close to the limits - beyond two
+    sigma, mean +/- (2/3) x 2.66 x mean MR, but not beyond the limits - with all three on the same side of the
+    mean). `direction` is "high"/"low" for special-cause points, from the first rule that applies in the order
+    limits, trend (its direction), two in three, shift; `point_type` judges it by `polarity`. Variation and
+    assurance icons are in `df.attrs` and from
     variation_icon()/assurance_icon(). Missing values are kept as rows but skipped in the calculations.
     """
     pol = normalise_polarity(polarity)
@@ -102,37 +138,17 @@ def xmr(
         below = y < lcl
     outside = above | below
 
-    # shift: run of RUN_LENGTH+ points on the same (non-zero) side of the mean
-    _, run_len = _runs(side)
-    shift = (side != 0) & (run_len >= RUN_LENGTH)
-
-    # trend: TREND_LENGTH consecutive points each strictly higher (or lower) than the previous
-    trend = np.zeros(n, dtype=bool)
-    trend_dir = np.zeros(n, dtype=int)
-    if n >= 2:
-        d = np.sign(np.diff(y)).astype(int)
-        d_id, d_len = _runs(d)
-        long_run = (d != 0) & (d_len >= TREND_LENGTH - 1)
-        for j in np.flatnonzero(long_run):  # diff j links points j and j+1
-            trend[j] = trend[j + 1] = True
-            trend_dir[j] = trend_dir[j + 1] = d[j]
-
-    # two in three beyond two sigma, same side
-    two_in_three = np.zeros(n, dtype=bool)
+    # "Close to the limits": beyond two sigma but not beyond the process limits (as NHSRplotthedots).
     with np.errstate(invalid="ignore"):
-        beyond_hi = y > u2s
-        beyond_lo = y < l2s
-    for start in range(max(0, n - 2)):
-        w = slice(start, start + 3)
-        if np.all(side[w] == 1) and beyond_hi[w].sum() >= 2:
-            two_in_three[w] |= beyond_hi[w]
-        if np.all(side[w] == -1) and beyond_lo[w].sum() >= 2:
-            two_in_three[w] |= beyond_lo[w]
+        close = ~outside & ((y > u2s) | (y < l2s))
+    shift = _shift(side)
+    trend, trend_dir = _trend(y)
+    two_in_three = _two_in_three(close, side)
 
     special = outside | shift | trend | two_in_three
-    # direction: the highest-priority rule decides (limits, then shift, then 2-of-3, then trend)
-    dir_num = np.where(outside | shift | two_in_three, side, np.where(trend, trend_dir, 0))
-    dir_num = np.where(special, dir_num, 0)
+    # direction: the first rule that applies decides, in NHSRplotthedots' order: limits, trend (its own
+    # direction), two in three, shift (the side of the mean)
+    dir_num = np.select([outside, trend, two_in_three, shift], [side, trend_dir, side, side], 0)
     direction = np.where(dir_num > 0, "high", np.where(dir_num < 0, "low", ""))
     point_type = np.full(n, "common_cause", dtype=object)
     for i in np.flatnonzero(special):
