@@ -90,6 +90,16 @@ def test_a_down_cache_serves_uncached_and_warns(demo_warehouse, caplog):
         frame = published.cells(wh, *KNIFE_MONTHS)
     assert len(frame) == 12 and frame["count"].notna().all()
     assert "cache backend unavailable" in caplog.text
+    # An outage is logged once a minute, not once a request (one line per request flooded the log).
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(20):
+            published.cells(wh, *KNIFE_MONTHS)
+    assert caplog.text.count("cache backend unavailable") == 0
+    wh.cache._warned_at -= QueryCache.WARN_EVERY
+    with caplog.at_level(logging.WARNING):
+        published.cells(wh, *KNIFE_MONTHS)
+    assert caplog.text.count("cache backend unavailable") == 1 and "more since the last warning" in caplog.text
     wh.dispose()
 
 

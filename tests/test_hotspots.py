@@ -573,3 +573,19 @@ def test_lsoa_panel_hides_a_hidden_district_rate(wh):
     assert p["district_count"] is None and np.isnan(p["district_rate"]) and p["comparison"] == "not compared"
     headline = cb.lsoa_headline(p, "the district")
     assert "whose count is hidden" in headline if p["count"] is not None else "hidden to protect" in headline
+
+
+def test_a_failure_in_the_filter_bar_is_logged_and_said(app, monkeypatch, caplog):
+    """A bug in the shell's filter sync used to be swallowed: the bar froze with nothing said or logged."""
+    from vrp.dashboards import filters
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("month options broke")
+
+    monkeypatch.setattr(filters, "month_options", broken)
+    with caplog.at_level("ERROR"):
+        response = _open_link(app, "?district=E06000045")
+    assert response.status_code == 200
+    message = json.dumps(response.get_json()["response"]["filter-message"])
+    assert "could not be applied" in message and "month options broke" not in message
+    assert "filter sync failed" in caplog.text and "month options broke" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import dash
 from dash import Input, Output, ctx, html, no_update
@@ -12,6 +13,8 @@ from vrp.dashboards import filters as f
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.pages import find, pages
 from vrp.dashboards.shell import CONTENT, FILTERS, URL
+
+log = logging.getLogger(__name__)
 
 
 def not_found(path: str) -> html.Div:
@@ -106,8 +109,12 @@ def register(app: dash.Dash) -> None:
                 )
             months = f.month_options(wh, state.measure)
             preset_options, shown_preset = _period_choice(wh, state, (period_measure, period_level), trigger, preset)
-        except Exception:  # the warehouse is down: the shell already says so
-            return (no_update,) * 12
+        except Exception:  # logged with its context; the bar keeps what it shows and says the filters failed
+            log.exception(
+                "filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search
+            )
+            failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
+            return (*(no_update,) * 11, failed)
         query = state.query()
         message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
         public = wh.audience == "public"

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -54,9 +55,13 @@ def cache_key(name: str, version: str, kwargs: dict) -> str:
 
 
 class QueryCache:
+    WARN_EVERY = 60.0  # seconds: a cache outage is logged once a minute, not once a request
+
     def __init__(self, backend: CacheBackend | None, timeout: int = 3600):
         self.backend = backend
         self.timeout = timeout
+        self._warned_at: float | None = None
+        self._suppressed = 0
 
     def fetch(self, name: str, version: str, kwargs: dict, compute: Callable[[], Any]) -> Any:
         if self.backend is None:
@@ -77,4 +82,12 @@ class QueryCache:
         return value
 
     def _warn(self, exc: Exception) -> None:
-        log.warning("cache backend unavailable, serving uncached: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < self.WARN_EVERY:
+            self._suppressed += 1
+            return
+        more = f" ({self._suppressed} more since the last warning)" if self._suppressed else ""
+        self._warned_at, self._suppressed = now, 0
+        log.warning(
+            "cache backend unavailable, serving uncached: %s%s", str(exc).splitlines()[0] if str(exc) else exc, more
+        )
