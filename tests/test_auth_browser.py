@@ -4,6 +4,7 @@ partner-only content, and after signing out sees the public pages again."""
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.a11y import serious_violations
 from tests.idp import free_port, oidc_settings, start_provider
 from tests.test_browser import wait_for
 from vrp.app import create_app
@@ -46,6 +47,7 @@ def test_a_partner_signs_in_through_the_provider_and_sees_partner_content(signed
     duo.driver.get(duo.server_url + "/data")
     table = wait_for(lambda: duo.driver.find_elements(By.ID, "data-loads"))[0]
     assert "2022-02-hampshire-street.csv" in table.text
+    assert serious_violations(duo.driver) == []  # the header's account control and the marking included
     # Sign out: the session here is cleared, then the provider asks to sign out there too and comes back.
     duo.driver.find_element(By.LINK_TEXT, "Sign out").click()
     wait_for(lambda: duo.driver.find_elements(By.CSS_SELECTOR, "button[name=logout]"))[0].click()
