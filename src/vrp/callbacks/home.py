@@ -81,8 +81,7 @@ def ons_tile(wh, synthetic: set[str]):
                 html.P(f"{rate:.1f} per 100,000 (95% CI {lo:.1f} to {hi:.1f})", className="mb-1 small"),
                 html.P(
                     f"Hampshire, {fy}: {COMPARE_WORDS.get(verdict, 'not compared with')} England and Wales "
-                    f"({ew_rate:.1f} per 100,000). The latest year loaded; newer years load with "
-                    "`vrp ingest ons-knife`.",
+                    f"({ew_rate:.1f} per 100,000), the latest year loaded.",
                     className="mb-1",
                 ),
                 dbc.Badge("Real data (ONS)", color="secondary"),

@@ -59,7 +59,7 @@ def national_scope(wh, state) -> tuple[pd.DataFrame, list[str]]:
         raise InvalidQuery(f"age must be one of {', '.join(AGE_GROUPS)}, not {str(age)[:20]!r}")
     quarters = wh.force_quarterly(ids.MEASURE_ID)
     if quarters.empty:
-        raise InvalidQuery("The national knife crime series is not loaded yet (vrp ingest ons-knife).")
+        raise InvalidQuery("The national knife crime series is not loaded yet.")
     years = sorted(quarters["financial_year"].unique())
     chosen = [
         fy

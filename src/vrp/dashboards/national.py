@@ -34,11 +34,8 @@ def layout() -> html.Div:
             dbc.Row([dbc.Col(chart_card(TREND), lg=7), dbc.Col(chart_card(FORCES), lg=5)]),
             chart_card(QUARTERS),
             html.P(
-                [
-                    "The file loaded covers 2008/09 to 2018/19. Newer years load with ",
-                    html.Code("vrp ingest ons-knife"),
-                    "; from 2019/20 the charts mark the series break automatically.",
-                ],
+                "The series loaded covers 2008/09 to 2018/19; when newer years are loaded, the charts mark the "
+                "series break from 2019/20.",
                 className="small text-muted",
             ),
         ]
