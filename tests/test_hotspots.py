@@ -589,3 +589,19 @@ def test_a_failure_in_the_filter_bar_is_logged_and_said(app, monkeypatch, caplog
     message = json.dumps(response.get_json()["response"]["filter-message"])
     assert "could not be applied" in message and "month options broke" not in message
     assert "filter sync failed" in caplog.text and "month options broke" in caplog.text
+
+
+def test_the_filter_bar_says_what_it_does(app, partner_app):
+    """The districts legend counts the ticks, and a page with a measure of its own hides the Measure box."""
+    partner = _open_link(partner_app, "?district=E06000045").get_json()["response"]
+    assert partner["filter-district-legend"]["children"] == "Districts (1 ticked: their sum is shown)"
+    none = _open_link(partner_app, "").get_json()["response"]
+    assert none["filter-district-legend"]["children"] == "Districts (none ticked: all of HIPS)"
+    assert _open_link(app, "?district=E06000045").get_json()["response"]["filter-district-legend"]["children"] == (
+        "District"
+    )
+    client = app.server.test_client()
+    for path, hidden in (("/knife-crime", True), ("/hospital-admissions", True), ("/hotspots", False), ("/", False)):
+        inputs = [{"id": "url", "property": "pathname", "value": path}]
+        style = _post(client, app, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
+        assert (style.get("style") == {"display": "none"}) is hidden, path

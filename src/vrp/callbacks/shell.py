@@ -27,13 +27,20 @@ def not_found(path: str) -> html.Div:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(Output(CONTENT, "children"), Output(FILTERS, "hidden"), Input(URL, "pathname"))
-    @guarded(polite, lambda _m: False)
+    @app.callback(
+        Output(CONTENT, "children"),
+        Output(FILTERS, "hidden"),
+        Output(f.MEASURE_COL, "style"),
+        Input(URL, "pathname"),
+    )
+    @guarded(polite, lambda _m: False, lambda _m: None)
     def route(pathname):
         page = find(pathname)
         if page is None:
-            return not_found(str(pathname)), True
-        return page.layout(), not page.uses_filters
+            return not_found(str(pathname)), True, None
+        # A page with a measure of its own ignores the Measure box: hide it rather than show a choice that does
+        # nothing (the page's title names its measure).
+        return page.layout(), not page.uses_filters, {"display": "none"} if page.measure else None
 
     # Page titles for the browser tab, from the page registry (one place to add a page).
     titles = json.dumps({p.path: p.title for p in pages()})
@@ -74,6 +81,7 @@ def register(app: dash.Dash) -> None:
         Output(f.STATE, "data"),
         Output(URL, "search"),
         Output(f.MESSAGE, "children"),
+        Output(f.DISTRICT_LEGEND, "children"),
         Input(URL, "search"),
         Input(f.DISTRICT, "value"),
         Input(f.MEASURE, "value"),
@@ -114,7 +122,7 @@ def register(app: dash.Dash) -> None:
                 "filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search
             )
             failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
-            return (*(no_update,) * 11, failed)
+            return (*(no_update,) * 11, failed, no_update)
         query = state.query()
         message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
         public = wh.audience == "public"
@@ -131,6 +139,7 @@ def register(app: dash.Dash) -> None:
             state.as_dict(),
             query if query != search else no_update,
             message,
+            "District" if public else f.district_legend(state.districts),
         )
 
 

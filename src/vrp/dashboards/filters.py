@@ -28,6 +28,8 @@ TO = "filter-to"
 PRESET = "filter-preset"
 STATE = "filter-state"
 MESSAGE = "filter-message"
+MEASURE_COL = "filter-measure-col"  # hidden on a page with a measure of its own
+DISTRICT_LEGEND = "filter-district-legend"
 PARAMS = ("district", "from", "to", "measure", "age")
 DEFAULT_MEASURE = "serious_violence"
 AGES = {"all": "All ages", "u25": "Under 25"}
@@ -291,7 +293,7 @@ def district_control(options: list[dict], public: bool) -> list:
     areas the cube publishes."""
     if public:
         return [
-            html.Legend("District", className="form-label fw-bold fs-6 mb-0"),
+            html.Legend("District", id=DISTRICT_LEGEND, className="form-label fw-bold fs-6 mb-0"),
             dbc.RadioItems(
                 id=DISTRICT,
                 options=[{"label": "All of HIPS", "value": ""}, *options],
@@ -301,9 +303,15 @@ def district_control(options: list[dict], public: bool) -> list:
             ),
         ]
     return [
-        html.Legend("Districts (none ticked: all of HIPS)", className="form-label fw-bold fs-6 mb-0"),
+        html.Legend(district_legend(()), id=DISTRICT_LEGEND, className="form-label fw-bold fs-6 mb-0"),
         dbc.Checklist(id=DISTRICT, options=options, value=[], inline=True, className="vrp-districts"),
     ]
+
+
+def district_legend(districts) -> str:
+    """The partner checklist's legend, saying what the ticks add up to."""
+    n = len(districts)
+    return "Districts (none ticked: all of HIPS)" if not n else f"Districts ({n} ticked: their sum is shown)"
 
 
 def empty_filter_bar() -> html.Div:
@@ -337,6 +345,7 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
                             dbc.Select(id=MEASURE, options=measures),
                         ],
                         lg=3,
+                        id=MEASURE_COL,
                     ),
                     dbc.Col(
                         [
