@@ -160,3 +160,19 @@ def test_data_page(started):
     assert "synthetic" in duo.find_element("#data-sources").text
     assert serious_violations(duo.driver) == []
     assert duo.get_logs() == []
+
+
+def test_the_table_of_every_lsoa_opens_by_keyboard(started):
+    """The map's table alternative loads when its summary is opened (Dash never sends a details' open state, so
+    the table used to stay empty)."""
+    duo, app = started
+    duo.driver.get(duo.server_url + "/hotspots?district=E06000045")
+    wait_for(lambda: duo.driver.execute_script(MAP_LOCATIONS))
+    summary = duo.find_element("#hotspots-map-summary")
+    duo.driver.execute_script("arguments[0].focus()", summary)
+    summary.send_keys(Keys.ENTER)
+    rows = wait_for(lambda: duo.driver.find_elements(By.CSS_SELECTOR, "#hotspots-map-table tbody tr"))
+    assert len(rows) == len(lsoas_of(app, "E06000045"))
+    summary.send_keys(Keys.ENTER)  # closed again: the table is dropped
+    wait_for(lambda: not duo.driver.find_elements(By.CSS_SELECTOR, "#hotspots-map-table tbody tr"))
+    assert duo.get_logs() == []

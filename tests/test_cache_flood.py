@@ -53,7 +53,8 @@ class Browser:
 
     def table(self, is_open=True, state=PRIMED):
         return self.post(
-            "hotspots-map-table.children", {"hotspots-map-details.open": is_open, "filter-state.data": state}
+            "hotspots-map-table.children",
+            {"hotspots-map-summary.n_clicks": 1 if is_open is True else is_open, "filter-state.data": state},
         )
 
     def panel(self, lsoa=LSOA, state=PRIMED):

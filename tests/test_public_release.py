@@ -42,7 +42,7 @@ STATES = [
 OTHER_INPUTS = {
     "hotspots-mode.value": "count",
     "hotspots-points.value": [],
-    "hotspots-map-details.open": True,
+    "hotspots-map-summary.n_clicks": 1,
     "hotspots-lsoa.data": None,
 }
 

@@ -328,7 +328,15 @@ def panel_view(lsoa, state_data):
 
 _cached_panel = cached_view(update_panel, inputs.lsoa_code, inputs.filter_state())
 map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(map_view)
-table_callback = guarded(polite)(cached_view(update_table, inputs.flag, inputs.filter_state()))
+_cached_table = cached_view(update_table, inputs.flag, inputs.filter_state())
+
+
+def table_view(n_clicks, state_data):
+    """The closed table is nothing: never keyed, so only the open table of a selection is ever cached."""
+    return _cached_table(True, state_data) if inputs.opened(n_clicks) else None
+
+
+table_callback = guarded(polite)(table_view)
 lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
 lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(cached_view(update_lower))
 panel_callback = guarded(polite)(panel_view)
@@ -359,7 +367,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.POINTS, "value"),
         State(ids.MAP_META, "data"),
     )(map_callback)
-    app.callback(Output(ids.MAP_TABLE, "children"), Input(ids.MAP_DETAILS, "open"), Input(STATE, "data"))(
+    app.callback(Output(ids.MAP_TABLE, "children"), Input(ids.MAP_SUMMARY, "n_clicks"), Input(STATE, "data"))(
         table_callback
     )
     app.callback(

@@ -124,6 +124,16 @@ def flag(value) -> bool:
     raise InvalidQuery("A switch on the page sent something other than on or off.")
 
 
+def opened(n_clicks) -> bool:
+    """Whether a details element is open, from its summary's clicks (the browser toggles it on each click, by
+    mouse or keyboard): odd is open. Missing is closed; anything but a whole number is refused."""
+    if n_clicks is None:
+        return False
+    if isinstance(n_clicks, bool) or not isinstance(n_clicks, int) or n_clicks < 0:
+        raise InvalidQuery("The table switch sent something other than a number of clicks.")
+    return n_clicks % 2 == 1
+
+
 def chosen(options: Iterable[str], what: str) -> Callable:
     """A checklist's value: a list of known options, as a sorted list without repeats."""
     allowed = frozenset(options)

@@ -15,6 +15,7 @@ MAP = "hotspots-map"
 MAP_META = "hotspots-map-meta"
 MAP_TABLE = "hotspots-map-table"
 MAP_DETAILS = "hotspots-map-details"
+MAP_SUMMARY = "hotspots-map-summary"  # its clicks open and close the table (Dash never sends a details' open)
 LSOA_LIST_META = "hotspots-lsoa-list-districts"
 MAP_MESSAGE = "hotspots-map-message"
 LSOA = "hotspots-lsoa"  # the chosen LSOA code (a store: set by the search box or a map click)
@@ -101,7 +102,9 @@ def layout() -> html.Div:
                                 id=MAP_DETAILS,
                                 open=False,
                                 children=[
-                                    html.Summary("Table of every LSOA on the map (an alternative to the map)"),
+                                    html.Summary(
+                                        "Table of every LSOA on the map (an alternative to the map)", id=MAP_SUMMARY
+                                    ),
                                     html.Div(
                                         id=MAP_TABLE,
                                         className="mt-2",
