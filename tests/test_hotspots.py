@@ -366,6 +366,14 @@ def test_map_callback_patches_values_when_the_selection_stays(app):
         again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
     assert isinstance(again[0], Patch)
     assert "financial year 2024/25" in again[3]  # the public map's year for October 2024 to September 2025
+    # The note inside the map names the new measure and year too (a downloaded image carries it).
+    with app.server.test_request_context("/"):
+        knife = cb.update_map({**state(), "measure": "knife_enabled_sv"}, "count", [], first[1])
+    assert first[0]["layout"]["annotations"][0]["text"].startswith("Serious violence")
+    notes = [op for op in knife[0].to_plotly_json()["operations"] if op["location"][:2] == ["layout", "annotations"]]
+    assert [op["location"] for op in notes] == [["layout", "annotations", 0, "text"]]
+    assert notes[0]["params"]["value"].startswith("Knife-enabled serious violence, financial year 2025/26.")
+    assert len(first[0]["layout"]["annotations"]) == 1  # the note is the map's only annotation
 
 
 def test_partner_map_callback_keeps_the_chosen_months(partner_app):

@@ -144,6 +144,9 @@ def update_map(state_data, mode, points, meta):
         for i, trace in enumerate(figs.value_traces(frame, mode, names)):
             for key in ("locations", "z", "customdata", "text"):
                 fig["data"][i][key] = trace[key]
+        # The note written into the map (measure, period, source) follows too, or an image downloaded after a
+        # change of measure would name the old one. It is the map's only annotation (see stamp).
+        fig["layout"]["annotations"][0]["text"] = export_note(wh, measure, state, period=period)
     else:
         fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
         if show_points:  # data_access refuses this outside the partner audience
