@@ -118,7 +118,7 @@ def load(engine, settings, registry):
     """Load files into ``engine`` as the CLI would (rebuilding the marts)."""
     from vrp.pipeline.load import load_files
 
-    def _load(source: str, *paths: Path, synthetic: bool = False):
+    def _load(source: str, *paths: Path, synthetic: bool = False, **options):
         return load_files(
             engine,
             source,
@@ -127,6 +127,7 @@ def load(engine, settings, registry):
             registry=registry,
             sources_config=sources_config(settings),
             synthetic=synthetic,
+            **options,
         )
 
     return _load

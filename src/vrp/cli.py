@@ -22,6 +22,7 @@ from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
 from vrp.periods import financial_year
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.cube import CubeNotSafe
+from vrp.pipeline.lock import duckdb_busy, lock_warehouse
 from vrp.pipeline.reference import ReferenceDataError
 
 EXPECTED = (
@@ -42,6 +43,13 @@ warehouse_option = click.option(
     default=None,
     help="duckdb:///FILE or postgresql+psycopg://USER@HOST/DB (default: $VRP_WAREHOUSE_URL, else the demo file).",
 )
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="If another load is writing to the warehouse, wait up to this long for it (default: refuse at once).",
+)
 format_option = click.option("--format", "fmt", type=click.Choice(["csv", "table"]), default="table", show_default=True)
 
 
@@ -57,14 +65,34 @@ def _close_later(closer) -> None:
         ctx.call_on_close(closer)
 
 
-def _write_engine(s: settings_mod.Settings, *, must_exist: bool = True):
+def _write_engine(s: settings_mod.Settings, *, must_exist: bool = True, wait: float = 0.0):
     engine = make_engine(s.warehouse)
     _close_later(engine.dispose)
-    check_reachable(engine)
+    _open_for_writing(engine, wait)
     if must_exist and not is_warehouse(engine):
         engine.dispose()
         raise WarehouseError(f"{s.warehouse} is not a warehouse yet: run `vrp init` or `vrp build-demo`")
     return engine
+
+
+def _open_for_writing(engine, wait: float) -> None:
+    """Reach the warehouse; a DuckDB file another process holds is retried for ``wait`` seconds, then refused in
+    one line (PostgreSQL loads wait for their turn in vrp.pipeline.lock instead)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            check_reachable(engine)
+            return
+        except WarehouseError as exc:
+            busy = duckdb_busy(exc.__cause__ or exc)
+            if busy is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise busy from None
+            engine.dispose()
+            time.sleep(0.5)
 
 
 def _reader(s: settings_mod.Settings) -> Warehouse:
@@ -102,13 +130,14 @@ def cli() -> None:
 
 @cli.command()
 @warehouse_option
-def init(warehouse_url):
+@wait_option
+def init(warehouse_url, wait):
     """Create the warehouse tables and load the reference data (idempotent)."""
     from vrp.pipeline.warehouse import init_warehouse
 
     s = _settings(warehouse_url)
-    engine = _write_engine(s, must_exist=False)
-    counts = init_warehouse(engine, s)
+    engine = _write_engine(s, must_exist=False, wait=wait)
+    counts = init_warehouse(engine, s, lock_wait=wait)
     click.echo("reference loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
@@ -151,13 +180,14 @@ def ingest():
     """Load source files, then rebuild the marts."""
 
 
-def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, synthetic: bool, rebuild: bool):
+def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, options: dict):
     from vrp.pipeline.load import load_files
     from vrp.pipeline.warehouse import sources_config
 
     s = _settings(warehouse_url)
     registry = load_registry(s.measures_file)
-    engine = _write_engine(s)
+    engine = _write_engine(s, wait=options["wait"])
+    max_rejected = options["max_rejected"]
     failed = False
     for f in files:  # each file its own transaction: one refused file does not stop the rest
         try:
@@ -168,9 +198,12 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, synt
                 reference_dir=s.reference_dir,
                 registry=registry,
                 sources_config=sources_config(s),
-                synthetic=synthetic,
-                rebuild=rebuild,
+                synthetic=options["synthetic"],
+                rebuild=options["rebuild"],
                 public_min_count=s.public_min_count,
+                chunk_rows=s.load_chunk_rows,
+                max_rejected_share=s.max_rejected_share if max_rejected is None else max_rejected,
+                lock_wait=options["wait"],
             ):
                 click.echo(r.summary())
         except FileRefused as exc:
@@ -178,6 +211,20 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, synt
             failed = True
     if failed:
         sys.exit(1)
+
+
+def _share(ctx, param, value: str | None) -> float | None:
+    """A share of rows: 0.5 or 50%."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        share = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise click.BadParameter(f"{value!r} is not a share from 0 to 1 (or 0% to 100%)")
+    return share
 
 
 for _name, _source, _help in [
@@ -193,15 +240,18 @@ for _name, _source, _help in [
         @warehouse_option
         @click.option("--synthetic", is_flag=True, help="Mark the file as synthetic demonstration data.")
         @click.option("--no-rebuild", is_flag=True, help="Leave the marts for a later `vrp rebuild-marts`.")
+        @click.option(
+            "--max-rejected",
+            metavar="SHARE",
+            callback=_share,
+            help="Refuse a file whole when more than this share of its rows is rejected, e.g. 0.2 or 20% "
+            "(default: $VRP_MAX_REJECTED_SHARE, else 50%).",
+        )
+        @wait_option
         @click.argument("files", nargs=-1 if source == "police_uk" else 1, required=True)
-        def _cmd(warehouse_url, synthetic, no_rebuild, files):
-            _ingest(
-                source,
-                files if isinstance(files, tuple) else (files,),
-                warehouse_url,
-                synthetic,
-                not no_rebuild,
-            )
+        def _cmd(warehouse_url, synthetic, no_rebuild, max_rejected, wait, files):
+            options = {"synthetic": synthetic, "rebuild": not no_rebuild, "max_rejected": max_rejected, "wait": wait}
+            _ingest(source, files if isinstance(files, tuple) else (files,), warehouse_url, options)
 
         return _cmd
 
@@ -210,7 +260,8 @@ for _name, _source, _help in [
 
 @cli.command("rebuild-marts")
 @warehouse_option
-def rebuild_marts_cmd(warehouse_url):
+@wait_option
+def rebuild_marts_cmd(warehouse_url, wait):
     """Rebuild the marts and the published cube from the facts and config/measures.toml (after editing a
     definition or VRP_PUBLIC_MIN_COUNT)."""
     from vrp.pipeline.marts import rebuild_marts
@@ -218,8 +269,9 @@ def rebuild_marts_cmd(warehouse_url):
 
     s = _settings(warehouse_url)
     registry = load_registry(s.measures_file)
-    engine = _write_engine(s)
+    engine = _write_engine(s, wait=wait)
     with engine.begin() as conn:
+        lock_warehouse(conn, wait)
         written = rebuild_marts(conn, registry, sources_config(s), s.public_min_count)
         cube = {k: get_meta(conn, f"cube_{k}") for k in ("cells", "hidden", "pinned", "seconds")}
     click.echo(f"marts rebuilt: {len(written)} measures, {sum(written.values()):,} rows")

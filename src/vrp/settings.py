@@ -64,6 +64,10 @@ class Settings:
     rate_limit_pages: str = "300 per minute"
     rate_limit_callbacks: str = "1200 per minute"
     rate_limit_api: str = "60 per minute"
+    # Loading files (vrp ingest): rows read and checked at a time (memory follows this, not the file), and the share
+    # of a file's rows that may be rejected before the whole file is refused.
+    load_chunk_rows: int = 50_000
+    max_rejected_share: float = 0.5
     # Partner sign-in with OpenID Connect (vrp/auth.py): the provider's issuer (its discovery document lives at
     # ISSUER/.well-known/openid-configuration), this app's client id and secret, and the claim and value that
     # grant the partner role. Signing in is offered when the issuer is set.
@@ -86,6 +90,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
             raise ValueError(f"VRP_AUDIENCE must be one of {', '.join(AUDIENCES)}, not {self.audience!r}")
+        if self.load_chunk_rows <= 0:
+            raise ValueError("VRP_LOAD_CHUNK_ROWS must be a positive number of rows")
+        if not 0 <= self.max_rejected_share <= 1:
+            raise ValueError("VRP_MAX_REJECTED_SHARE must be a share from 0 to 1 (or 0% to 100%)")
         if self.max_content_length <= 0:
             raise ValueError("VRP_MAX_CONTENT_LENGTH must be a positive number of bytes")
         if self.session_lifetime <= 0:
@@ -164,4 +172,10 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw["session_lifetime"] = int(env["VRP_SESSION_LIFETIME"])
     if "VRP_INSECURE_NO_AUTH" in env:
         kw["insecure_no_auth"] = _switch(env["VRP_INSECURE_NO_AUTH"])
+    if env.get("VRP_LOAD_CHUNK_ROWS"):
+        kw["load_chunk_rows"] = int(env["VRP_LOAD_CHUNK_ROWS"])
+    if env.get("VRP_MAX_REJECTED_SHARE"):
+        kw["max_rejected_share"] = float(env["VRP_MAX_REJECTED_SHARE"].strip().rstrip("%")) / (
+            100 if env["VRP_MAX_REJECTED_SHARE"].strip().endswith("%") else 1
+        )
     return Settings(**kw)

@@ -1,11 +1,17 @@
 """Loading one file: refuse it whole, or load it in one transaction with its bad rows quarantined.
 
+The file is read and checked in chunks of rows (memory follows the chunk size, not the file); a file whose rows are
+mostly rejected is refused whole at the end, and its transaction rolls back. Repeated keys are found in the
+warehouse itself (vrp.pipeline.keys), not in a copy of its keys held in memory.
+
 Idempotent twice over: a file already loaded (same source and SHA-256) changes nothing, and rows whose natural
 key is already in the warehouse are never inserted again.
 """
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,7 +24,9 @@ from sqlalchemy.engine import Connection, Engine
 from vrp.data_access import tables as t
 from vrp.data_access.engine import WarehouseError, bulk_insert, bump_data_version
 from vrp.geo.boundaries import load_lsoa_index
-from vrp.pipeline.csvfile import read_csv_file, sha256_of
+from vrp.pipeline.csvfile import CsvStream, FileRefused
+from vrp.pipeline.keys import KeyLookup, key_text
+from vrp.pipeline.lock import lock_warehouse
 from vrp.pipeline.reference import reference_loaded
 from vrp.pipeline.sources import SPECS
 from vrp.pipeline.sources.base import Context
@@ -69,6 +77,25 @@ def _generic_reason(reason: str) -> str:
     return "; ".join(part.split(" '")[0].split(" (")[0] for part in reason.split("; "))
 
 
+DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_MAX_REJECTED_SHARE = 0.5
+FIRST_REASONS = 3
+
+
+@dataclass
+class _Tally:
+    """Running totals over a file's chunks."""
+
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_out_of_area: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    period_end: date | None = None
+    reasons: Counter = field(default_factory=Counter)
+    first: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of the first rejected rows
+
+
 def load_file(
     conn: Connection,
     source: str,
@@ -77,93 +104,69 @@ def load_file(
     reference_dir: Path,
     synthetic: bool = False,
     period_end: date | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
 ) -> LoadResult:
-    """Load ``path`` as ``source`` inside the caller's transaction. Raises FileRefused for an unusable file."""
+    """Load ``path`` as ``source`` inside the caller's transaction, ``chunk_rows`` rows at a time.
+
+    Raises FileRefused for an unusable file, or for one whose rejected rows are more than ``max_rejected_share``
+    of the rows read; the caller's transaction then rolls back, leaving the warehouse as it was."""
     spec = SPECS[source]
     path = Path(path)
     if not reference_loaded(conn):
         raise WarehouseError("the warehouse has no reference data: run `vrp init` (or `vrp build-demo`) first")
-    digest = sha256_of(path) if path.is_file() else ""
-    if digest:
-        seen = conn.execute(
-            sa.select(t.load_audit.c.load_id).where(t.load_audit.c.source == source, t.load_audit.c.sha256 == digest)
-        ).scalar()
-        if seen is not None:
-            return LoadResult(source, path.name, digest, status=f"already loaded (load {seen})", load_id=seen)
-    csv = read_csv_file(path, spec.required, spec.optional)
+    stream = CsvStream(path, spec.required, spec.optional)
+    seen = conn.execute(
+        sa.select(t.load_audit.c.load_id).where(t.load_audit.c.source == source, t.load_audit.c.sha256 == stream.sha256)
+    ).scalar()
+    if seen is not None:
+        return LoadResult(source, path.name, stream.sha256, status=f"already loaded (load {seen})", load_id=seen)
     ctx = context_for(conn, reference_dir)
-    rows = csv.rows
-    prepared = spec.prepare(rows, ctx)
-    reasons = prepared.reasons.copy()
-    frame = prepared.frame
-
-    # Natural keys: a repeat within the file, or a key already in the warehouse.
-    good = reasons == ""
-    key = _join(frame[spec.key], "\x1f")
-    first_line = rows["_line"].where(good).groupby(key.where(good)).transform("min")
-    dup_in_file = good & key.duplicated(keep="first") & key.where(good).notna()
-    existing = _existing_keys(conn, source, spec.key)
-    dup_in_warehouse = good & ~dup_in_file & key.isin(existing)
-    duplicate_rows = 0
-    key_text = "duplicate key " + _join(frame[spec.key], "/")
-    if spec.duplicates == "ignore":
-        duplicate_rows = int((dup_in_file | dup_in_warehouse).sum())
-    else:
-        reasons = reasons.mask(
-            dup_in_file, key_text + " (first at line " + first_line.astype("Int64").astype(str) + ")"
-        )
-        reasons = reasons.mask(dup_in_warehouse, key_text + " (already in the warehouse)")
-    accepted = (reasons == "") & ~dup_in_file & ~dup_in_warehouse
-
     load_id = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.load_audit.c.load_id), 0))).scalar()) + 1
-    facts = frame[accepted].assign(load_id=load_id)
-    bulk_insert(conn, t.FACT_TABLES[source], facts)
-
-    rejected = rows[reasons != ""]
-    quarantined = pd.DataFrame(
-        {
-            "load_id": load_id,
-            "file_name": path.name,
-            "line": rejected["_line"].astype(int),
-            "reason": reasons[reasons != ""],
-            "raw": rejected["_raw"],
-        }
-    )
-    malformed = pd.DataFrame(csv.malformed, columns=["line", "reason", "raw"]).assign(
-        load_id=load_id, file_name=path.name
-    )
-    bulk_insert(conn, t.quarantine, pd.concat([quarantined, malformed], ignore_index=True))
-
-    out_of_area = int((prepared.out_of_area & accepted).sum())
-    if period_end is None and accepted.any():
-        period_end = max(frame.loc[accepted, spec.month_col])
+    tally = _Tally()
+    keys = KeyLookup(conn, t.FACT_TABLES[source], spec.key, load_id)
+    # Quarantined rows wait on disk until the file is accepted: a refused file never writes them.
+    with tempfile.TemporaryFile() as spool:
+        for chunk in stream.chunks(chunk_rows):
+            if tally.rows_rejected > max_rejected_share * stream.max_rows:  # refused whatever the rest holds
+                _refuse_if_mostly_rejected(path.name, tally, max_rejected_share, stream.max_rows)
+            _load_chunk(conn, spec, chunk, ctx, keys, path.name, tally, spool)
+        keys.close()
+        _refuse_if_mostly_rejected(path.name, tally, max_rejected_share)
+        spool.seek(0)
+        while True:
+            try:
+                bulk_insert(conn, t.quarantine, pickle.load(spool))
+            except EOFError:
+                break
+    if period_end is None and tally.period_end is not None:
+        period_end = tally.period_end
         if source == "ons_knife":  # a quarter covers three months
             period_end = date(period_end.year + (period_end.month + 1) // 12, (period_end.month + 1) % 12 + 1, 1)
     result = LoadResult(
         source=source,
         file_name=path.name,
-        sha256=csv.sha256,
+        sha256=stream.sha256,
         status="loaded",
         load_id=load_id,
-        rows_read=csv.rows_read,
-        rows_loaded=int(accepted.sum()) - out_of_area,
-        rows_out_of_area=out_of_area,
-        rows_rejected=len(quarantined) + len(malformed),
-        rows_duplicate=duplicate_rows,
-        reasons=Counter(_generic_reason(r) for r in quarantined["reason"])
-        + Counter(r.split(",")[0] for _, r, _ in csv.malformed),
+        rows_read=tally.rows_read,
+        rows_loaded=tally.rows_accepted - tally.rows_out_of_area,
+        rows_out_of_area=tally.rows_out_of_area,
+        rows_rejected=tally.rows_rejected,
+        rows_duplicate=tally.rows_duplicate,
+        reasons=tally.reasons,
     )
     conn.execute(
         t.load_audit.insert().values(
             load_id=load_id,
             source=source,
             file_name=path.name,
-            sha256=csv.sha256,
+            sha256=stream.sha256,
             rows_read=result.rows_read,
             rows_loaded=result.rows_loaded,
-            rows_out_of_area=out_of_area,
+            rows_out_of_area=result.rows_out_of_area,
             rows_rejected=result.rows_rejected,
-            rows_duplicate=duplicate_rows,
+            rows_duplicate=result.rows_duplicate,
             synthetic=synthetic,
             period_end=period_end,
             loaded_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -173,19 +176,97 @@ def load_file(
     return result
 
 
-def _join(columns: pd.DataFrame, sep: str) -> pd.Series:
-    """Columns joined as text, column-wise (row-wise apply is far too slow on a million rows)."""
-    out = pd.Series("", index=columns.index, dtype=object)
-    for i, c in enumerate(columns.columns):
-        text = columns[c].map(str).astype(object)
-        out = text if i == 0 else out + sep + text
-    return out
+def _insertable(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB keeps the arrays it reads Python objects from (and so every ``date`` in them) alive until the
+    transaction ends: a million rows held hundreds of MB. So it gets date columns as datetime64, in a frame built
+    afresh (not a view on the checked frame's blocks); PostgreSQL's COPY takes the frame as it is."""
+    if conn.dialect.name != "duckdb" or frame.empty:
+        return frame
+    columns = {}
+    for c in frame.columns:
+        values = frame[c]
+        first = values.dropna().iloc[0] if values.dtype == object and values.notna().any() else None
+        if isinstance(first, date) and not isinstance(first, datetime):
+            values = pd.to_datetime(values)
+        columns[c] = values.to_numpy(copy=True) if values.dtype == object else values.copy()
+    return pd.DataFrame(columns, index=frame.index)
 
 
-def _existing_keys(conn: Connection, source: str, key_cols: list[str]) -> set[str]:
-    table = t.FACT_TABLES[source]
-    rows = conn.execute(sa.select(*(table.c[c] for c in key_cols))).all()
-    return {"\x1f".join(str(v) for v in r) for r in rows}
+def _refuse_if_mostly_rejected(file_name: str, tally: _Tally, max_share: float, max_rows: int = 0) -> None:
+    """Refuse the file if too many rows were rejected: at the end, or early (``max_rows``, the most rows the file
+    can hold) once the rest of the file could not bring the share back under the limit."""
+    first = "; ".join(f"line {line}: {reason[:120]}" for line, reason in tally.first)
+    if max_rows:
+        raise FileRefused(
+            f"{file_name}: {tally.rows_rejected:,} of its first {tally.rows_read:,} rows rejected, more than the "
+            f"{max_share:.0%} allowed of the whole file (at most {max_rows:,} rows), so nothing was loaded; "
+            f"first: {first}"
+        )
+    if not tally.rows_read or tally.rows_rejected / tally.rows_read <= max_share:
+        return
+    raise FileRefused(
+        f"{file_name}: {tally.rows_rejected:,} of {tally.rows_read:,} rows rejected "
+        f"({tally.rows_rejected / tally.rows_read:.0%}, more than the {max_share:.0%} allowed), so nothing was "
+        f"loaded; first: {first}"
+    )
+
+
+def _load_chunk(conn, spec, chunk, ctx: Context, keys: KeyLookup, file_name: str, tally: _Tally, spool):
+    """Check one chunk of rows, insert its good rows, spool its bad ones for quarantine, and add to the totals."""
+    rows = chunk.rows
+    prepared = spec.prepare(rows, ctx)
+    reasons = prepared.reasons.copy()
+    frame = prepared.frame
+
+    # Natural keys: a repeat within this chunk, of an earlier chunk (already inserted, with this load's id), or of
+    # a key already in the warehouse.
+    good = reasons == ""
+    key = key_text(frame[spec.key], "\x1f")
+    stored = keys.stored(frame.loc[good, spec.key]).reindex(frame.index)
+    earlier = good & (stored == keys.load_id).fillna(False)
+    dup_in_file = good & (key.where(good).duplicated(keep="first") | earlier) & key.where(good).notna()
+    dup_in_warehouse = good & ~dup_in_file & stored.notna()
+    if spec.duplicates == "ignore":
+        tally.rows_duplicate += int((dup_in_file | dup_in_warehouse).sum())
+    else:
+        first_line = rows["_line"].where(good).groupby(key.where(good)).transform("min").astype("Int64")
+        first_line = first_line.mask(earlier, keys.first_lines(key[earlier]).reindex(key.index))
+        text = "duplicate key " + key_text(frame[spec.key], "/")
+        reasons = reasons.mask(dup_in_file, text + " (first at line " + first_line.astype(str) + ")")
+        reasons = reasons.mask(dup_in_warehouse, text + " (already in the warehouse)")
+    accepted = (reasons == "") & ~dup_in_file & ~dup_in_warehouse
+    keys.remember(key[accepted], rows.loc[accepted, "_line"])
+
+    bulk_insert(conn, t.FACT_TABLES[spec.name], _insertable(conn, frame[accepted].assign(load_id=keys.load_id)))
+
+    bad = reasons != ""
+    quarantined = pd.DataFrame(
+        {
+            "load_id": keys.load_id,
+            "file_name": file_name,
+            "line": rows.loc[bad, "_line"].astype(int),
+            "reason": reasons[bad],
+            "raw": rows.loc[bad, "_raw"],
+        }
+    )
+    malformed = pd.DataFrame(chunk.malformed, columns=["line", "reason", "raw"]).assign(
+        load_id=keys.load_id, file_name=file_name
+    )
+    pickle.dump(pd.concat([quarantined, malformed], ignore_index=True), spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+    tally.rows_read += chunk.rows_read
+    tally.rows_accepted += int(accepted.sum())
+    tally.rows_out_of_area += int((prepared.out_of_area & accepted).sum())
+    tally.rows_rejected += len(quarantined) + len(malformed)
+    tally.reasons += Counter(_generic_reason(r) for r in quarantined["reason"])
+    tally.reasons += Counter(r.split(",")[0] for _, r, _ in chunk.malformed)
+    if len(tally.first) < FIRST_REASONS:
+        rejected = [*zip(quarantined["line"], quarantined["reason"], strict=True)]
+        rejected += [(n, r) for n, r, _ in chunk.malformed]
+        tally.first = sorted([*tally.first, *rejected])[:FIRST_REASONS]
+    if accepted.any():
+        latest = max(frame.loc[accepted, spec.month_col])
+        tally.period_end = latest if tally.period_end is None else max(tally.period_end, latest)
 
 
 def load_files(
@@ -200,15 +281,27 @@ def load_files(
     rebuild: bool = True,
     period_end: date | None = None,
     public_min_count: int = 0,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
+    lock_wait: float = 0.0,
 ) -> list[LoadResult]:
-    """Each file in its own transaction; the marts are rebuilt in the transaction of the last file that loaded."""
+    """Each file in its own transaction, holding the warehouse's write lock (vrp.pipeline.lock); the marts are
+    rebuilt in the transaction of the last file that loaded."""
     from vrp.pipeline.marts import rebuild_marts
 
     results = []
     for i, path in enumerate(paths):
         with engine.begin() as conn:
+            lock_warehouse(conn, lock_wait)
             result = load_file(
-                conn, source, path, reference_dir=reference_dir, synthetic=synthetic, period_end=period_end
+                conn,
+                source,
+                path,
+                reference_dir=reference_dir,
+                synthetic=synthetic,
+                period_end=period_end,
+                chunk_rows=chunk_rows,
+                max_rejected_share=max_rejected_share,
             )
             results.append(result)
             last = i == len(paths) - 1

@@ -19,6 +19,8 @@ class Context:
     lsoa_district: dict[str, str]  # LSOA21 code -> district code
     districts: frozenset[str]
     offence_codes: frozenset[str]
+    # What a check must remember from one chunk of a file to the next (police_uk: repeats of an ASB row).
+    file_state: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -42,12 +43,15 @@ CRIME_TYPES = (
 )
 
 
-def _asb_keys(frame: pd.DataFrame) -> pd.Series:
-    """ASB rows have no Crime ID: key them on their content plus their repeat number within the file."""
+def _asb_keys(frame: pd.DataFrame, seen: Counter) -> pd.Series:
+    """ASB rows have no Crime ID: key them on their content plus their repeat number within the file (``seen``
+    carries the counts from the file's earlier chunks)."""
     content = frame["Month"].astype(object)
     for c in ("Longitude", "Latitude", "Location", "LSOA code", "Crime type"):
         content = content + "|" + frame[c].astype(object)
-    repeat = content.groupby(content).cumcount().astype(str)
+    before = pd.Series([seen.get(c, 0) for c in content], index=content.index)
+    repeat = (content.groupby(content).cumcount() + before).astype(str)
+    seen.update(content)
     return (content + "|" + repeat).map(lambda s: "asb-" + hashlib.sha1(s.encode()).hexdigest()[:32])
 
 
@@ -66,7 +70,10 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     lat = parse_float(frame, "Latitude", reasons, required=False)
     lsoa, district = place_points(frame, lon, lat, ctx)
     crime_id = frame["Crime ID"].str.strip()
-    key = crime_id.where(crime_id != "", _asb_keys(frame))
+    asb = crime_id == ""
+    key = crime_id.copy()
+    if asb.any():
+        key[asb] = _asb_keys(frame[asb], ctx.file_state.setdefault("asb_seen", Counter()))
     out = pd.DataFrame(
         {
             "crime_key": key,
