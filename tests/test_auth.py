@@ -39,10 +39,18 @@ def served(demo_warehouse):
 
 
 def route(http, base: str, path: str) -> str:
-    """The page router's callback for ``path``, POSTed as the browser does; the response text."""
+    """The page router's callback for ``path``, POSTed as the browser does (its outputs read from
+    /_dash-dependencies); the response text."""
+    dep = next(
+        d
+        for d in http.get(f"{base}/_dash-dependencies", timeout=30).json()
+        if "page-content.children" in d["output"] and [i["id"] for i in d["inputs"]] == ["url"]
+    )
+    names = dep["output"].strip(".").split("...")
+    outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in names]
     body = {
-        "output": "..page-content.children...filter-bar.hidden..",
-        "outputs": [{"id": "page-content", "property": "children"}, {"id": "filter-bar", "property": "hidden"}],
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
         "inputs": [{"id": "url", "property": "pathname", "value": path}],
         "changedPropIds": ["url.pathname"],
         "state": [],

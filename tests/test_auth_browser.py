@@ -32,9 +32,13 @@ def account_text(duo) -> str:
 
 def test_a_partner_signs_in_through_the_provider_and_sees_partner_content(signed_in_app):
     duo = signed_in_app
-    duo.driver.get(duo.server_url + "/data")
+    duo.driver.get(duo.server_url + "/data?measure=homicide")
     wait_for(lambda: duo.driver.find_elements(By.ID, "data-counts-hidden"))  # public: no load history
     assert account_text(duo) == "Sign in"
+    login_link = duo.driver.find_element(By.LINK_TEXT, "Sign in")
+    # The link carries the page and its filters (as the filter bar writes them into the address).
+    wait_for(lambda: "measure%3Dhomicide" in (login_link.get_attribute("href") or ""))
+    came_from = duo.driver.current_url
     duo.driver.find_element(By.LINK_TEXT, "Sign in").click()
     # The provider's own login form (oidc-provider's devInteractions).
     login = wait_for(lambda: duo.driver.find_elements(By.NAME, "login"))[0]
@@ -42,9 +46,8 @@ def test_a_partner_signs_in_through_the_provider_and_sees_partner_content(signed
     duo.driver.find_element(By.NAME, "password").send_keys("any password")
     duo.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(lambda: "Signed in as Demo Partner (partner)" in account_text(duo))
-    assert duo.driver.current_url.startswith(duo.server_url)
+    assert duo.driver.current_url == came_from  # back where "Sign in" was chosen
     assert "OFFICIAL-SENSITIVE" in duo.find_element("#classification").text
-    duo.driver.get(duo.server_url + "/data")
     table = wait_for(lambda: duo.driver.find_elements(By.ID, "data-loads"))[0]
     assert "2022-02-hampshire-street.csv" in table.text
     assert serious_violations(duo.driver) == []  # the header's account control and the marking included

@@ -67,9 +67,10 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     from vrp.callbacks import knife_crime as knife_callbacks
     from vrp.callbacks import national as national_callbacks
     from vrp.callbacks import shell as shell_callbacks
-    from vrp.dashboards import shell
+    from vrp.dashboards import account, shell
 
     app.layout = shell.layout
+    account.register(app, settings)  # "Sign in" comes back to the page it was chosen on
     for module in (
         shell_callbacks,
         home_callbacks,

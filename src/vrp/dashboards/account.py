@@ -9,6 +9,7 @@ from vrp import auth
 from vrp.settings import Settings
 
 ACCOUNT_ID = "account"
+LOGIN_ID = "account-login"
 CLASSIFICATION_ID = "classification"
 INSECURE_ID = "insecure-banner"
 
@@ -19,7 +20,7 @@ def account(settings: Settings):
         return None
     user = auth.current_user()
     if user is None:
-        return html.Div(html.A("Sign in", href="/login", className="vrp-account-link"), id=ACCOUNT_ID)
+        return html.Div(html.A("Sign in", href="/login", id=LOGIN_ID, className="vrp-account-link"), id=ACCOUNT_ID)
     role = "partner" if user.get("partner") else "no partner role"
     return html.Div(
         [
@@ -28,6 +29,22 @@ def account(settings: Settings):
             html.A("Sign out", href="/logout", className="vrp-account-link"),
         ],
         id=ACCOUNT_ID,
+    )
+
+
+def register(app, settings: Settings) -> None:
+    """ "Sign in" comes back to the page it was chosen on (its path and filters): /login checks the address."""
+    if not settings.sign_in:
+        return
+    from dash import Input, Output
+
+    from vrp.dashboards.shell import URL
+
+    app.clientside_callback(
+        "function(path, search){return '/login?next=' + encodeURIComponent((path || '/') + (search || ''));}",
+        Output(LOGIN_ID, "href"),
+        Input(URL, "pathname"),
+        Input(URL, "search"),
     )
 
 
