@@ -613,3 +613,13 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
         inputs = [{"id": "url", "property": "pathname", "value": path}]
         style = _post(client, app, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
         assert (style.get("style") == {"display": "none"}) is hidden, path
+
+
+@pytest.mark.parametrize("pathname", [["/hotspots"], {"a": 1}, 42, "/nowhere"])
+def test_a_malformed_pathname_is_a_page_not_found_without_a_traceback(app, pathname, caplog):
+    client = app.server.test_client()
+    with caplog.at_level("ERROR"):
+        routed = _post(client, app, "page-content.children", [{"id": "url", "property": "pathname", "value": pathname}])
+        synced = _open_link(app, "?district=E06000045")  # the shell's own sync still answers
+    assert routed.status_code == 200 and "Page not found" in routed.get_data(as_text=True)
+    assert synced.status_code == 200 and "Traceback" not in caplog.text

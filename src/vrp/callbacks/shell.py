@@ -37,7 +37,7 @@ def register(app: dash.Dash) -> None:
     def route(pathname):
         page = find(pathname)
         if page is None:
-            return not_found(str(pathname)), True, None
+            return not_found(pathname if isinstance(pathname, str) else "that address"), True, None
         # A page with a measure of its own ignores the Measure box: hide it rather than show a choice that does
         # nothing (the page's title names its measure).
         return page.layout(), not page.uses_filters, {"display": "none"} if page.measure else None

@@ -50,5 +50,7 @@ def pages() -> list[Page]:
 
 
 def find(path: str | None) -> Page | None:
+    if path is not None and not isinstance(path, str):  # the browser may post anything: not a page
+        return None
     path = (path or "/").rstrip("/") or "/"
     return next((p for p in pages() if p.path == path), None)
