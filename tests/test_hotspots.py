@@ -282,7 +282,7 @@ def test_public_lsoa_profile_is_the_published_years(wh):
     assert p["series"]["count"].tolist() == years["count"].astype(float).tolist()
     assert p["mix"].empty and p["mix_note"].startswith("Shown to partners only")
     assert p["note"] == "The public map shows financial years: showing 2025/26."
-    panel = json.dumps(cb.lsoa_panel(p, None, "Southampton").to_plotly_json(), default=str)
+    panel = json.dumps(cb.lsoa_panel(p, "Southampton").to_plotly_json(), default=str)
     assert "Published financial years" in panel and "Shown to partners only" in panel
     assert f"{p['count']:,} in 2025/26" in panel
 
@@ -291,7 +291,7 @@ def test_map_figure_carries_ids_and_values_not_geometry(wh):
     import plotly.graph_objects as go
 
     frame = places.hotspot_map(wh, "serious_violence", [SOTON], *PERIOD)
-    fig = figs.hotspot_map(frame, "count", {SOTON: "Southampton"}, cb.selection_bounds(wh, [SOTON]))
+    fig = figs.hotspot_map(frame, "count", cb.selection_bounds(wh, [SOTON]))
     go.Figure(fig)  # a valid figure: every property is one plotly knows (validated here, not on each request)
     values, hidden = fig["data"]
     assert values["geojson"] == figs.LSOA_GEOJSON  # one district: the detailed boundaries
@@ -302,11 +302,11 @@ def test_map_figure_carries_ids_and_values_not_geometry(wh):
     assert fig["layout"]["map"]["style"] == "white-bg"
     # All of HIPS: the overview layer, which has the same LSOAs with fewer points.
     everything = places.hotspot_map(wh, "serious_violence", [], *PERIOD)
-    assert figs.hotspot_map(everything, "count", {})["data"][0]["geojson"] == figs.LSOA_OVERVIEW_GEOJSON
+    assert figs.hotspot_map(everything, "count")["data"][0]["geojson"] == figs.LSOA_OVERVIEW_GEOJSON
 
     assert len(json.dumps(fig, default=str)) < 100_000
 
-    gi = figs.hotspot_map(frame, "hotspot", {SOTON: "Southampton"})
+    gi = figs.hotspot_map(frame, "hotspot")
     go.Figure(gi)
     names = ["Hot 99%", "Hot 95%", "Not significant", "Cold 95%", "Cold 99%", "Hidden to protect privacy"]
     assert [t["name"] for t in gi["data"]] == names

@@ -58,7 +58,7 @@ def measure_tile(wh, measure_id: str, districts: tuple, synthetic: set[str]):
     )
 
 
-def ons_tile(wh, synthetic: set[str]):
+def ons_tile(wh):
     """The national series: Hampshire's latest four quarters against England and Wales."""
     measure = wh.registry.get("ons_knife_crime")
     frame = wh.force_quarterly(measure.id)
@@ -111,7 +111,7 @@ def update_ons_tile(state_data):
     wh = warehouse()
     if "ons_knife_crime" not in wh.registry or state.districts:
         return None
-    return ons_tile(wh, wh.synthetic_sources())
+    return ons_tile(wh)
 
 
 def update_tables(state_data):

@@ -133,7 +133,6 @@ def update_map(state_data, mode, points, meta):
     frame = places.hotspot_map(wh, state.measure, state.districts, state.start, state.end, state.age)
     measure = wh.registry.get(state.measure)
     conc = places.concentration_of_harm(wh, state.measure, state.districts, state.start, state.end, state.age)
-    names = wh.districts().set_index("district_code")["district_name"].to_dict()
     place = where(wh, state.districts)
     period, note = shown_period(wh, state)
     show_points = bool(points) and "points" in points
@@ -141,14 +140,14 @@ def update_map(state_data, mode, points, meta):
     if meta == new_meta and not show_points:
         # Same LSOAs and colouring: send only the new values.
         fig = Patch()
-        for i, trace in enumerate(figs.value_traces(frame, mode, names)):
+        for i, trace in enumerate(figs.value_traces(frame, mode)):
             for key in ("locations", "z", "customdata", "text"):
                 fig["data"][i][key] = trace[key]
         # The note written into the map (measure, period, source) follows too, or an image downloaded after a
         # change of measure would name the old one. It is the map's only annotation (see stamp).
         fig["layout"]["annotations"][0]["text"] = export_note(wh, measure, state, period=period)
     else:
-        fig = figs.hotspot_map(frame, mode, names, selection_bounds(wh, state.districts))
+        fig = figs.hotspot_map(frame, mode, selection_bounds(wh, state.districts))
         if show_points:  # data_access refuses this outside the partner audience
             incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
             fig["data"].append(figs.density_trace(incidents))
@@ -289,8 +288,7 @@ def update_panel(lsoa, state_data):
     state = read_state(state_data)
     wh = warehouse()
     p = places.lsoa_profile(wh, lsoa, state.measure, state.start, state.end, state.age)
-    measure = wh.registry.get(state.measure)
-    return lsoa_panel(p, measure, where(wh, [p["district_code"]]))
+    return lsoa_panel(p, where(wh, [p["district_code"]]))
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page, and each cached
@@ -463,7 +461,7 @@ def lsoa_headline(p: dict, district_name: str) -> str:
     return text + f"{COMPARISON_TEXT.get(p['comparison'], p['comparison'])} {district_name} ({p['district_rate']:.1f})."
 
 
-def lsoa_panel(p: dict, measure, district_name: str) -> dbc.Card:
+def lsoa_panel(p: dict, district_name: str) -> dbc.Card:
     headline = lsoa_headline(p, district_name)
     mix = p["mix"]
     mix_list = (

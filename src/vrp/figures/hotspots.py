@@ -54,11 +54,6 @@ def _hover(frame: pd.DataFrame) -> np.ndarray:
     return np.stack([count, rate, rank, frame["hotspot"]], axis=-1)
 
 
-def _names(frame: pd.DataFrame, district_names: dict[str, str]) -> pd.Series:
-    # LSOA names begin with their district's name ("Southampton 023E"), so the name alone says both.
-    return frame["lsoa21_name"]
-
-
 HOVER = (
     "<b>%{text}</b> (%{location})<br>Count: %{customdata[0]}<br>Rate per 1,000 residents: %{customdata[1]}<br>"
     "Rank in selection: %{customdata[2]}<br>Gi*: %{customdata[3]}<extra></extra>"
@@ -70,14 +65,13 @@ def lsoa_geojson(bounds: tuple[float, float, float, float]) -> str:
     return LSOA_OVERVIEW_GEOJSON if view(bounds)["zoom"] < OVERVIEW_BELOW_ZOOM else LSOA_GEOJSON
 
 
-def value_traces(
-    frame: pd.DataFrame, mode: str, district_names: dict[str, str], geojson: str = LSOA_GEOJSON
-) -> list[dict]:
+def value_traces(frame: pd.DataFrame, mode: str, geojson: str = LSOA_GEOJSON) -> list[dict]:
     """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
     hotspot class. Geometry comes from the URL; the trace carries ids and values only. Plain trace dicts: the map
     is drawn on every cold view and filter change, where go.Choroplethmap's validation cost about 35 ms."""
     custom = _hover(frame)
-    names = _names(frame, district_names).to_numpy()
+    # LSOA names begin with their district's name ("Southampton 023E"), so the name alone says both.
+    names = frame["lsoa21_name"].to_numpy()
     codes = frame["lsoa21_code"].to_numpy()
 
     def trace(rows: np.ndarray, z: list, **style) -> dict:
@@ -135,12 +129,11 @@ def value_traces(
 def hotspot_map(
     frame: pd.DataFrame,
     mode: str,
-    district_names: dict[str, str],
     bounds: tuple[float, float, float, float] = HIPS_BOUNDS,
 ) -> dict:
     """The map as a figure dict. A map uses none of the chart template (axes, colourway): only its font is set."""
     return {
-        "data": value_traces(frame, mode, district_names, lsoa_geojson(bounds)),
+        "data": value_traces(frame, mode, lsoa_geojson(bounds)),
         "layout": {
             "font": {"family": "Sans-serif", "size": FONT_SIZE},
             "height": 560,
