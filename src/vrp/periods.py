@@ -52,6 +52,8 @@ def fy_mid(fy: str) -> date:
     return date(int(fy[:4]), 10, 1)
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # 0 = Monday
+
 PERIOD_TYPES = ("month", "quarter", "fy", "rolling12")  # the published lattice (pipeline/lattice.py)
 
 

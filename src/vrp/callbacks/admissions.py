@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.hotspots import opening, period_text, where
+from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
 from vrp.dashboards.context import warehouse

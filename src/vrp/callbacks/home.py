@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.hotspots import where
+from vrp.callbacks.text import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state

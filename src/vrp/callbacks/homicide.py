@@ -10,7 +10,7 @@ from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.admissions import card, hidden_sentence, open_page, period_total
-from vrp.callbacks.hotspots import opening, period_text, where
+from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
 from vrp.dashboards.filters import STATE

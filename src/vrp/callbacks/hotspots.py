@@ -4,7 +4,6 @@ values change, so a filter change sends ids and values, not a new figure."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
@@ -13,6 +12,7 @@ import pandas as pd
 from dash import Input, Output, Patch, State, dcc, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks.text import period_text, where
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, read_state
@@ -24,26 +24,6 @@ from vrp.figures.theme import stamp, wrap
 from vrp.geo.boundaries import lsoa_topology
 
 UNIT = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
-
-
-def where(wh, districts) -> str:
-    if not districts:
-        return "all of HIPS"
-    names = wh.districts().set_index("district_code")["district_name"]
-    named = sorted(names.get(d, d) for d in districts)  # the same words whatever order they were chosen in
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-
-
-def opening(text: str) -> str:
-    """A place at the start of a sentence: "all of HIPS" -> "All of HIPS"."""
-    return text[:1].upper() + text[1:]
-
-
-def period_text(start: str, end: str) -> str:
-    def fmt(m):
-        return date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y")
-
-    return fmt(start) if start == end else f"{fmt(start)} to {fmt(end)}"
 
 
 def selection_bounds(wh, districts) -> tuple[float, float, float, float]:

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.hotspots import opening, period_text, where
+from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse

@@ -11,7 +11,7 @@ from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.admissions import card
-from vrp.callbacks.hotspots import where
+from vrp.callbacks.text import where
 from vrp.dashboards import components as c
 from vrp.dashboards import national as ids
 from vrp.dashboards.context import warehouse

@@ -13,6 +13,7 @@ from vrp.data_access.mart import mart_where
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import Filter, InvalidQuery
 from vrp.geo.boundaries import lsoa_topology
+from vrp.periods import WEEKDAYS  # noqa: F401 - kept importable from here for the pages
 from vrp.stats import compare, concentration, gi_star, rate_ci
 
 # Classes come from the analytical Gi* p-values with Benjamini-Hochberg false-discovery-rate control. With 999
@@ -20,7 +21,6 @@ from vrp.stats import compare, concentration, gi_star, rate_ci
 # dozens of areas reach that floor (measured on the demo: 0 hot spots where the analytical test finds 59);
 # 9,999 permutations cost 2-3 s a view. docs/METHODS.md#hotspots.
 GI_INFERENCE = "analytical"
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _lsoa_raw(wh: Warehouse, f: Filter) -> pd.DataFrame:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from vrp.data_access.places import WEEKDAYS
 from vrp.figures.theme import (
     DARK_BLUE,
     DARK_GREY,
@@ -20,6 +19,7 @@ from vrp.figures.theme import (
     figure,
     sequential_scale,
 )
+from vrp.periods import WEEKDAYS
 
 MODES = {"count": "Count", "rate": "Rate per 1,000 residents", "hotspot": "Hotspot (Getis-Ord Gi*)"}
 HOTSPOT_ORDER = ["hot 99%", "hot 95%", "not significant", "cold 95%", "cold 99%"]
