@@ -53,7 +53,13 @@ def stack(demo_warehouse, tmp_path_factory):
     nginx = nginx_binary()
     tmp = tmp_path_factory.mktemp("nginx")
     app, app_port = start_gunicorn(
-        demo_warehouse, tmp / "gunicorn.log", VRP_PROXY_FIX="1", VRP_RATE_LIMIT_API="2 per minute"
+        demo_warehouse,
+        tmp / "gunicorn.log",
+        VRP_PROXY_FIX="1",
+        VRP_RATE_LIMIT_API="2 per minute",
+        # One worker: without Redis each worker counts on its own, so with two the third request could land on
+        # the worker that has seen only one.
+        GUNICORN_CMD_ARGS="--workers 1",
     )
     port = free_port()
     conf = tmp / "nginx.conf"
