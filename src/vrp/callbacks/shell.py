@@ -68,79 +68,90 @@ def register(app: dash.Dash) -> None:
             query = ""
         return [path + query for path in paths]
 
-    @app.callback(
-        Output(f.DISTRICT, "value"),
-        Output(f.MEASURE, "value"),
-        Output(f.AGE, "value"),
-        Output(f.FROM, "options"),
-        Output(f.FROM, "value"),
-        Output(f.TO, "options"),
-        Output(f.TO, "value"),
-        Output(f.PRESET, "options"),
-        Output(f.PRESET, "value"),
-        Output(f.STATE, "data"),
-        Output(URL, "search"),
-        Output(f.MESSAGE, "children"),
-        Output(f.DISTRICT_LEGEND, "children"),
-        Input(URL, "search"),
-        Input(f.DISTRICT, "value"),
-        Input(f.MEASURE, "value"),
-        Input(f.AGE, "value"),
-        Input(f.FROM, "value"),
-        Input(f.TO, "value"),
-        Input(f.PRESET, "value"),
-        Input(URL, "pathname"),
+    app.callback(*SYNC_OUTPUTS, *SYNC_INPUTS)(sync)
+
+
+SYNC_OUTPUTS = [
+    Output(f.DISTRICT, "value"),
+    Output(f.MEASURE, "value"),
+    Output(f.AGE, "value"),
+    Output(f.FROM, "options"),
+    Output(f.FROM, "value"),
+    Output(f.TO, "options"),
+    Output(f.TO, "value"),
+    Output(f.PRESET, "options"),
+    Output(f.PRESET, "value"),
+    Output(f.STATE, "data"),
+    Output(URL, "search"),
+    Output(f.MESSAGE, "children"),
+    Output(f.DISTRICT_LEGEND, "children"),
+]
+SYNC_INPUTS = [
+    Input(URL, "search"),
+    Input(f.DISTRICT, "value"),
+    Input(f.MEASURE, "value"),
+    Input(f.AGE, "value"),
+    Input(f.FROM, "value"),
+    Input(f.TO, "value"),
+    Input(f.PRESET, "value"),
+    Input(URL, "pathname"),
+]
+
+
+def sync(search, districts, measure, age, start, end, preset, pathname):
+    """The URL and the filter controls -> one checked filter state, written back to both (and to the store the
+    pages listen to)."""
+    try:
+        wh = warehouse()
+        page = find(pathname)
+        scope = (page.measure if page is not None else None, page.period_level if page is not None else "hips")
+        trigger = ctx.triggered_id
+        state = _state(wh, trigger, scope, search, districts, measure, age, start, end, preset)
+        months = f.month_options(wh, state.measure)
+        preset_options, shown_preset = _period_choice(wh, state, scope, trigger, preset)
+    except Exception:  # logged with its context; the bar keeps what it shows and says the filters failed
+        log.exception("filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search)
+        failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
+        return (*(no_update,) * 11, failed, no_update)
+    query = state.query()
+    message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
+    public = wh.audience == "public"
+    return (
+        (state.districts[0] if state.districts else "") if public else list(state.districts),
+        state.measure,
+        state.age,
+        months,
+        state.start,
+        months,
+        state.end,
+        preset_options,
+        shown_preset,
+        state.as_dict(),
+        query if query != search else no_update,
+        message,
+        "District" if public else f.district_legend(state.districts),
     )
-    def sync(search, districts, measure, age, start, end, preset, pathname):
-        try:
-            wh = warehouse()
-            page = find(pathname)
-            period_measure = page.measure if page is not None and page.measure else None
-            period_level = page.period_level if page is not None else "hips"
-            trigger = ctx.triggered_id
-            if trigger in (None, URL):
-                state = f.from_query(wh, search, period_measure, period_level)
-            else:
-                if trigger == f.PRESET and preset in f.PRESETS:
-                    start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
-                elif trigger == f.PRESET and isinstance(preset, str) and "/" in preset:  # a published period
-                    start, end = preset.split("/", 1)
-                state = f.resolve(
-                    wh,
-                    districts=districts,
-                    start=start,
-                    end=end,
-                    measure=measure,
-                    age=age,
-                    period_measure=period_measure,
-                    period_level=period_level,
-                )
-            months = f.month_options(wh, state.measure)
-            preset_options, shown_preset = _period_choice(wh, state, (period_measure, period_level), trigger, preset)
-        except Exception:  # logged with its context; the bar keeps what it shows and says the filters failed
-            log.exception(
-                "filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search
-            )
-            failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
-            return (*(no_update,) * 11, failed, no_update)
-        query = state.query()
-        message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
-        public = wh.audience == "public"
-        return (
-            (state.districts[0] if state.districts else "") if public else list(state.districts),
-            state.measure,
-            state.age,
-            months,
-            state.start,
-            months,
-            state.end,
-            preset_options,
-            shown_preset,
-            state.as_dict(),
-            query if query != search else no_update,
-            message,
-            "District" if public else f.district_legend(state.districts),
-        )
+
+
+def _state(wh, trigger, scope: tuple, search, districts, measure, age, start, end, preset) -> f.FilterState:
+    """From the link when it changed (or on first load), else from the controls; a preset sets the months."""
+    period_measure, period_level = scope
+    if trigger in (None, URL):
+        return f.from_query(wh, search, period_measure, period_level)
+    if trigger == f.PRESET and preset in f.PRESETS:
+        start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
+    elif trigger == f.PRESET and isinstance(preset, str) and "/" in preset:  # a published period
+        start, end = preset.split("/", 1)
+    return f.resolve(
+        wh,
+        districts=districts,
+        start=start,
+        end=end,
+        measure=measure,
+        age=age,
+        period_measure=period_measure,
+        period_level=period_level,
+    )
 
 
 def _period_choice(wh, state: f.FilterState, scope: tuple, trigger, preset) -> tuple[list, str]:
