@@ -131,28 +131,9 @@ def xmr(
     two = 2 * LIMIT_FACTOR / 3
     l2s, u2s = mean - two * amr, mean + two * amr
 
-    with np.errstate(invalid="ignore"):
-        side = np.sign(y - mean) if n else np.zeros(0)
-        side = np.nan_to_num(side).astype(int)
-        above = y > ucl
-        below = y < lcl
-    outside = above | below
-
-    # "Close to the limits": beyond two sigma but not beyond the process limits (as NHSRplotthedots).
-    with np.errstate(invalid="ignore"):
-        close = ~outside & ((y > u2s) | (y < l2s))
-    shift = _shift(side)
-    trend, trend_dir = _trend(y)
-    two_in_three = _two_in_three(close, side)
-
-    special = outside | shift | trend | two_in_three
-    # direction: the first rule that applies decides, in NHSRplotthedots' order: limits, trend (its own
-    # direction), two in three, shift (the side of the mean)
-    dir_num = np.select([outside, trend, two_in_three, shift], [side, trend_dir, side, side], 0)
-    direction = np.where(dir_num > 0, "high", np.where(dir_num < 0, "low", ""))
-    point_type = np.full(n, "common_cause", dtype=object)
-    for i in np.flatnonzero(special):
-        point_type[i] = _judge(direction[i], pol)
+    sig = _signals(y, mean, (lcl, ucl), (l2s, u2s), pol)
+    outside, shift, trend, two_in_three = sig["outside"], sig["shift"], sig["trend"], sig["two_in_three"]
+    special, direction, point_type = sig["special"], sig["direction"], sig["point_type"]
 
     def _expand(arr: np.ndarray, fill: object) -> np.ndarray:
         out = np.empty(y_all.shape, dtype=arr.dtype)
@@ -193,6 +174,42 @@ def xmr(
     frame.attrs["variation_icon"] = variation_icon(frame, pol)
     frame.attrs["assurance_icon"] = assurance_icon(frame, target, pol)
     return frame
+
+
+def _signals(y: np.ndarray, mean: float, limits: tuple, two_sigma: tuple, pol: str) -> dict[str, np.ndarray]:
+    """Each point's Making Data Count signals, direction and point type (NaN-free values)."""
+    (lcl, ucl), (l2s, u2s), n = limits, two_sigma, y.size
+    with np.errstate(invalid="ignore"):
+        side = np.sign(y - mean) if n else np.zeros(0)
+        side = np.nan_to_num(side).astype(int)
+        above = y > ucl
+        below = y < lcl
+    outside = above | below
+
+    # "Close to the limits": beyond two sigma but not beyond the process limits (as NHSRplotthedots).
+    with np.errstate(invalid="ignore"):
+        close = ~outside & ((y > u2s) | (y < l2s))
+    shift = _shift(side)
+    trend, trend_dir = _trend(y)
+    two_in_three = _two_in_three(close, side)
+
+    special = outside | shift | trend | two_in_three
+    # direction: the first rule that applies decides, in NHSRplotthedots' order: limits, trend (its own
+    # direction), two in three, shift (the side of the mean)
+    dir_num = np.select([outside, trend, two_in_three, shift], [side, trend_dir, side, side], 0)
+    direction = np.where(dir_num > 0, "high", np.where(dir_num < 0, "low", ""))
+    point_type = np.full(n, "common_cause", dtype=object)
+    for i in np.flatnonzero(special):
+        point_type[i] = _judge(direction[i], pol)
+    return {
+        "outside": outside,
+        "shift": shift,
+        "trend": trend,
+        "two_in_three": two_in_three,
+        "special": special,
+        "direction": direction,
+        "point_type": point_type,
+    }
 
 
 def _judge(direction: str, polarity: str) -> str:
