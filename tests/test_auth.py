@@ -182,7 +182,10 @@ def test_a_broken_sign_in_answer_is_refused_politely(served):
 
 def test_login_goes_back_only_to_this_site():
     assert auth._safe_next("/hotspots?district=E06000045") == "/hotspots?district=E06000045"
-    for bad in ("//evil.example/", "https://evil.example/", "/\\evil.example", "", None):
+    bad_paths = ("//evil.example/", "https://evil.example/", "/\\evil.example", "", None, 42)
+    # Browsers drop tabs and newlines from an address: "/<tab>/evil.example" would go to //evil.example.
+    controls = tuple(f"/{c}/evil.example" for c in ("\t", "\n", "\r", "\x0b", " ")) + ("/%09/x\t",)
+    for bad in bad_paths + controls:
         assert auth._safe_next(bad) == "/"
 
 

@@ -623,3 +623,14 @@ def test_a_malformed_pathname_is_a_page_not_found_without_a_traceback(app, pathn
         synced = _open_link(app, "?district=E06000045")  # the shell's own sync still answers
     assert routed.status_code == 200 and "Page not found" in routed.get_data(as_text=True)
     assert synced.status_code == 200 and "Traceback" not in caplog.text
+
+
+def test_the_public_lsoa_panel_note_follows_the_age_asked_for(app):
+    """The panel's note depends on the age filter, which its cache key leaves out: an all-ages answer must not be
+    served back for under 25s (in one app, so one cache)."""
+    wh_ = app.server.config["VRP_WAREHOUSE"]
+    with app.server.test_request_context("/"):
+        everyone = places.lsoa_profile(wh_, "E01035444", "serious_violence", *PERIOD, "all")
+        young = places.lsoa_profile(wh_, "E01035444", "serious_violence", *PERIOD, "u25")
+    assert "all ages only" not in (everyone["note"] or "")
+    assert "all ages only" in young["note"] and young["count"] == everyone["count"]

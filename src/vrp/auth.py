@@ -17,9 +17,10 @@ provider's end_session_endpoint when it has one).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -166,10 +167,17 @@ def _client():
     return current_app.extensions["vrp_oauth"].create_client(PROVIDER)
 
 
+# A path on this site and nothing else: browsers drop tabs and newlines from an address, so "/\t/evil.example"
+# would become "//evil.example", another host. Only the characters a path and query need are allowed.
+_SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
+
+
 def _safe_next(value: str | None) -> str:
     """Only a path on this site (never another host) to go back to after sign-in."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 500:
-        return value
+    if isinstance(value, str) and len(value) < 500 and _SAFE_PATH.fullmatch(value):
+        parts = urlsplit(value)
+        if not parts.scheme and not parts.netloc:
+            return value
     return "/"
 
 

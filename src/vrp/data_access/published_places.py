@@ -285,10 +285,11 @@ def lsoa_profile(wh: Warehouse, lsoa: str, measure_id: str, start=None, end=None
             "comparison": verdict,
             "population": pops.get(lsoa),
             "period": period.label,
-            "note": note,
         }
 
-    return wh.cached("pub_lsoa_profile", {"m": f.measure_id, "l": lsoa, "p": [period.start, period.end]}, compute)
+    # The note depends on the age and period asked for, which the key leaves out: added after the cache.
+    profile = wh.cached("pub_lsoa_profile", {"m": f.measure_id, "l": lsoa, "p": [period.start, period.end]}, compute)
+    return {**profile, "note": note}
 
 
 def hour_by_weekday(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"):
