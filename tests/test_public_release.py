@@ -192,3 +192,25 @@ def test_a_cube_made_under_a_smaller_minimum_count_is_not_served(demo_warehouse)
         assert "VRP_PUBLIC_MIN_COUNT of 10" in response.get_json()["error"]
     finally:
         app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_a_cube_made_under_other_measure_rules_is_not_served(demo_warehouse, tmp_path):
+    """Raising a measure's threshold in config/measures.toml without rebuilding the cube: the cube still holds
+    counts the new threshold hides, so it is refused until `vrp rebuild-marts`."""
+    import shutil as sh
+
+    from vrp.data_access import published
+
+    config = tmp_path / "config"
+    sh.copytree(demo_warehouse.config_dir, config)
+    text = (config / "measures.toml").read_text()
+    raised = text.replace("suppress_below = 3\n", "suppress_below = 20\n", 1)
+    assert raised != text
+    (config / "measures.toml").write_text(raised)
+    stricter = demo_warehouse.with_(audience="public", config_dir=config, cache_type="NullCache")
+    wh = Warehouse(stricter)
+    try:
+        with pytest.raises(NotPublished, match="other measure definitions or thresholds"):
+            published.cells(wh, "homicide", period_type="fy")
+    finally:
+        wh.dispose()

@@ -6,6 +6,7 @@ its source's fact table, so changing a definition means editing the file and reb
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -240,3 +241,11 @@ def _age(column: sa.Column, clause: dict) -> list[sa.ColumnElement[bool]]:
     if "victim_age_max" in clause:
         out.append(column <= int(clause["victim_age_max"]))
     return out
+
+
+def disclosure_rules(registry: MeasureRegistry) -> str:
+    """A digest of everything that decides which cells the published cube hides: each measure's source,
+    definition, threshold, whole it is part of and published periods. The cube records it when it is built, and
+    the public read side refuses a cube made under other rules (a raised threshold must not show what it hides)."""
+    rules = [(m.id, m.source, m.suppress_below, m.part_of, tuple(m.public_periods), m.filter_json()) for m in registry]
+    return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from vrp.data_access import tables as t
+from vrp.data_access.measures import disclosure_rules
 from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery, NotPermitted, parse_month
 from vrp.periods import PERIOD_TYPES, Period, months_in
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 # (true values of hidden cells), the quarantine and the per-file load history (row counts are totals too).
 # Reference data (districts, LSOAs, populations, deprivation), the registry of sources, the open ONS series and
 # the published cube stay readable.
-UNPUBLISHED = re.compile(r"\b(fact_[a-z_]+|mart_counts|pub_cube_audit|quarantine|load_audit)\b", re.IGNORECASE)
+# Matched as prefixes, so a later table named like one of them (mart_counts_v2) is refused too.
+UNPUBLISHED = re.compile(r"\b((?:fact_|mart_counts|pub_cube_audit|quarantine|load_audit)\w*)", re.IGNORECASE)
 PUBLIC_OPTION = "vrp_public"
 LEVELS = ("hips", "district", "lsoa", "force")
 
@@ -61,10 +63,16 @@ def guard_public(engine: Engine) -> Engine:
 
 
 def check_release(wh: Warehouse) -> None:
-    """Refuse to serve a cube made under a smaller minimum count than this server's: hiding more cells now,
-    without a new audit, could let the newly hidden ones be worked out from the rest."""
+    """Refuse to serve a cube made under other disclosure rules than this server's (a smaller minimum count, or
+    other thresholds or definitions in config/measures.toml): hiding more cells now, without a new audit, could
+    let the newly hidden ones be worked out from the rest, and the pages would state rules their numbers break."""
     required = wh.settings.public_min_count
-    built = wh.in_process("cube_min_count", lambda: int(wh.meta("cube_min_count") or 0))
+    built, rules = wh.in_process("cube_release", lambda: (int(wh.meta("cube_min_count") or 0), wh.meta("cube_rules")))
+    if rules != disclosure_rules(wh.registry):
+        raise NotPublished(
+            "The published figures were made under other measure definitions or thresholds than this server's "
+            "config/measures.toml: an operator must run `vrp rebuild-marts` before they can be shown."
+        )
     if required > built:
         raise NotPublished(
             f"The published figures were made with a minimum count of {built}, below this server's "

@@ -48,8 +48,8 @@ def _population(wh: Warehouse, measure_id: str, area: str, age: str) -> float:
 
 
 def _cells(wh: Warehouse, measure_id: str, areas=(HIPS,), period_type=None, age="all", start=None, end=None):
-    """``published.cells`` for HIPS or districts, the level named rather than guessed from the codes (its
-    ``_level`` takes a district code such as E06000045 for an LSOA's, and finds no cells)."""
+    """``published.cells`` for HIPS or districts, the level named rather than read from the shape of the codes."""
+    published.check_release(wh)
     areas = tuple(sorted({str(a) for a in areas}))
     if areas == (HIPS,):
         return published.cells(wh, measure_id, areas, period_type, age, start, end)

@@ -155,8 +155,7 @@ def hotspot_map(wh: Warehouse, measure_id: str, districts=(), start=None, end=No
 
 def area_total(wh: Warehouse, measure_id: str, area: str, period: Period) -> int | None:
     """The area's (HIPS or a district's) published count for the year, all ages; None where hidden or absent.
-    Asked of pub_cube by level here: published.cell tells levels apart by the shape of the code, and district
-    codes (E06..., E07...) have the shape of LSOA codes there."""
+    Asked of pub_cube by level directly, the level named rather than read from the shape of the code."""
 
     def compute():
         c = t.pub_cube

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from vrp.data_access import tables as t
 from vrp.data_access.engine import bulk_insert, get_meta, set_meta
-from vrp.data_access.measures import Measure, MeasureRegistry
+from vrp.data_access.measures import Measure, MeasureRegistry, disclosure_rules
 from vrp.periods import add_months, months_in
 from vrp.pipeline.cube_lsoa import protect_family
 from vrp.pipeline.cube_table import U25_BANDS, FamilyInput, build_family
@@ -145,6 +145,7 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
     for key, value in summary.items():
         set_meta(conn, f"cube_{key}", str(value))
     set_meta(conn, "cube_min_count", str(public_min_count))
+    set_meta(conn, "cube_rules", disclosure_rules(registry))
     if summary["pinned"]:  # raised inside the caller's transaction: nothing of this cube is published
         raise CubeNotSafe(f"the published cube would leave {summary['pinned']} hidden cells that a user could pin")
     return summary
