@@ -244,8 +244,22 @@ def _age(column: sa.Column, clause: dict) -> list[sa.ColumnElement[bool]]:
 
 
 def disclosure_rules(registry: MeasureRegistry) -> str:
-    """A digest of everything that decides which cells the published cube hides: each measure's source,
-    definition, threshold, whole it is part of and published periods. The cube records it when it is built, and
-    the public read side refuses a cube made under other rules (a raised threshold must not show what it hides)."""
-    rules = [(m.id, m.source, m.suppress_below, m.part_of, tuple(m.public_periods), m.filter_json()) for m in registry]
+    """For each measure, a digest of everything that decides which of its cells the published cube hides: its
+    source, definition, threshold, the whole it is part of and its published periods (JSON: id -> digest). The
+    cube records it when it is built, and the public read side refuses a cube whose measures were made under
+    other rules (a raised threshold must not show what it hides)."""
+    return json.dumps({m.id: _rules_digest(m) for m in registry}, sort_keys=True)
+
+
+def changed_rules(recorded: str | None, registry: MeasureRegistry) -> list[str]:
+    """The measures of a recorded ``disclosure_rules`` whose rules differ now (all of them when none is recorded:
+    a cube from before the record existed)."""
+    if not recorded:
+        return list(registry.ids)
+    before = json.loads(recorded)
+    return [mid for mid, digest in before.items() if mid in registry and _rules_digest(registry.get(mid)) != digest]
+
+
+def _rules_digest(m: Measure) -> str:
+    rules = (m.id, m.source, m.suppress_below, m.part_of, tuple(m.public_periods), m.filter_json())
     return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]

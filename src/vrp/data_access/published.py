@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from vrp.data_access import tables as t
-from vrp.data_access.measures import disclosure_rules
+from vrp.data_access.measures import changed_rules
 from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery, NotPermitted, parse_month
 from vrp.periods import PERIOD_TYPES, Period, months_in
 
@@ -68,7 +68,7 @@ def check_release(wh: Warehouse) -> None:
     let the newly hidden ones be worked out from the rest, and the pages would state rules their numbers break."""
     required = wh.settings.public_min_count
     built, rules = wh.in_process("cube_release", lambda: (int(wh.meta("cube_min_count") or 0), wh.meta("cube_rules")))
-    if rules != disclosure_rules(wh.registry):
+    if changed_rules(rules, wh.registry):
         raise NotPublished(
             "The published figures were made under other measure definitions or thresholds than this server's "
             "config/measures.toml: an operator must run `vrp rebuild-marts` before they can be shown."
