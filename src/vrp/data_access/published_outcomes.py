@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from vrp.data_access import published
-from vrp.data_access import tables as t
 from vrp.data_access.published import NotPublished
 from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery
-from vrp.periods import PERIOD_TYPES, Period
+from vrp.periods import Period
 from vrp.stats import compare, rate_ci
 
 if TYPE_CHECKING:
@@ -48,41 +46,8 @@ def _population(wh: Warehouse, measure_id: str, area: str, age: str) -> float:
 
 
 def _cells(wh: Warehouse, measure_id: str, areas=(HIPS,), period_type=None, age="all", start=None, end=None):
-    """``published.cells`` for HIPS or districts, the level named rather than read from the shape of the codes."""
-    published.check_release(wh)
-    areas = tuple(sorted({str(a) for a in areas}))
-    if areas == (HIPS,):
-        return published.cells(wh, measure_id, areas, period_type, age, start, end)
-    if not set(areas) <= wh.district_codes:
-        raise InvalidQuery(f"unknown district {sorted(set(areas) - wh.district_codes)[0][:20]!r}")
-    if period_type not in PERIOD_TYPES:
-        raise InvalidQuery(f"unknown period type {str(period_type)[:20]!r}")
-    key = {"m": measure_id, "a": list(areas), "p": period_type, "g": age, "s": start, "e": end}
-
-    def compute() -> pd.DataFrame:
-        c = t.pub_cube
-        q = sa.select(
-            c.c.area_code.label("area"),
-            c.c.period_type,
-            c.c.period_start.label("start"),
-            c.c.period_end.label("end"),
-            c.c.count,
-            c.c.suppressed,
-            c.c.incomplete,
-        ).where(
-            c.c.measure_id == measure_id,
-            c.c.area_level == "district",
-            c.c.age == age,
-            c.c.area_code.in_(list(areas)),
-            c.c.period_type == period_type,
-        )
-        if start is not None:
-            q = q.where(c.c.period_start >= start)
-        if end is not None:
-            q = q.where(c.c.period_end <= end)
-        return published._tidy(wh.read(q.order_by(c.c.area_code, c.c.period_start)))
-
-    return wh.cached("pub_district_cells", key, compute)
+    """The published cells of HIPS or districts (``published.cells``, which checks the release)."""
+    return published.cells(wh, measure_id, areas, period_type, age, start, end)
 
 
 def annual_rate(count, population: float, months: int, per: float) -> float:
