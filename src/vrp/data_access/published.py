@@ -67,8 +67,12 @@ def check_release(wh: Warehouse) -> None:
     other thresholds or definitions in config/measures.toml): hiding more cells now, without a new audit, could
     let the newly hidden ones be worked out from the rest, and the pages would state rules their numbers break."""
     required = wh.settings.public_min_count
-    built, rules = wh.in_process("cube_release", lambda: (int(wh.meta("cube_min_count") or 0), wh.meta("cube_rules")))
-    if changed_rules(rules, wh.registry):
+    # Read and compared once per data version in each process (the registry is fixed for the process's life).
+    built, changed = wh.in_process(
+        "cube_release",
+        lambda: (int(wh.meta("cube_min_count") or 0), changed_rules(wh.meta("cube_rules"), wh.registry)),
+    )
+    if changed:
         raise NotPublished(
             "The published figures were made under other measure definitions or thresholds than this server's "
             "config/measures.toml: an operator must run `vrp rebuild-marts` before they can be shown."
