@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,10 @@ class Measure:
     part_of: str | None = None
     # The lattice periods the published cube carries for this measure (docs/METHODS.md#the-published-cube).
     public_periods: tuple[str, ...] = PUBLIC_PERIODS
+    # SPC limits: fixed on the first N months of each segment, recalculated at each (month, reason) change
+    # (docs/METHODS.md#statistical-process-control). Not a disclosure rule: outside the cube's rules digest.
+    spc_baseline_months: int = 24
+    spc_recalculate: tuple[tuple[str, str], ...] = ()
 
     @property
     def per(self) -> int:
@@ -179,6 +184,7 @@ def _parse(entry: dict, path: Path) -> Measure:
         raise MeasureConfigError(f"{where}: public_periods must be drawn from {', '.join(PUBLIC_PERIODS)}")
     if int(entry["suppress_below"]) < 0:
         raise MeasureConfigError(f"{where}: suppress_below must be 0 or more")
+    spc_baseline, spc_changes = _spc_settings(entry, where)
     return Measure(
         id=str(entry["id"]),
         label=str(entry["label"]),
@@ -194,7 +200,26 @@ def _parse(entry: dict, path: Path) -> Measure:
         part_of=entry.get("part_of"),
         include=include,
         public_periods=tuple(p for p in PUBLIC_PERIODS if p in periods),
+        spc_baseline_months=spc_baseline,
+        spc_recalculate=spc_changes,
     )
+
+
+def _spc_settings(entry: dict, where: str) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """spc_baseline_months (12 or more, as NHSRplotthedots' fix_after_n_points) and spc_recalculate: a list of
+    {month = "YYYY-MM", reason = "..."}, each a documented change at which the SPC limits start again."""
+    baseline = entry.get("spc_baseline_months", 24)
+    if not isinstance(baseline, int) or isinstance(baseline, bool) or baseline < 12:
+        raise MeasureConfigError(f"{where}: spc_baseline_months must be a whole number of months, 12 or more")
+    changes = []
+    for change in entry.get("spc_recalculate", ()):
+        month, reason = (change.get("month"), change.get("reason")) if isinstance(change, dict) else (None, None)
+        if not (isinstance(month, str) and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month)) or not (
+            isinstance(reason, str) and reason.strip()
+        ):
+            raise MeasureConfigError(f'{where}: each spc_recalculate entry needs month = "YYYY-MM" and a reason')
+        changes.append((month, " ".join(reason.split())))
+    return baseline, tuple(sorted(changes))
 
 
 def condition(measure: Measure) -> sa.ColumnElement[bool]:
