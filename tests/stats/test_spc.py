@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vrp.stats import assurance_icon, variation_icon, xmr
-from vrp.stats.spc import XMR_COLUMNS
+from vrp.stats.spc import XMR_COLUMNS, recalculation_points
 
 # A stable baseline alternating around 10 with moving ranges of 1 and 2 (mean MR 1.5 when fixed at 12).
 STABLE = [10, 11, 9, 10, 11, 9, 10, 11, 9, 10, 11, 9]
@@ -249,3 +249,87 @@ def test_every_point_type_matches_the_reference_definitions(seed: int) -> None:
     for polarity, improvement in (("neutral", 0), ("higher_is_better", 1), ("lower_is_better", -1)):
         got = xmr(y, polarity=polarity)["point_type"].tolist()
         assert got == _reference_point_types(y.tolist(), improvement), (seed, polarity)
+
+
+# ---- baselines and recalculation (NHSRplotthedots' fix_after_n_points and rebase, ptd_spc_standard.R) ----------
+
+# Moving ranges 2, 1, 2, 2, 1, 2, 2, 1, 2, 2, 1 (mean 18/11) around a mean of 5.5.
+WAVE = [4, 6, 5, 7, 5, 6, 4, 6, 5, 7, 5, 6]
+
+
+def test_limits_are_fixed_on_the_baseline_rows_by_hand() -> None:
+    """Limits from the first 12 rows only, extended over the rest: the later points (far higher) move nothing."""
+    chart = xmr(WAVE + [9, 9.5, 9, 9.5], baseline=12)
+    assert chart["mean"].tolist() == pytest.approx([5.5] * 16)
+    assert chart["ucl"].iloc[-1] == pytest.approx(5.5 + 2.66 * 18 / 11)  # 9.8527
+    assert chart["lcl"].iloc[-1] == pytest.approx(5.5 - 2.66 * 18 / 11)  # 1.1473
+    assert chart["upper_two_sigma"].iloc[-1] == pytest.approx(5.5 + 2 / 3 * 2.66 * 18 / 11)  # 8.4018
+    assert chart["in_baseline"].tolist() == [True] * 12 + [False] * 4
+    # 9 and 9.5 lie between two sigma (8.40) and the limit (9.85): two in three, high.
+    assert chart["two_in_three"].iloc[-4:].all() and (chart["direction"].iloc[-4:] == "high").all()
+
+
+def test_a_hidden_month_in_the_baseline_is_a_baseline_row_without_a_value() -> None:
+    """Rows, not values, as NHSRplotthedots' row_number(): the baseline is the first 12 months even when one is
+    hidden, so the 13th month's value stays out of the limits."""
+    values = [*WAVE[:5], None, *WAVE[6:], 40.0]
+    chart = xmr(values, baseline=12)
+    kept = [v for v in values[:12] if v is not None]
+    mr = np.abs(np.diff(kept))
+    assert chart["mean"].iloc[0] == pytest.approx(np.mean(kept))
+    assert chart["ucl"].iloc[0] == pytest.approx(np.mean(kept) + 2.66 * mr.mean())
+    assert chart["trial"].all()  # 11 values in the baseline: fewer than 12, a trial
+    assert chart["outside_limits"].iloc[-1]
+
+
+def _level_shift() -> list[float]:
+    """Two years at about 9.5 a month, then two years at about 5.5: a fall at a recorded change in row 24."""
+    return [v + 4 for v in WAVE * 2] + [float(v) for v in WAVE * 2]
+
+
+def test_a_level_shift_flags_the_early_years_against_one_long_mean() -> None:
+    """The issue's reading of "All months": against one mean of both levels, the first years sit above it, seven
+    in a row and more, and read as concerning (lower is better) though nothing happened in them."""
+    chart = xmr(_level_shift(), polarity="lower_is_better")
+    assert chart["mean"].iloc[0] == pytest.approx(7.5)
+    assert (chart["point_type"].iloc[:24] == "special_cause_concern").all()
+
+
+def test_limits_recalculated_at_the_change_judge_each_level_on_its_own() -> None:
+    """Recalculated at the change, each segment has its own baseline mean and limits (by hand: 9.5 and 5.5, each
+    +/- 2.66 x 38/23, the wave's 11 moving ranges twice and the 2 where it repeats) and neither level is a
+    signal."""
+    chart = xmr(_level_shift(), baseline=24, recalculate_at=[24], polarity="lower_is_better")
+    assert chart["segment"].tolist() == [0] * 24 + [1] * 24
+    assert chart["mean"].iloc[0] == pytest.approx(9.5) and chart["mean"].iloc[24] == pytest.approx(5.5)
+    for row, mean in ((0, 9.5), (47, 5.5)):
+        assert chart["ucl"].iloc[row] == pytest.approx(mean + 2.66 * 38 / 23)
+        assert chart["lcl"].iloc[row] == pytest.approx(mean - 2.66 * 38 / 23)
+    assert not chart["special_cause"].any() and chart.attrs["variation_icon"] == "common_cause"
+    assert np.isnan(chart["moving_range"].iloc[24])  # no moving range across the change
+
+
+def test_rules_do_not_run_across_a_recalculation() -> None:
+    """Four points above the mean before the change and three after are not a run of seven: each segment is a
+    chart of its own (NHSRplotthedots groups its rules by rebase group)."""
+    first = WAVE + [6, 6, 6, 6]
+    second = [6, 6, 6] + WAVE
+    assert xmr(first + second, baseline=12)["shift"].iloc[12:19].all()  # one chart: a run of seven
+    split = xmr(first + second, baseline=12, recalculate_at=[len(first)])
+    assert not split["shift"].any()
+    # the second segment's baseline is its own first 12 rows, so its limits differ from the first's
+    assert split["mean"].iloc[-1] == pytest.approx(np.mean(second[:12]))
+
+
+def test_a_short_segment_is_a_trial_on_its_own() -> None:
+    chart = xmr(WAVE * 2 + WAVE[:6], baseline=24, recalculate_at=[24])
+    assert not chart["trial"].iloc[:24].any() and chart["trial"].iloc[24:].all()
+
+
+def test_recalculation_points_are_the_first_month_on_or_after_each_change() -> None:
+    months = pd.date_range("2021-04-01", periods=24, freq="MS").date
+    assert recalculation_points(months, ["2022-04"]) == [12]
+    # a change falling in a gap starts at the next month there is; one before the data or after it does nothing
+    gappy = [m for m in months if f"{m:%Y-%m}" != "2022-04"]
+    assert recalculation_points(gappy, ["2022-04"]) == [12]
+    assert recalculation_points(months, ["2020-01", "2021-04", "2030-01"]) == []

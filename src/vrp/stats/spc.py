@@ -27,6 +27,7 @@ XMR_COLUMNS = [
     "lower_two_sigma",
     "upper_two_sigma",
     "in_baseline",
+    "segment",
     "trial",
     "outside_limits",
     "shift",
@@ -99,41 +100,71 @@ def xmr(
     values: ArrayLike,
     baseline: int | None = None,
     *,
+    recalculate_at: ArrayLike = (),
     polarity: str | None = "neutral",
     target: float | None = None,
 ) -> pd.DataFrame:
     """XmR chart table, one row per point (index kept from a Series), with the Making Data Count signals.
 
-    Limits: mean +/- 2.66 x mean moving range, computed from the first `baseline` points (all points if
-    None) and extended across the rest; moving ranges above 3.267 x their mean are screened out first.
+    Segments, as NHSRplotthedots' ``rebase``: each position (0-based row) in `recalculate_at` starts a new
+    segment with limits of its own, and each segment is a chart of its own (moving ranges and rules never
+    cross its start). Limits: mean +/- 2.66 x mean moving range of the first `baseline` rows of each segment
+    (all its rows if None; NHSRplotthedots' ``fix_after_n_points``), extended across the rest of the segment;
+    moving ranges above 3.267 x their mean are screened out first. Rows, not values: a missing value in the
+    baseline is a baseline row without a value, as in NHSRplotthedots.
     Signals, as NHSRplotthedots (R/ptd_calculate_point_type.R): outside_limits; shift (7+ consecutive points
     on one side of the mean; points on the mean break a run); trend (7+ consecutive points each strictly
     above/below the one before); two_in_three (2 of 3 consecutive points close to the limits - beyond two
     sigma, mean +/- (2/3) x 2.66 x mean MR, but not beyond the limits - with all three on the same side of the
     mean). `direction` is "high"/"low" for special-cause points, from the first rule that applies in the order
-    limits, trend (its direction), two in three, shift; `point_type` judges it by `polarity`. Variation and
-    assurance icons are in `df.attrs` and from
-    variation_icon()/assurance_icon(). Missing values are kept as rows but skipped in the calculations.
+    limits, trend (its direction), two in three, shift; `point_type` judges it by `polarity`. `trial` marks a
+    segment whose baseline has fewer than 12 values. Variation and assurance icons (of the latest segment) are
+    in `df.attrs` and from variation_icon()/assurance_icon(). Missing values are kept as rows but skipped in the
+    calculations.
     """
     pol = normalise_polarity(polarity)
     index = values.index if isinstance(values, pd.Series) else None
     y_all = np.atleast_1d(to_float_array(values)).astype(float)
     if y_all.ndim != 1:
         raise ValueError("xmr needs a one-dimensional series")
-    present = ~np.isnan(y_all)
-    y = y_all[present]
-    n = y.size
-    n_base = n if baseline is None else max(0, min(int(baseline), n))
     if baseline is not None and baseline < 1:
         raise ValueError("baseline must be a positive number of points")
-    mean, amr = _xmr_limits(y[:n_base])
+    starts = sorted({int(i) for i in np.atleast_1d(np.asarray(recalculate_at, dtype=int)) if 0 < int(i) < y_all.size})
+    bounds = [0, *starts, y_all.size]
+    parts = [_segment(y_all[a:b], baseline, pol) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    for k, part in enumerate(parts):
+        part["segment"] = np.full(part["value"].shape, k)
+    frame = pd.DataFrame(
+        {col: np.concatenate([part[col] for part in parts]) if parts else np.zeros(0) for col in XMR_COLUMNS},
+        index=index,
+    )
+    frame.attrs["polarity"] = pol
+    frame.attrs["target"] = target
+    frame.attrs["variation_icon"] = variation_icon(frame, pol)
+    frame.attrs["assurance_icon"] = assurance_icon(frame, target, pol)
+    return frame
+
+
+def recalculation_points(months: ArrayLike, changes: ArrayLike) -> list[int]:
+    """The rows at which xmr's limits start again: for each change month ("YYYY-MM" or a date), the first of
+    `months` (in date order) on or after it. A change on or before the first month, or after the last, starts
+    nothing."""
+    when = pd.to_datetime(pd.Series(list(months), dtype=object)).to_numpy()
+    rows = {int(np.searchsorted(when, pd.Timestamp(str(c)).to_datetime64())) for c in np.atleast_1d(changes)}
+    return sorted(r for r in rows if 0 < r < when.size)
+
+
+def _segment(y_all: np.ndarray, baseline: int | None, pol: str) -> dict[str, np.ndarray]:
+    """One segment's columns: limits from its first `baseline` rows, signals within it (NaN rows skipped)."""
+    present = ~np.isnan(y_all)
+    y = y_all[present]
+    n_rows = y_all.size if baseline is None else min(int(baseline), y_all.size)
+    base = y_all[:n_rows][present[:n_rows]]
+    mean, amr = _xmr_limits(base)
     lcl, ucl = mean - LIMIT_FACTOR * amr, mean + LIMIT_FACTOR * amr
     two = 2 * LIMIT_FACTOR / 3
     l2s, u2s = mean - two * amr, mean + two * amr
-
     sig = _signals(y, mean, (lcl, ucl), (l2s, u2s), pol)
-    outside, shift, trend, two_in_three = sig["outside"], sig["shift"], sig["trend"], sig["two_in_three"]
-    special, direction, point_type = sig["special"], sig["direction"], sig["point_type"]
 
     def _expand(arr: np.ndarray, fill: object) -> np.ndarray:
         out = np.empty(y_all.shape, dtype=arr.dtype)
@@ -142,38 +173,28 @@ def xmr(
         return out
 
     mr_full = np.full(y_all.shape, np.nan)
-    if n >= 2:
-        mr_present = np.r_[np.nan, np.abs(np.diff(y))]
-        mr_full[present] = mr_present
-    in_base = np.zeros(n, dtype=bool)
-    in_base[:n_base] = True
-    frame = pd.DataFrame(
-        {
-            "value": y_all,
-            "moving_range": mr_full,
-            "mean": np.full(y_all.shape, mean),
-            "lcl": np.full(y_all.shape, lcl),
-            "ucl": np.full(y_all.shape, ucl),
-            "lower_two_sigma": np.full(y_all.shape, l2s),
-            "upper_two_sigma": np.full(y_all.shape, u2s),
-            "in_baseline": _expand(in_base, False),
-            "trial": np.full(y_all.shape, n_base < MIN_POINTS_FOR_LIMITS),
-            "outside_limits": _expand(outside, False),
-            "shift": _expand(shift, False),
-            "trend": _expand(trend, False),
-            "two_in_three": _expand(two_in_three, False),
-            "special_cause": _expand(special, False),
-            "direction": _expand(direction.astype(object), ""),
-            "point_type": _expand(point_type, "common_cause"),
-        },
-        index=index,
-    )
-    frame.loc[~present, "point_type"] = "missing"
-    frame.attrs["polarity"] = pol
-    frame.attrs["target"] = target
-    frame.attrs["variation_icon"] = variation_icon(frame, pol)
-    frame.attrs["assurance_icon"] = assurance_icon(frame, target, pol)
-    return frame
+    if y.size >= 2:
+        mr_full[present] = np.r_[np.nan, np.abs(np.diff(y))]
+    point_type = _expand(sig["point_type"], "common_cause")
+    point_type[~present] = "missing"
+    return {
+        "value": y_all,
+        "moving_range": mr_full,
+        "mean": np.full(y_all.shape, mean),
+        "lcl": np.full(y_all.shape, lcl),
+        "ucl": np.full(y_all.shape, ucl),
+        "lower_two_sigma": np.full(y_all.shape, l2s),
+        "upper_two_sigma": np.full(y_all.shape, u2s),
+        "in_baseline": np.arange(y_all.size) < n_rows,
+        "trial": np.full(y_all.shape, base.size < MIN_POINTS_FOR_LIMITS),
+        "outside_limits": _expand(sig["outside"], False),
+        "shift": _expand(sig["shift"], False),
+        "trend": _expand(sig["trend"], False),
+        "two_in_three": _expand(sig["two_in_three"], False),
+        "special_cause": _expand(sig["special"], False),
+        "direction": _expand(sig["direction"].astype(object), ""),
+        "point_type": point_type,
+    }
 
 
 def _signals(y: np.ndarray, mean: float, limits: tuple, two_sigma: tuple, pol: str) -> dict[str, np.ndarray]:
