@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.utils
 import pytest
+import sqlalchemy as sa
 from dash import Patch, no_update
 
 from tests.helpers import cube_area_year, cube_lsoa_year
@@ -634,3 +635,71 @@ def test_the_public_lsoa_panel_note_follows_the_age_asked_for(app):
         young = places.lsoa_profile(wh_, "E01035444", "serious_violence", *PERIOD, "u25")
     assert "all ages only" not in (everyone["note"] or "")
     assert "all ages only" in young["note"] and young["count"] == everyone["count"]
+
+
+# ---- naming places (issue 14 point 7, issue 13 "Where"): the LSOA name and its most frequent police.uk street
+
+
+def test_a_police_uk_location_becomes_a_street_or_nothing():
+    from vrp.pipeline.place_names import most_frequent_streets, street_of
+
+    assert street_of("On or near Commercial Road") == "Commercial Road"
+    assert street_of("On or near Jacob'S Street") == "Jacob's Street"  # police.uk's capital after an apostrophe
+    assert street_of("  on or near   High  Street ") == "High Street"
+    for kind in ("On or near Supermarket", "On or near Sports/Recreation Area", "On or near Parking Area", "", None):
+        assert street_of(kind) is None  # a kind of place says nothing about where the LSOA is
+    rows = pd.DataFrame(
+        [
+            ("L1", "On or near Supermarket", 50),  # the most rows, but not a street
+            ("L1", "On or near Queen Street", 4),
+            ("L1", "On or near Brewer Street", 4),  # a tie: the first alphabetically
+            ("L2", "On or near King'S Road", 2),
+            ("L2", "On or near King's Road", 2),  # two spellings of one street count together
+            ("L2", "On or near Albert Road", 3),
+            ("L3", "On or near Petrol Station", 9),  # nothing but kinds of place: no street, no row
+        ],
+        columns=["lsoa21_code", "location", "n"],
+    )
+    assert most_frequent_streets(rows).values.tolist() == [["L1", "Brewer Street"], ["L2", "King's Road"]]
+
+
+def test_place_names_are_built_from_police_uk_on_each_backend(engine, load, settings):
+    """Loading police.uk rebuilds the names: the street most of an LSOA's police.uk rows are near."""
+    from vrp.data_access import tables as t
+    from vrp.pipeline.place_names import street_of
+
+    load("police_uk", settings.reference_dir / "police_uk" / "2019-10-hampshire-street-sample100.csv")
+    with engine.connect() as conn:
+        built = dict(conn.execute(sa.select(t.pub_place_names.c.lsoa21_code, t.pub_place_names.c.street)).all())
+        f = t.fact_police_uk
+        rows = pd.DataFrame(
+            conn.execute(sa.select(f.c.lsoa21_code, f.c.location).where(f.c.lsoa21_code.is_not(None))).all()
+        )
+    rows["street"] = rows["location"].map(street_of)
+    for code, group in rows.dropna(subset=["street"]).groupby("lsoa21_code"):
+        counts = group["street"].value_counts()
+        assert built[code] == sorted(counts[counts == counts.max()].index)[0], code
+    assert set(built) == set(rows.dropna(subset=["street"])["lsoa21_code"])
+    assert len(built) > 10 and all(street and "On or near" not in street for street in built.values())
+
+
+def test_places_are_named_by_their_lsoa_and_street_for_either_audience(wh, partner):
+    """The one naming helper every page uses: the public reads it through the guarded engine (published tables
+    only), partners get the same names."""
+    rows = partner.read(
+        "SELECT lsoa21_code, location FROM fact_police_uk WHERE lsoa21_code = 'E01035444' AND NOT out_of_area"
+    )
+    from vrp.pipeline.place_names import street_of
+
+    streets = rows["location"].map(street_of).dropna().value_counts()
+    top = sorted(streets[streets == streets.max()].index)[0]
+    codes = ["E01035444", "E01035444", "nowhere", 5]
+    named = places.place_names(wh, codes)
+    assert named == {"E01035444": f"Southampton 023E, around {top}"}
+    assert places.place_names(partner, codes) == named
+    # An LSOA where police.uk recorded no street is named by its LSOA name alone.
+    unnamed = wh.read(
+        "SELECT a.lsoa21_code, a.lsoa21_name FROM dim_area a LEFT JOIN pub_place_names n USING (lsoa21_code) "
+        "WHERE n.street IS NULL ORDER BY 1 LIMIT 1"
+    ).iloc[0]
+    assert places.place_names(wh, [unnamed["lsoa21_code"]]) == {unnamed["lsoa21_code"]: unnamed["lsoa21_name"]}

@@ -3,6 +3,9 @@ returns only what the audience may see (suppressed counts, hotspot classes, shar
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +24,40 @@ from vrp.stats import compare, concentration, gi_star, rate_ci
 # dozens of areas reach that floor (measured on the demo: 0 hot spots where the analytical test finds 59);
 # 9,999 permutations cost 2-3 s a view. docs/METHODS.md#hotspots.
 GI_INFERENCE = "analytical"
+log = logging.getLogger(__name__)
+
+
+def _named_lsoas(wh: Warehouse) -> pd.DataFrame:
+    """Every LSOA's name and police.uk street (None where police.uk has none), from published reference tables
+    only, so the public audience may read it; held in the process for the data version."""
+
+    def read_all() -> pd.DataFrame:
+        a, n = t.dim_area, t.pub_place_names
+        q = sa.select(a.c.lsoa21_code, a.c.lsoa21_name, n.c.street).select_from(
+            a.outerjoin(n, n.c.lsoa21_code == a.c.lsoa21_code)
+        )
+        try:
+            return wh.read(q)
+        except sa.exc.SQLAlchemyError:
+            # A warehouse built before pub_place_names existed: names without streets until `vrp rebuild-marts`.
+            log.warning("pub_place_names is missing: places are named without their streets until a rebuild")
+            frame = wh.read(sa.select(a.c.lsoa21_code, a.c.lsoa21_name))
+            return frame.assign(street=None)
+
+    return wh.in_process("named_lsoas", read_all)
+
+
+def place_names(wh: Warehouse, lsoa_codes: Iterable[str]) -> dict[str, str]:
+    """Names people recognise for LSOAs: "Portsmouth 027C, around Commercial Road", the LSOA's name and the
+    police.uk street location most often recorded inside it (pipeline/place_names.py); the name alone where
+    police.uk has no street there. Unknown codes are left out. Public and partner alike (published tables only)."""
+    frame = _named_lsoas(wh).set_index("lsoa21_code")
+    wanted = [c for c in dict.fromkeys(lsoa_codes) if isinstance(c, str) and c in frame.index]
+    rows = frame.loc[wanted]
+    return {
+        code: name if not isinstance(street, str) or not street else f"{name}, around {street}"
+        for code, name, street in zip(rows.index, rows["lsoa21_name"], rows["street"], strict=True)
+    }
 
 
 def _lsoa_raw(wh: Warehouse, f: Filter) -> pd.DataFrame:

@@ -259,6 +259,15 @@ pub_cube_audit = sa.Table(
     sa.Column("data_version", sa.String(64), nullable=False),
 )
 
+# Public reference data built from police.uk (pipeline/place_names.py): each LSOA's most frequent street location,
+# so pages can name a place "Portsmouth 027C, around Commercial Road". LSOAs with no police.uk street have no row.
+pub_place_names = sa.Table(
+    "pub_place_names",
+    metadata,
+    sa.Column("lsoa21_code", sa.String(9), primary_key=True),
+    sa.Column("street", sa.Text, nullable=False),
+)
+
 # ---- bookkeeping -------------------------------------------------------------------------------------
 
 load_audit = sa.Table(

@@ -1,7 +1,8 @@
 """The curated marts every chart reads, rebuilt from the facts and the measure registry in SQL.
 
 mart_counts: measure x month x LSOA (district where the source has nothing finer) x age band.
-mart_force_counts: force-level quarterly series (ONS). Also refreshes dim_measure and the source registry.
+mart_force_counts: force-level quarterly series (ONS). Also refreshes dim_measure, the source registry and the
+place names (pipeline/place_names.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vrp.data_access import tables as t
 from vrp.data_access.engine import bump_data_version
 from vrp.data_access.measures import Measure, MeasureRegistry, condition
 from vrp.pipeline.cube import build_cube
+from vrp.pipeline.place_names import build_place_names
 
 MART_COLS = [
     "measure_id",
@@ -147,6 +149,7 @@ def rebuild_marts(
             ).rowcount
     if sources_config is not None:
         refresh_source_registry(conn, sources_config)
+    build_place_names(conn)
     if conn.dialect.name == "postgresql":
         # Fresh statistics for the planner: without them (autovacuum may be off or slow) a bulk-loaded mart is
         # planned as a nested loop, 50 times slower (730 ms against 15 ms for the LSOA query at scale 10).
