@@ -14,6 +14,7 @@ from shapely.geometry import box
 
 from vrp.geo.neighbours import queen_neighbours
 from vrp.stats import benjamini_hochberg, concentration, gi_star
+from vrp.stats.hotspots import pseudo_p
 
 
 def grid(n_rows: int, n_cols: int) -> list[list[int]]:
@@ -46,15 +47,68 @@ def test_hand_worked_line() -> None:
 
 def test_permutation_p_matches_exact_enumeration() -> None:
     """With 7 areas, area 0's two neighbours are drawn from the other 6: the 15 equally likely pairs give the
-    exact null distribution of its local sum, which the pseudo p-value must approach."""
+    exact null distribution of its local sum, which the pseudo p-value must approach: twice the smaller tail."""
     x = np.array([9.0, 8.0, 1.0, 3.0, 2.0, 5.0, 4.0])
     nb = [[1, 2], [0], [0], [], [], [], []]
     obs = x[0] + x[1] + x[2]
-    sums = [x[0] + x[a] + x[b] for a, b in combinations(range(1, 7), 2)]
-    exact_upper = np.mean(np.array(sums) >= obs)
+    sums = np.array([x[0] + x[a] + x[b] for a, b in combinations(range(1, 7), 2)])
+    smaller_tail = min(np.mean(sums >= obs), np.mean(sums <= obs))
     g = gi_star(x, nb, permutations=39_999, seed=3)
     assert g["z"].iloc[0] > 0
-    assert g["p_sim"].iloc[0] == pytest.approx(min(1.0, 2 * exact_upper), abs=0.01)
+    assert g["p_sim"].iloc[0] == pytest.approx(min(1.0, 2 * smaller_tail), abs=0.01)
+
+
+def test_pseudo_p_is_twice_esdas_on_esdas_own_permutations(rng: np.random.Generator) -> None:
+    """Issue 14 point 6: esda's G_Local.p_sim takes the smaller tail (its "directed" rule, one-sided). Given the
+    very same simulated statistics, ours is exactly twice it (two-sided), and the side is the tail it came from."""
+    esda = pytest.importorskip("esda")
+    libpysal = pytest.importorskip("libpysal")
+    nb = grid(6, 7)
+    x = rng.gamma(2.0, 2.0, 42)  # continuous: no ties, where the two rules agree exactly
+    x[:5] += 6
+    w = libpysal.weights.W({i: list(n) for i, n in enumerate(nb)})
+    ref = esda.G_Local(x, w, transform="B", star=True, permutations=999, keep_simulations=True, seed=7, n_jobs=1)
+    p, side = pseudo_p(ref.Gs, ref.rGs)
+    np.testing.assert_allclose(p, np.minimum(1.0, 2 * ref.p_sim), rtol=1e-6)  # esda keeps p_sim in float32
+    above = (ref.rGs >= ref.Gs[:, None]).sum(axis=1)
+    assert (side[above < 999 - above] == 1).all() and (side[above > 999 - above] == -1).all()
+    # With ties (integer counts) a simulated value equal to the observed one counts in both tails here, in the
+    # upper one only in esda: ours is at least twice esda's, and larger by at most 2 x ties / (P + 1).
+    sims = np.array([[1.0, 2.0, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]])  # two ties with the observed 2
+    esda_p = esda.significance._permutation_significance(np.array([2.0]), sims, alternative="directed")
+    ours, side = pseudo_p([2.0], sims)
+    assert esda_p[0] == pytest.approx(2 / 10)  # (1 below + 1) / (9 + 1): the ties left out of the lower tail
+    assert ours[0] == pytest.approx(2 * (3 + 1) / 10) == 2 * esda_p[0] + 2 * 2 / 10 and side[0] == -1
+
+
+def test_p_sim_agrees_with_esda_within_monte_carlo_error(rng: np.random.Generator) -> None:
+    """The whole test, each with its own random draws: ours and twice esda's differ only by simulation noise."""
+    esda = pytest.importorskip("esda")
+    libpysal = pytest.importorskip("libpysal")
+    nb = grid(6, 7)
+    x = rng.gamma(2.0, 2.0, 42)
+    x[[0, 1, 7, 8]] += 12  # a corner cluster
+    w = libpysal.weights.W({i: list(n) for i, n in enumerate(nb)})
+    ref = np.minimum(1.0, 2 * esda.G_Local(x, w, transform="B", star=True, permutations=9999, seed=11, n_jobs=1).p_sim)
+    ours = gi_star(x, nb, permutations=9999, seed=2)["p_sim"].to_numpy()
+    # Each is 2 m / P with m binomial: the difference of two has standard error 2 sqrt(2 p/2 (1 - p/2) / P).
+    se = 2 * np.sqrt(2 * (ref / 2) * (1 - ref / 2) / 9999)
+    assert (np.abs(ours - ref) <= 5 * se + 1e-3).all()
+    assert ours[0] < 0.01 and ref[0] < 0.01  # the corner cluster is found by both
+
+
+def test_permutation_p_values_are_valid_and_fdr_holds_under_the_null() -> None:
+    """No spatial pattern (independent counts): about 5% of pseudo p-values fall at or below 0.05 (ties make it
+    a little fewer), and Benjamini-Hochberg at 5% flags no area in almost every map."""
+    nb = grid(20, 20)
+    rejected, maps_with_a_flag = [], 0
+    for seed in range(5):
+        x = np.random.default_rng(seed).poisson(3, 400).astype(float)
+        g = gi_star(x, nb, permutations=999, seed=seed)
+        rejected.append((g["p_sim"] <= 0.05).mean())
+        maps_with_a_flag += bool((g["hot_cold"] != "not significant").any())
+    assert 0.02 <= np.mean(rejected) <= 0.065
+    assert maps_with_a_flag <= 1
 
 
 def test_cluster_is_found_hot_and_classes_are_consistent(rng: np.random.Generator) -> None:

@@ -65,10 +65,12 @@ def gi_star(
     (positions, or labels when a mapping keyed like `values`' index) without i itself.
     Columns: value, n_neighbours, z (Gi* z-score), p_norm (two-sided normal p-value), p_sim (two-sided
     pseudo p-value from conditional permutation: area i keeps its value, its k_i neighbours are drawn
-    without replacement from the other n-1 values; NaN if permutations=0), q (Benjamini-Hochberg
-    adjusted p of the chosen `inference`; permutations=0 means analytical), hot_cold ("hot"/"cold"/
-    "not significant" at FDR `fdr`), and cluster ("hot 99%", "hot 95%", "cold 99%", "cold 95%",
-    "not significant": q <= 0.01 or q <= 0.05).
+    without replacement from the other n-1 values; twice esda's, see `pseudo_p`; NaN if permutations=0),
+    q (Benjamini-Hochberg adjusted p of the chosen `inference`; permutations=0 means analytical), hot_cold
+    ("hot"/"cold"/"not significant" at FDR `fdr`), and cluster ("hot 99%", "hot 95%", "cold 99%", "cold 95%",
+    "not significant": q <= 0.01 or q <= 0.05). Hot or cold is the side of the test the p-value comes from:
+    the sign of z for analytical inference, the tail the observed sum lies in for permutation inference
+    (almost always the same; they differ only where the area's own value and its neighbours pull apart).
     Areas whose z cannot be defined (all values equal, one area, a neighbourhood that is everything) get
     z = 0 and p = 1.
     """
@@ -92,19 +94,18 @@ def gi_star(
     z = np.where(np.abs(z) < 1e-9, 0.0, z)  # rounding noise from an exactly-zero numerator
     p_norm = np.where(z == 0, 1.0, 2 * stats.norm.sf(np.abs(z)))
 
-    p_sim = np.full(n, np.nan)
-    if permutations and n > 1:
-        p_sim = _conditional_permutation_p(x, local, k, z, int(permutations), seed)
-
-    if inference == "permutation" and permutations:
-        p_used = p_sim
-    elif inference in ("permutation", "analytical"):
-        p_used = p_norm
-    else:
+    if inference not in ("permutation", "analytical"):
         raise ValueError("inference must be 'permutation' or 'analytical'")
+    p_sim, side = np.full(n, np.nan), np.sign(z)
+    if permutations and n > 1:
+        p_sim, perm_side = _conditional_permutation_p(x, local, k, int(permutations), seed)
+        if inference == "permutation":
+            side = np.where(perm_side != 0, perm_side, side)
+
+    p_used = p_sim if inference == "permutation" and permutations else p_norm
     q = benjamini_hochberg(p_used)
-    hot = z > 0
-    cold = z < 0
+    hot = side > 0
+    cold = side < 0
     sig = q <= fdr
     hot_cold = np.where(sig & hot, "hot", np.where(sig & cold, "cold", "not significant"))
     cluster = np.full(n, "not significant", dtype=object)
@@ -126,36 +127,57 @@ def gi_star(
     )
 
 
+def pseudo_p(observed: ArrayLike, simulated: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided pseudo p-values of statistics against their permutation distributions, and the side each lies on.
+
+    ``observed``: one statistic per area; ``simulated``: areas x permutations. The smaller tail is taken, as
+    esda does (``G_Local.p_sim``, its "directed" rule: the count of simulated values at least as large, or
+    the count below if that is smaller), and doubled for a two-sided test: p = min(1, 2 (m + 1) / (P + 1)) with
+    m the smaller tail count. Without ties p is exactly twice esda's. A simulated value equal to the observed one
+    (within ``tol``) counts in both tails here, where esda counts it only in the upper one, so with ties (integer
+    counts) ours is the larger, by at most 2 x ties / (P + 1): "at least as extreme" either way, conservative.
+    side: +1 where the observed value is in the upper tail (fewer simulated values above it than below), -1 in
+    the lower, 0 where the tails are equal (p = 1 or near it).
+    """
+    obs = np.asarray(observed, dtype=float)[:, None]
+    sims = np.atleast_2d(np.asarray(simulated, dtype=float))
+    permutations = sims.shape[1]
+    upper = np.sum(sims >= obs - tol, axis=1)
+    lower = np.sum(sims <= obs + tol, axis=1)
+    p = np.minimum(1.0, 2 * (np.minimum(upper, lower) + 1) / (permutations + 1))
+    return p, np.sign(lower - upper)
+
+
 def _conditional_permutation_p(
     x: np.ndarray,
     local: np.ndarray,
     k: np.ndarray,
-    z: np.ndarray,
     permutations: int,
     seed: int | np.random.Generator | None,
     chunk: int = 64,
-) -> np.ndarray:
-    """Two-sided pseudo p-values by conditional permutation, vectorised in chunks of areas.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided pseudo p-values (``pseudo_p``) by conditional permutation, vectorised in chunks of areas, and
+    the side of each observed sum.
 
     For each chunk one matrix of draws (permutations x k_max distinct positions among n-1) is shared by the
     chunk's areas; position r maps to area r + (r >= i) so area i itself is never drawn. Because x-bar, S
-    and the weights are fixed, comparing neighbourhood sums is the same as comparing z-scores.
-    Pseudo p = 2 x (1 + number of permuted sums at least as extreme, in the observed direction)
-    / (permutations + 1), capped at 1.
+    and the weights are fixed, comparing neighbourhood sums is the same as comparing z-scores (or esda's G).
+    An area with no neighbours has nothing to permute: p = 1, side 0.
     """
     rng = np.random.default_rng(seed)
     n = x.size
     kmax = int(k.max()) if k.size else 0
-    p = np.ones(n)
+    p, side = np.ones(n), np.zeros(n)
     if kmax == 0:
-        return p
-    kmax = min(kmax, n - 1)
+        return p, side
     order = np.argsort(k, kind="stable")  # similar k together keeps the gathered block small
+    tol = 1e-9 * max(1.0, float(np.abs(x).max()))
     for start in range(0, n, chunk):
         areas = order[start : start + chunk]
-        kc = int(k[areas].max())
-        if kc == 0:
+        areas = areas[k[areas] > 0]
+        if areas.size == 0:
             continue
+        kc = int(k[areas].max())
         draws = (
             np.argpartition(rng.random((permutations, n - 1)), kc - 1, axis=1)[:, :kc]
             if kc < n - 1
@@ -165,18 +187,10 @@ def _conditional_permutation_p(
         ids = draws[None, :, :] + (draws[None, :, :] >= areas[:, None, None])
         vals = x[ids]  # chunk x permutations x kc
         csum = np.cumsum(vals, axis=2)
-        ki = k[areas]
-        take = np.clip(ki - 1, 0, None)
+        take = k[areas] - 1
         perm_sums = np.take_along_axis(csum, take[:, None, None], axis=2)[:, :, 0] + x[areas][:, None]
-        perm_sums = np.where((ki == 0)[:, None], x[areas][:, None], perm_sums)
-        obs = local[areas][:, None]
-        tol = 1e-9 * max(1.0, float(np.abs(x).max()))
-        upper = np.sum(perm_sums >= obs - tol, axis=1)
-        lower = np.sum(perm_sums <= obs + tol, axis=1)
-        zi = z[areas]
-        extreme = np.where(zi > 0, upper, np.where(zi < 0, lower, permutations))
-        p[areas] = np.minimum(1.0, 2 * (extreme + 1) / (permutations + 1))
-    return p
+        p[areas], side[areas] = pseudo_p(local[areas], perm_sums, tol)
+    return p, side
 
 
 @dataclass(frozen=True)
