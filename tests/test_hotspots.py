@@ -703,3 +703,19 @@ def test_places_are_named_by_their_lsoa_and_street_for_either_audience(wh, partn
         "WHERE n.street IS NULL ORDER BY 1 LIMIT 1"
     ).iloc[0]
     assert places.place_names(wh, [unnamed["lsoa21_code"]]) == {unnamed["lsoa21_code"]: unnamed["lsoa21_name"]}
+
+
+def test_the_partner_density_layer_follows_the_age_filter(partner_app):
+    """Issue 14 point 11: Southampton showed the same points for all ages and for under 25s. The layer now holds
+    exactly the incidents the map counts, for the age group chosen."""
+    wh_ = partner_app.server.config["VRP_WAREHOUSE"]
+    shown = {}
+    with partner_app.server.test_request_context("/"):
+        for age in ("all", "u25"):
+            fig = cb.map_callback(state(measure="knife_enabled_sv", age=age), "count", ["points"], None)[0]
+            density = fig["data"][-1]
+            assert density["type"] == "densitymap"
+            counted = places.hotspot_map(wh_, "knife_enabled_sv", [SOTON], *PERIOD, age)["count"].sum()
+            assert len(density["lat"]) == counted
+            shown[age] = len(density["lat"])
+    assert 0 < shown["u25"] < shown["all"]

@@ -129,7 +129,7 @@ def update_map(state_data, mode, points, meta):
     else:
         fig = figs.hotspot_map(frame, mode, selection_bounds(wh, state.districts))
         if show_points:  # data_access refuses this outside the partner audience
-            incidents = wh.incidents(state.measure, state.districts, state.start, state.end)
+            incidents = wh.incidents(state.measure, state.districts, state.start, state.end, state.age)
             fig["data"].append(figs.density_trace(incidents))
         stamp(fig, export_note(wh, measure, state, period=period), inside=True)
     title = f"Where {measure.label.lower()} is concentrated: {place}"

@@ -209,5 +209,5 @@ class Warehouse:
     def quarantine(self, load_id: int | None = None) -> pd.DataFrame:
         return records.quarantine(self, load_id)
 
-    def incidents(self, measure_id: str, districts=(), start=None, end=None) -> pd.DataFrame:
-        return records.incidents(self, measure_id, districts, start, end)
+    def incidents(self, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+        return records.incidents(self, measure_id, districts, start, end, age)

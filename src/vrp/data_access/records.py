@@ -41,10 +41,11 @@ def quarantine(wh: Warehouse, load_id: int | None = None) -> pd.DataFrame:
     return wh.read(q)
 
 
-def incidents(wh: Warehouse, measure_id: str, districts=(), start=None, end=None) -> pd.DataFrame:
-    """Record-level points for a police-records measure: partner audience only."""
+def incidents(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+    """Record-level points for a police-records measure and victim age group (the same selection as the map's
+    counts, so the density layer agrees with them): partner audience only."""
     wh.require_partner("Record-level incidents")
-    f = wh.check(measure_id, districts, start, end)
+    f = wh.check(measure_id, districts, start, end, age)
     measure = wh.registry.get(f.measure_id)
     if measure.source != "police_records":
         raise InvalidQuery(f"{measure.label} has no record-level points")
