@@ -125,3 +125,39 @@ def cube_cells(wh, measure_id: str, area: str, period_type: str, age: str = "all
     frame["suppressed"] = frame["suppressed"].astype(bool)
     frame["count"] = pd.to_numeric(frame["count"]).astype(float).mask(frame["suppressed"])
     return frame.reset_index(drop=True)
+
+
+def to_grid(where: tuple[float, float]) -> tuple[int, int]:
+    """A WGS84 point as whole-metre British National Grid easting and northing, as a police system exports it."""
+    from pyproj import Transformer
+
+    easting, northing = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(*where)
+    return round(easting), round(northing)
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An .xlsx workbook, sheets in the order given. Cells: text, numbers, booleans, dates and date-times (stored
+    as Excel dates, shown dd/mm/yyyy [hh:mm]), and ("=FORMULA", saved value) pairs, saved as Excel saves them."""
+    from datetime import date, datetime
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
+    moment = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, tuple):
+                    sheet.write_formula(r, c, value[0], None, value[1])
+                elif isinstance(value, datetime):
+                    sheet.write_datetime(r, c, value, moment)
+                elif isinstance(value, date):
+                    sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
+                elif value is None:
+                    continue
+                else:
+                    sheet.write(r, c, value)
+    book.close()
+    return path

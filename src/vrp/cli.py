@@ -182,8 +182,11 @@ def ingest():
 
 def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, options: dict):
     from vrp.pipeline.load import load_files
+    from vrp.pipeline.mapping import read_mapping
     from vrp.pipeline.warehouse import sources_config
 
+    # A mapping is checked whole before the warehouse is even opened: a broken one changes nothing.
+    mapping = read_mapping(options["mapping"], source) if options.get("mapping") else None
     s = _settings(warehouse_url)
     registry = load_registry(s.measures_file)
     engine = _write_engine(s, wait=options["wait"])
@@ -204,6 +207,7 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, opti
                 chunk_rows=s.load_chunk_rows,
                 max_rejected_share=s.max_rejected_share if max_rejected is None else max_rejected,
                 lock_wait=options["wait"],
+                mapping=mapping,
             ):
                 click.echo(r.summary())
         except FileRefused as exc:
@@ -227,6 +231,14 @@ def _share(ctx, param, value: str | None) -> float | None:
     return share
 
 
+mapping_option = click.option(
+    "--mapping",
+    metavar="MAPPING.toml",
+    default=None,
+    help="The partner's mapping file: its column names, date patterns, values and grid onto the contract "
+    "(docs/DATA_CONTRACTS.md#mapping-files). Files may be CSV or .xlsx.",
+)
+
 for _name, _source, _help in [
     ("police-uk", "police_uk", "data.police.uk street-level CSV files (the published 12 columns)."),
     ("police-records", "police_records", "Police recorded crime extract (docs/DATA_CONTRACTS.md)."),
@@ -248,14 +260,40 @@ for _name, _source, _help in [
             "(default: $VRP_MAX_REJECTED_SHARE, else 50%).",
         )
         @wait_option
+        @mapping_option
         @click.argument("files", nargs=-1 if source == "police_uk" else 1, required=True)
-        def _cmd(warehouse_url, synthetic, no_rebuild, max_rejected, wait, files):
+        def _cmd(warehouse_url, synthetic, no_rebuild, max_rejected, wait, mapping, files):
             options = {"synthetic": synthetic, "rebuild": not no_rebuild, "max_rejected": max_rejected, "wait": wait}
+            options["mapping"] = mapping
             _ingest(source, files if isinstance(files, tuple) else (files,), warehouse_url, options)
 
         return _cmd
 
     _make()
+
+
+@cli.group("mapping")
+def mapping_group():
+    """Partner mapping files (docs/DATA_CONTRACTS.md#mapping-files)."""
+
+
+@mapping_group.command("check")
+@warehouse_option
+@click.option("--rows", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many rows to show.")
+@click.argument("mapping_file", metavar="MAPPING.toml")
+@click.argument("file", metavar="FILE")
+def mapping_check(warehouse_url, rows, mapping_file, file):
+    """Check MAPPING.toml against FILE and show its first rows as they will load (nothing is loaded)."""
+    from vrp.pipeline.mapping_preview import preview
+
+    s = _settings(warehouse_url)
+    try:
+        wh = _reader(s)
+    except WarehouseError as exc:  # still worth a preview of the conversion: the checks need the warehouse
+        click.echo(f"vrp: note: rows shown converted but not checked ({exc})", err=True)
+        wh = None
+    for line in preview(Path(mapping_file), Path(file), rows, wh, s.reference_dir):
+        click.echo(line)
 
 
 @cli.command("rebuild-marts")

@@ -287,6 +287,11 @@ load_audit = sa.Table(
     # homicides may have no rows in its final months, and "no rows" must still read as "zero", not "no data".
     sa.Column("period_end", sa.Date),
     sa.Column("loaded_at", sa.DateTime, nullable=False),
+    # The partner's mapping file the load used (name and SHA-256 prefix), NULL for a contract file as it is;
+    # rows whose 2011 LSOA had split, placed by the documented rule (pipeline/sources/base.py split_assignment).
+    # Both added after the first release: pipeline/load.py upgrade_load_audit adds them to older warehouses.
+    sa.Column("mapping", sa.Text),
+    sa.Column("rows_lsoa11_split", sa.Integer),
     sa.UniqueConstraint("source", "sha256", name="uq_load_audit_source_sha"),
 )
 

@@ -93,6 +93,39 @@ def _norm(name: str) -> str:
     return " ".join(name.strip().lower().replace("_", " ").split())
 
 
+norm_header = _norm
+
+
+def match_columns(
+    file_name: str,
+    header: list[str],
+    required: list[str],
+    optional: list[str],
+    headers: dict[str, str] | None = None,
+    mapping_name: str | None = None,
+) -> dict[str, int]:
+    """Each contract column's position in ``header``, found under its own name or the header a mapping gives it
+    (``headers``: contract column -> the file's header). A required column missing refuses the file."""
+    headers = headers or {}
+    wanted = {_norm(headers.get(c, c)): c for c in [*required, *optional]}
+    positions: dict[str, int] = {}
+    for i, name in enumerate(header):
+        canonical = wanted.get(_norm(str(name)))
+        if canonical is not None and canonical not in positions:
+            positions[canonical] = i
+    missing = [c for c in required if c not in positions]
+    found = ", ".join(str(h).strip() for h in header[:20])
+    if missing and any(c in headers for c in missing):
+        named = ", ".join(f"'{headers[c]}' ({c} in {mapping_name})" if c in headers else c for c in missing)
+        raise FileRefused(f"{file_name}: missing column{'s' if len(missing) > 1 else ''} {named} (found: {found})")
+    if missing:
+        raise FileRefused(
+            f"{file_name}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            f" (found: {found})"
+        )
+    return positions
+
+
 @dataclass
 class CsvChunk:
     rows: pd.DataFrame  # canonical column names, all str, plus "_line" and "_raw"
@@ -110,7 +143,14 @@ class CsvStream:
     here, as FileRefused, before any row is read.
     """
 
-    def __init__(self, path: Path | str, required: list[str], optional: list[str] = ()):
+    def __init__(
+        self,
+        path: Path | str,
+        required: list[str],
+        optional: list[str] = (),
+        headers: dict[str, str] | None = None,
+        mapping_name: str | None = None,
+    ):
         path = Path(path)
         if not path.exists():
             raise FileRefused(f"{path}: no such file")
@@ -122,19 +162,7 @@ class CsvStream:
         with open(path, encoding=self.encoding, newline="") as fh:
             header = self._header(csv.reader(fh))
         self.width = len(header)
-        wanted = {_norm(c): c for c in [*required, *optional]}
-        positions: dict[str, int] = {}
-        for i, name in enumerate(header):
-            canonical = wanted.get(_norm(name))
-            if canonical is not None and canonical not in positions:
-                positions[canonical] = i
-        missing = [c for c in required if c not in positions]
-        if missing:
-            raise FileRefused(
-                f"{path.name}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-                f" (found: {', '.join(h.strip() for h in header[:20])})"
-            )
-        self.positions = positions
+        self.positions = match_columns(path.name, header, required, list(optional), headers, mapping_name)
 
     def _header(self, reader) -> list[str]:
         try:

@@ -10,6 +10,7 @@ key is already in the warehouse are never inserted again.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import tempfile
 from collections import Counter
@@ -24,12 +25,13 @@ from sqlalchemy.engine import Connection, Engine
 from vrp.data_access import tables as t
 from vrp.data_access.engine import WarehouseError, bulk_insert, bump_data_version
 from vrp.geo.boundaries import load_lsoa_index
-from vrp.pipeline.csvfile import CsvStream, FileRefused
+from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.keys import KeyLookup, key_text
 from vrp.pipeline.lock import lock_warehouse
+from vrp.pipeline.mapping import Mapping, open_stream
 from vrp.pipeline.reference import reference_loaded
 from vrp.pipeline.sources import SPECS
-from vrp.pipeline.sources.base import Context
+from vrp.pipeline.sources.base import Context, Prepared, split_assignment
 
 
 @dataclass
@@ -44,6 +46,8 @@ class LoadResult:
     rows_out_of_area: int = 0
     rows_rejected: int = 0
     rows_duplicate: int = 0
+    rows_lsoa11_split: int = 0
+    mapping: str | None = None
     reasons: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
@@ -54,6 +58,10 @@ class LoadResult:
             f"{self.rows_out_of_area:,} out of area, {self.rows_rejected:,} quarantined, "
             f"{self.rows_duplicate:,} duplicates ignored"
         )
+        if self.rows_lsoa11_split:
+            text += f", {self.rows_lsoa11_split:,} placed in a district from a split 2011 LSOA"
+        if self.mapping:
+            text += f"; mapping {self.mapping}"
         if self.reasons:
             top = "; ".join(f"{n:,} x {r}" for r, n in self.reasons.most_common(3))
             text += f" (most common: {top})"
@@ -64,12 +72,36 @@ def context_for(conn: Connection, reference_dir: Path) -> Context:
     areas = conn.execute(sa.select(t.dim_area.c.lsoa21_code, t.dim_area.c.district_code)).all()
     districts = conn.execute(sa.select(t.dim_district.c.district_code)).scalars().all()
     offences = conn.execute(sa.select(t.dim_offence.c.ho_offence_code)).scalars().all()
+    a = t.dim_area.c
+    split = conn.execute(
+        sa.select(a.lsoa11_code, a.district_code, a.census_population).where(a.change != "unchanged")
+    ).all()
     return Context(
         lsoa_index=load_lsoa_index(reference_dir),
         lsoa_district=dict(areas),
         districts=frozenset(districts),
         offence_codes=frozenset(offences),
+        lsoa11_split=split_assignment(
+            pd.DataFrame(split, columns=["lsoa11_code", "district_code", "census_population"])
+        ),
     )
+
+
+def upgrade_load_audit(conn: Connection) -> None:
+    """Add the load audit's later columns to a warehouse made before them (checked first: an ALTER would lock the
+    table against readers for the whole load)."""
+    have = set(
+        conn.execute(
+            sa.text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'load_audit' AND table_schema = current_schema()"
+            )
+        ).scalars()
+    )
+    for column in ("mapping", "rows_lsoa11_split"):
+        if have and column not in have:
+            kind = t.load_audit.c[column].type.compile(conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE load_audit ADD COLUMN {column} {kind}"))
 
 
 def _generic_reason(reason: str) -> str:
@@ -91,6 +123,7 @@ class _Tally:
     rows_out_of_area: int = 0
     rows_rejected: int = 0
     rows_duplicate: int = 0
+    rows_lsoa11_split: int = 0
     period_end: date | None = None
     reasons: Counter = field(default_factory=Counter)
     first: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of the first rejected rows
@@ -106,8 +139,10 @@ def load_file(
     period_end: date | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
+    mapping: Mapping | None = None,
 ) -> LoadResult:
-    """Load ``path`` as ``source`` inside the caller's transaction, ``chunk_rows`` rows at a time.
+    """Load ``path`` as ``source`` inside the caller's transaction, ``chunk_rows`` rows at a time; a CSV file or a
+    spreadsheet, under the contract's column names or through a partner's ``mapping`` (vrp.pipeline.mapping).
 
     Raises FileRefused for an unusable file, or for one whose rejected rows are more than ``max_rejected_share``
     of the rows read; the caller's transaction then rolls back, leaving the warehouse as it was."""
@@ -115,7 +150,9 @@ def load_file(
     path = Path(path)
     if not reference_loaded(conn):
         raise WarehouseError("the warehouse has no reference data: run `vrp init` (or `vrp build-demo`) first")
-    stream = CsvStream(path, spec.required, spec.optional)
+    stream = open_stream(path, spec, mapping)
+    if mapping is not None:
+        spec = dataclasses.replace(spec, prepare=_mapped(spec, mapping))
     seen = conn.execute(
         sa.select(t.load_audit.c.load_id).where(t.load_audit.c.source == source, t.load_audit.c.sha256 == stream.sha256)
     ).scalar()
@@ -154,6 +191,8 @@ def load_file(
         rows_out_of_area=tally.rows_out_of_area,
         rows_rejected=tally.rows_rejected,
         rows_duplicate=tally.rows_duplicate,
+        rows_lsoa11_split=tally.rows_lsoa11_split,
+        mapping=mapping.label if mapping else None,
         reasons=tally.reasons,
     )
     conn.execute(
@@ -167,6 +206,8 @@ def load_file(
             rows_out_of_area=result.rows_out_of_area,
             rows_rejected=result.rows_rejected,
             rows_duplicate=result.rows_duplicate,
+            rows_lsoa11_split=result.rows_lsoa11_split,
+            mapping=result.mapping,
             synthetic=synthetic,
             period_end=period_end,
             loaded_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -174,6 +215,17 @@ def load_file(
     )
     bump_data_version(conn)
     return result
+
+
+def _mapped(spec, mapping: Mapping):
+    """The source's check, on rows first converted by the mapping; reasons name the mapping's date patterns."""
+
+    def prepare(rows: pd.DataFrame, ctx: Context) -> Prepared:
+        prepared = spec.prepare(mapping.convert(rows), ctx)
+        prepared.reasons = mapping.explain(prepared.reasons)
+        return prepared
+
+    return prepare
 
 
 def _insertable(conn: Connection, frame: pd.DataFrame) -> pd.DataFrame:
@@ -257,6 +309,7 @@ def _load_chunk(conn, spec, chunk, ctx: Context, keys: KeyLookup, file_name: str
     tally.rows_read += chunk.rows_read
     tally.rows_accepted += int(accepted.sum())
     tally.rows_out_of_area += int((prepared.out_of_area & accepted).sum())
+    tally.rows_lsoa11_split += int((prepared.lsoa11_split & accepted).sum())
     tally.rows_rejected += len(quarantined) + len(malformed)
     tally.reasons += Counter(_generic_reason(r) for r in quarantined["reason"])
     tally.reasons += Counter(r.split(",")[0] for _, r, _ in chunk.malformed)
@@ -284,6 +337,7 @@ def load_files(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE,
     lock_wait: float = 0.0,
+    mapping: Mapping | None = None,
 ) -> list[LoadResult]:
     """Each file in its own transaction, holding the warehouse's write lock (vrp.pipeline.lock); the marts are
     rebuilt in the transaction of the last file that loaded."""
@@ -293,6 +347,7 @@ def load_files(
     for i, path in enumerate(paths):
         with engine.begin() as conn:
             lock_warehouse(conn, lock_wait)
+            upgrade_load_audit(conn)
             result = load_file(
                 conn,
                 source,
@@ -302,6 +357,7 @@ def load_files(
                 period_end=period_end,
                 chunk_rows=chunk_rows,
                 max_rejected_share=max_rejected_share,
+                mapping=mapping,
             )
             results.append(result)
             last = i == len(paths) - 1

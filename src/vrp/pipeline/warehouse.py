@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from vrp.data_access.engine import create_schema, set_meta
 from vrp.data_access.measures import load_registry
+from vrp.pipeline.load import upgrade_load_audit
 from vrp.pipeline.lock import lock_warehouse
 from vrp.pipeline.marts import rebuild_marts
 from vrp.pipeline.reference import load_reference
@@ -23,6 +24,7 @@ def init_warehouse(engine: Engine, settings: Settings, *, lock_wait: float = 0.0
     with engine.begin() as conn:
         lock_warehouse(conn, lock_wait)
         create_schema(conn)
+        upgrade_load_audit(conn)
         counts = load_reference(conn, settings.reference_dir, settings.config_dir / "offence_codes.csv")
         set_meta(conn, "schema_version", SCHEMA_VERSION)
         rebuild_marts(conn, registry, sources_config(settings), settings.public_min_count)

@@ -17,7 +17,7 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     reasons = Reasons(frame.index)
     check_lengths(frame, reasons, REQUIRED + OPTIONAL)
     month = parse_month(frame, "month", reasons)
-    level, lsoa, district = area_codes(frame, "area_code", ctx, reasons)
+    level, lsoa, district, split = area_codes(frame, "area_code", ctx, reasons)
     band = parse_choice(frame, "age_band", reasons, AGE_BANDS, label="age band (0-17, 18-24, 25+, unknown)")
     sex = parse_choice(frame, "sex", reasons, SEXES, label="sex (M, F, U)")
     raw = frame["admissions"].str.strip()
@@ -42,7 +42,7 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
         },
         index=frame.index,
     )
-    return Prepared(out, reasons.joined())
+    return Prepared(out, reasons.joined(), lsoa11_split=split)
 
 
 SPEC = SourceSpec(

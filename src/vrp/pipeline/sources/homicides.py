@@ -53,7 +53,7 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
     reasons.add(ref.str.len() > 64, "homicide_reference is longer than 64 characters")
     victim = parse_int(frame, "victim_number", reasons, lo=1, hi=999)
     date = parse_date(frame, "offence_date", reasons)
-    level, lsoa, district = area_codes(frame, "area_code", ctx, reasons)
+    level, lsoa, district, split = area_codes(frame, "area_code", ctx, reasons)
     age = parse_int(frame, "victim_age", reasons, required=False, lo=0, hi=120)
     sex = parse_choice(frame, "victim_sex", reasons, SEXES, label="sex (M, F, U)")
     domestic = parse_flag(frame, "domestic", reasons)
@@ -78,7 +78,7 @@ def prepare(frame: pd.DataFrame, ctx: Context) -> Prepared:
         },
         index=frame.index,
     )
-    return Prepared(out, reasons.joined())
+    return Prepared(out, reasons.joined(), lsoa11_split=split)
 
 
 SPEC = SourceSpec(
