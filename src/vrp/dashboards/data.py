@@ -59,6 +59,8 @@ LOAD_COLUMNS = {
     "rows_loaded": "Loaded",
     "rows_out_of_area": "Out of area",
     "rows_rejected": "Quarantined",
+    "rows_lsoa11_split": "Split 2011 LSOAs",  # rows placed in a district by the split rule (DATA_CONTRACTS.md)
+    "mapping": "Mapping",  # the partner's mapping file the load used, if any
     "loaded_at": "Loaded at",
 }
 
