@@ -398,3 +398,25 @@ def test_a_mapping_for_another_source_or_a_sheet_for_a_csv_is_refused(load_share
         read_mapping(HOSPITAL_MAPPING, "police_records")
     with pytest.raises(FileRefused, match="sheet and header_row apply to spreadsheets, not crimes.csv"):
         load("police_records", contract_csv(tmp_path / "crimes.csv"), read_mapping(POLICE_MAPPING))
+
+
+def test_every_example_mapping_reads_and_the_homicide_one_loads(load_shared, shared, tmp_path):
+    examples = {p.name: read_mapping(p).source for p in sorted(MAPPINGS.glob("*.toml"))}
+    assert examples == {
+        "homicide-index.toml": "homicides",
+        "hospital-extract.toml": "admissions",
+        "police-workbook.toml": "police_records",
+    }
+    header = ["Operation", "Victim No", "Date of Offence", "LSOA", "Victim Age", "Victim Sex", "Domestic"]
+    header += ["Method of Killing", "Location"]
+    row = ["OP-BIRCH", "1", "03/02/2024", "E01017034", "", "F", "Yes", "Hitting, kicking etc", "Dwelling"]
+    path = write_csv(tmp_path / "homicide_victims.csv", header, [row])
+    result = load_shared("homicides", path, read_mapping(MAPPINGS / "homicide-index.toml"))[0]
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    got = _read(shared, "SELECT * FROM fact_homicides WHERE homicide_reference = 'OP-BIRCH'").iloc[0]
+    assert (got["offence_date"], got["method"], got["location_type"], got["domestic"]) == (
+        date(2024, 2, 3),
+        "hitting_kicking",
+        "dwelling",
+        True,
+    )

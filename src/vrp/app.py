@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     from vrp.callbacks import hotspots as hotspot_callbacks
     from vrp.callbacks import knife_crime as knife_callbacks
     from vrp.callbacks import national as national_callbacks
+    from vrp.callbacks import profile as profile_callbacks
     from vrp.callbacks import shell as shell_callbacks
     from vrp.dashboards import account, shell
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
         admissions_callbacks,
         homicide_callbacks,
         national_callbacks,
+        profile_callbacks,
     ):
         module.register(app)
     from vrp import hardening, health, ratelimits

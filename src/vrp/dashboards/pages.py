@@ -22,7 +22,7 @@ class Page:
 
 
 def pages() -> list[Page]:
-    from vrp.dashboards import admissions, data, home, homicide, hotspots, knife_crime, national
+    from vrp.dashboards import admissions, data, home, homicide, hotspots, knife_crime, national, profile
 
     return [
         Page("/", "Overview", "Overview", home.layout),
@@ -45,6 +45,8 @@ def pages() -> list[Page]:
         ),
         Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout, True, "homicide"),
         Page("/national", "National comparison", "Knife crime: national comparison", national.layout),
+        # The profile reads the district and period (its own measures): the Measure box is hidden.
+        Page("/profile", "Profile", profile.PAGE_TITLE, profile.layout, True, profile.FOCUS),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
     ]
 

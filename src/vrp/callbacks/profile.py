@@ -1,0 +1,338 @@
+"""District profile callbacks: the cover, every headline measure against HIPS (count, rate with its interval, the
+year before, the SPC variation icon) and the knife crime trend. The other sections are in profile_sections.py.
+
+Public: published cells only, through the same data_access functions as the other pages (their public branches).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, html, no_update
+
+from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import profile_sections as sections
+from vrp.callbacks.text import opening, period_text, where
+from vrp.dashboards import components as c
+from vrp.dashboards import profile as ids
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE
+from vrp.dashboards.tiles import ICONS, UNIT_WORDS
+from vrp.data_access import outcomes, published
+from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
+from vrp.figures import outcomes as figs
+from vrp.figures import profile as profile_figs
+from vrp.periods import add_months
+from vrp.stats import compare, variation_icon, xmr
+
+COMPARE_WORDS = {"worse": "higher", "better": "lower", "similar": "similar", "higher": "higher", "lower": "lower"}
+SPC_METHOD = (
+    "XmR chart (NHS Making Data Count): mean ± 2.66 × mean moving range over the 24 months (public: the published "
+    "months, else the 12 published quarters) to the period's end. The icon reads the latest point: a point outside "
+    "the limits, 7 in a row on one side of the mean, 7 rising or falling, or 2 of 3 beyond two sigma."
+)
+RATIO_METHOD = (
+    "Each rate is divided by the HIPS rate for the same period (1 = the same as HIPS), with the 95% interval of the "
+    "area's rate (Byar's method from 10 events, exact Poisson below) divided likewise: the Fingertips comparison, "
+    "HIPS taken as the benchmark. For all of HIPS, each rate against the 12 months before (exact test)."
+)
+
+
+class Profile:
+    """What every part of the profile needs: the warehouse, the area and the words for it."""
+
+    def __init__(self, state: dict):
+        self.wh = wh = warehouse()
+        self.districts = tuple(state["districts"])
+        self.start, self.end = state["start"], state["end"]
+        self.public = wh.audience == "public"
+        self.area = published.area_of(wh, self.districts) if self.public else None
+        self.place = where(wh, self.districts)
+        self.period = period_text(self.start, self.end) if self.start and self.end else "the latest 12 months"
+        self.synthetic = wh.synthetic_sources()
+
+    def measures(self) -> list:
+        """The headline (OBPF) measures that are counted by district: the ONS series is force-level only."""
+        return [m for m in self.wh.registry if m.headline and "district" in m.geography_levels]
+
+
+def _comparisons(p: Profile, measure_id: str, districts) -> dict:
+    # Public: the published period for the filter's months (or its note); partners: the 12 months to the end.
+    return outcomes.comparisons(
+        p.wh, measure_id, districts, p.end or None, "all", start=(p.start or None) if p.public else None
+    )
+
+
+def _series(p: Profile, measure, end: str) -> pd.Series | None:
+    """The counts the SPC icon reads: 24 months to ``end``; the public get the published months, else the last 12
+    published quarters, else nothing (a measure published by year only has too few points)."""
+    wh = p.wh
+    if p.public:
+        kinds = {x.type for x in published.periods(wh, measure.id, "hips" if p.area == HIPS else "district")}
+        if "month" not in kinds:
+            if "quarter" not in kinds:
+                return None
+            cells = published.cells(wh, measure.id, (p.area,), "quarter", "all", add_months(end, -35), end)
+            return cells["count"].astype(float)
+    return wh.monthly_counts(measure.id, p.districts, add_months(end, -23), end)["count"].astype(float)
+
+
+def measure_row(p: Profile, measure) -> dict:
+    """One headline measure's figures for the area and HIPS; ``problem`` says why a figure is missing."""
+    row = {"measure": measure, "label": measure.label, "problem": None, "icon": None, "comp": None, "hips": None}
+    try:
+        comp = _comparisons(p, measure.id, p.districts)
+    except (InvalidQuery, NotPermitted) as refused:
+        return {**row, "problem": str(refused)}
+    row["comp"], cur = comp, comp.get("current")
+    if p.districts and cur:
+        row["hips"] = _comparisons(p, measure.id, ())["current"]
+    if cur:
+        series = _series(p, measure, cur["end"])
+        if series is not None and series.notna().sum() >= 2:
+            row["icon"] = variation_icon(xmr(series, polarity=measure.polarity), measure.polarity)
+    return row
+
+
+def _rate(cur: dict | None, unit: str) -> str:
+    if not cur or cur["rate"] is None or pd.isna(cur["rate"]):
+        return "hidden" if cur and cur.get("suppressed") else "no data"
+    return f"{cur['rate']:,.1f} {unit} ({cur['lower']:,.1f} to {cur['upper']:,.1f})"
+
+
+def _count(cur: dict | None) -> str:
+    if not cur:
+        return "no data"
+    if cur["count"] is None:
+        return "* (hidden)"
+    return f"{'at least ' if cur.get('incomplete') else ''}{cur['count']:,}"
+
+
+def _versus_hips(p: Profile, row: dict) -> tuple[str, str | None]:
+    cur, hips, measure = (row["comp"] or {}).get("current"), row["hips"], row["measure"]
+    if not p.districts:
+        return "this is HIPS", None
+    if not cur or cur["rate"] is None or not hips or hips["rate"] is None:
+        return "not compared (a figure is hidden)", "not compared"
+    verdict = str(compare(cur["lower"], cur["upper"], hips["rate"], measure.polarity))
+    return f"{COMPARE_WORDS.get(verdict, verdict)} (HIPS {hips['rate']:,.1f})", verdict
+
+
+def _change(result) -> str:
+    if result is None or result.percent is None:
+        return "not available"
+    if round(result.percent) == 0:
+        words = "about the same"
+    else:
+        words = f"{abs(result.percent):.0f}% {'fewer' if result.absolute < 0 else 'more'}"
+    return f"{words} ({'significant' if result.significant else 'not significant'})"
+
+
+def _period_label(comp: dict | None) -> str:
+    if not comp or not comp.get("current"):
+        return ""
+    period = comp.get("period") or comp["current"].get("period")
+    if period is not None:
+        return f"12 months to {period.end:%b %Y}" if period.type == "rolling12" else period.label
+    return f"12 months to {date(int(comp['current']['end'][:4]), int(comp['current']['end'][5:]), 1):%b %Y}"
+
+
+def headline_frame(p: Profile, rows: list[dict]) -> pd.DataFrame:
+    """The headline table as the page prints it: one row a measure, every figure in words."""
+    out = []
+    for row in rows:
+        comp = row["comp"] or {}
+        unit = UNIT_WORDS.get(row["measure"].unit, "")
+        symbol, words, _ = ICONS.get(row["icon"], ("", "not assessed", ""))
+        out.append(
+            {
+                "label": row["label"],
+                "period": _period_label(comp) or row["problem"] or "",
+                "count": _count(comp.get("current")),
+                "rate": _rate(comp.get("current"), unit + " a year"),
+                "hips": _versus_hips(p, row)[0],
+                "year": _change(comp.get("year_on_year")),
+                "baseline": _change(comp.get("against_baseline")),
+                "icon": f"{symbol} {words}".strip(),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+HEADLINE_COLUMNS = {
+    "label": "Measure",
+    "period": "Period",
+    "count": "Count",
+    "rate": "Rate (95% interval)",
+    "hips": "Against HIPS",
+    "year": "Against the year before",
+    "baseline": "Against the baseline year",
+    "icon": "Variation (SPC)",
+}
+
+
+def ratio_card(p: Profile, rows: list[dict]) -> tuple:
+    """Every headline measure as a multiple of HIPS (of the year before, for HIPS itself), with its interval."""
+    records = []
+    for row in rows:
+        cur = (row["comp"] or {}).get("current")
+        if p.districts:
+            hips = row["hips"]
+            ok = cur and hips and cur["rate"] is not None and hips["rate"]
+            ratio = (
+                (cur["rate"] / hips["rate"], cur["lower"] / hips["rate"], cur["upper"] / hips["rate"]) if ok else None
+            )
+        else:
+            yoy = (row["comp"] or {}).get("year_on_year")
+            ok = yoy is not None and yoy.rate_ratio is not None
+            ratio = (yoy.rate_ratio, yoy.ratio_lower, yoy.ratio_upper) if ok else None
+        value, lower, upper = ratio or (np.nan, np.nan, np.nan)
+        verdict = "not compared" if ratio is None else str(compare(lower, upper, 1.0, row["measure"].polarity))
+        records.append({"label": row["label"], "ratio": value, "lower": lower, "upper": upper, "verdict": verdict})
+    frame = pd.DataFrame(records)
+    reference = "HIPS" if p.districts else "the year before"
+    above = frame.loc[frame["verdict"] == "worse", "label"].tolist()
+    below = frame.loc[frame["verdict"] == "better", "label"].tolist()
+    title = (
+        f"{opening(p.place)}: {len(above)} measure{'s' if len(above) != 1 else ''} higher than {reference}, "
+        f"{len(below)} lower"
+    )
+    summary = (
+        f"Rates as a multiple of {reference} (1 = the same), with 95% intervals. Higher: {', '.join(above) or 'none'}."
+        f" Lower: {', '.join(below) or 'none'}."
+    )
+    hidden = frame.loc[frame["ratio"].isna(), "label"].tolist()
+    if hidden:
+        summary += f" Not compared (a figure hidden or missing): {', '.join(hidden)}."
+    table = c.table(
+        frame.assign(verdict=frame["verdict"].map(lambda v: COMPARE_WORDS.get(v, v))),
+        {"label": "Measure", "ratio": "Ratio", "lower": "Lower 95%", "upper": "Upper 95%", "verdict": "Verdict"},
+        numeric=("ratio", "lower", "upper"),
+    )
+    about = html.Details([html.Summary("About this chart"), html.P(RATIO_METHOD, className="mt-2")], className="small")
+    return c.fill_card(title, summary, profile_figs.ratio_chart(frame, reference), table, sources_note(p, rows), about)
+
+
+def sources_note(p: Profile, rows: list[dict]) -> list:
+    sources = sorted({row["measure"].source for row in rows})
+    parts = [f"Sources: {'; '.join(c.SOURCE_NAMES.get(s, s) for s in sources)}. Area: {p.place}."]
+    if set(sources) & p.synthetic:
+        parts.append(" SYNTHETIC demonstration data: not real records; do not publish.")
+    return parts
+
+
+def trend_card(p: Profile) -> tuple:
+    """Knife-enabled serious violence month by month, 24 months to the period's end, as an XmR chart."""
+    wh = p.wh
+    measure = wh.registry.get(ids.TREND_MEASURE)
+    end = p.end or f"{wh.month_range(measure.id)[1]:%Y-%m}"
+    series = wh.monthly_counts(measure.id, p.districts, add_months(end, -23), end)
+    chart = xmr(series["count"].astype(float), polarity=measure.polarity)
+    icon = variation_icon(chart, measure.polarity)
+    words = ICONS.get(icon, ("", "not assessed", ""))[1].lower()
+    hidden = int(series["count"].isna().sum())
+    title = f"Knife-enabled serious violence in {p.place}, month by month: {words} in the latest month"
+    summary = (
+        f"{len(series)} months to {period_text(end, end)}, mean {chart['mean'].iloc[-1]:.1f} a month, process limits "
+        f"{max(chart['lcl'].iloc[-1], 0):.1f} to {chart['ucl'].iloc[-1]:.1f}; "
+        f"{int(chart['special_cause'].sum())} month(s) with a special-cause signal."
+        + (f" {hidden} month(s) hidden (small numbers): gaps in the chart." if hidden else "")
+    )
+    table = c.table(
+        series.assign(
+            month=series["month"].map(lambda d: f"{d:%b %Y}"),
+            count=series["count"].round().astype("Int64"),
+            signal=chart["point_type"].str.replace("_", " ").to_numpy(),
+        ),
+        {"month": "Month", "count": "Offences", "signal": "Variation"},
+        numeric=("count",),
+    )
+    period = f"{period_text(add_months(end, -23), end)}"
+    return c.measure_card(
+        wh,
+        measure,
+        period,
+        title,
+        summary,
+        figs.spc_chart(chart, series["month"], "Offences a month", suppressed=series["suppressed"]),
+        table,
+        SPC_METHOD,
+        "statistical-process-control",
+    )
+
+
+def update_headline(state):
+    """The cover's words, the headline table, the ratio chart and the knife crime trend."""
+    if not state:
+        return (no_update,) * (4 + len(c.card_outputs(ids.RATIOS)) + len(c.card_outputs(ids.TREND)))
+    p = Profile(state)
+    rows = [measure_row(p, m) for m in p.measures()]
+    frame = headline_frame(p, rows)
+    notes = sorted({row["comp"]["note"] for row in rows if row["comp"] and row["comp"].get("note")})
+    problems = [f"{row['label']}: {row['problem']}" for row in rows if row["problem"]]
+    headline = html.Div(
+        [
+            c.table(frame, HEADLINE_COLUMNS, table_id="profile-headline-table"),
+            html.P(
+                "Rates are a year per 100,000 residents (per million for homicide; under-25 measures per under-25 "
+                "residents). Against HIPS: lower, higher or similar (HIPS inside the interval). Changes: exact test "
+                f"at 95%. Baseline year {p.wh.settings.baseline_fy}.",
+                className="small text-muted mb-1",
+            ),
+            *[html.P(n, className="small mb-1") for n in notes + problems],
+        ]
+    )
+    title = f"{ids.PAGE_TITLE}: {p.place}" if p.districts else "Profile: all of HIPS"
+    cover = cover_note(p)
+    return (title, f"{opening(p.period)}", cover, headline, *ratio_card(p, rows), *trend_card(p))
+
+
+def cover_note(p: Profile) -> list:
+    made = f"Made on {date.today():%-d %B %Y} from data last updated {(p.wh.meta('updated_at') or 'unknown')[:10]}."
+    parts = [html.P(made, className="mb-1")]
+    if p.synthetic:
+        parts.append(
+            html.P("SYNTHETIC demonstration data: not real records; do not publish.", className="fw-bold mb-1")
+        )
+    if p.public:
+        parts.append(html.P("Public release: published figures only; small numbers are hidden.", className="mb-1"))
+    else:
+        parts.append(html.P("OFFICIAL-SENSITIVE: partner figures, not for publication.", className="fw-bold mb-1"))
+    return parts
+
+
+def _fallbacks(prefixes: list[str], leading: int = 0):
+    first = [lambda _m: ids.PAGE_TITLE, lambda _m: "", lambda _m: None, polite][:leading]
+    cards = [(lambda m, i=i: c.empty_card(m)[i]) for prefix in prefixes for i in range(len(c.card_outputs(prefix)))]
+    return [*first, *cards]
+
+
+PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
+headline_callback = guarded(*_fallbacks([ids.RATIOS, ids.TREND], 4))(cached_view(update_headline, PLACE_AND_PERIOD))
+
+
+def _card(prefix):
+    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+
+
+def register(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.TITLE, "children"),
+        Output(ids.PERIOD, "children"),
+        Output(ids.COVER_NOTE, "children"),
+        Output(ids.HEADLINE, "children"),
+        *_card(ids.RATIOS),
+        *_card(ids.TREND),
+        Input(STATE, "data"),
+    )(headline_callback)
+    sections.register(app)
+    # One click for a PDF: the browser's print dialogue, whose "Save as PDF" printer makes the file.
+    app.clientside_callback(
+        "function(n){if(n){window.print();}return window.dash_clientside.no_update;}",
+        Output(ids.PRINT, "title"),
+        Input(ids.PRINT, "n_clicks"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,337 @@
+"""The district profile's sections on serious violence: where (top places), when (hour by weekday), who (victim
+ages), deprivation (rates by IMD decile) and similar districts (the funnel plot). Each is a chart card; what the
+public release does not hold is a card that says why."""
+
+from __future__ import annotations
+
+import dash
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, html, no_update
+
+from vrp.callbacks import cached_view, guarded, inputs
+from vrp.callbacks.text import opening, period_text, where
+from vrp.dashboards import components as c
+from vrp.dashboards import profile as ids
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE
+from vrp.data_access import counts, outcomes, places, published, published_places
+from vrp.data_access.published import NotPublished
+from vrp.figures import hotspots as hot_figs
+from vrp.figures import outcomes as figs
+from vrp.figures import profile as profile_figs
+from vrp.periods import WEEKDAYS, months_in
+from vrp.stats import funnel_limits
+from vrp.stats.deprivation import by_decile, deprived_fifth_share
+
+PLACES_METHOD = (
+    "LSOAs (2021) ranked by count; the Gi* class is Getis-Ord Gi* with false-discovery-rate control "
+    "(docs/METHODS.md#hotspots). Each place is named by its LSOA and the most frequent police.uk street in it."
+)
+DEPRIVATION_METHOD = (
+    "Each LSOA's count added up by its IMD 2019 decile (English Indices of Deprivation 2019, 2011 LSOAs matched to "
+    "2021), over the residents of those LSOAs (mid-2023): rates a year per 100,000 with 95% intervals (Byar's method "
+    "from 10 events, exact Poisson below). The most deprived fifth is deciles 1 and 2."
+)
+FUNNEL_METHOD = "Funnel limits: exact Poisson, 95% and 99.8%, around the HIPS rate, for each district's population."
+
+
+class Section:
+    """The serious violence sections' common ground: warehouse, area, measure, the period and its note."""
+
+    def __init__(self, state: dict):
+        self.wh = wh = warehouse()
+        self.districts = tuple(state["districts"])
+        self.start, self.end = state["start"], state["end"]
+        self.public = wh.audience == "public"
+        self.area = published.area_of(wh, self.districts) if self.public else None
+        self.place = where(wh, self.districts)
+        self.measure = wh.registry.get(ids.FOCUS)
+        self.period = period_text(self.start, self.end) if self.start and self.end else "all months"
+        self.args = (ids.FOCUS, self.districts, self.start or None, self.end or None, "all")
+        self.synthetic = self.measure.source in wh.synthetic_sources()
+
+    def lsoa_period(self) -> tuple[str, str | None, str | None, str | None]:
+        """The LSOA sections' period in words, its first and last month and a note: the public get a published
+        financial year (the map's), partners the filter's months."""
+        if not self.public:
+            return self.period, self.start or None, self.end or None, None
+        period, note = published_places.lsoa_period(self.wh, ids.FOCUS, self.start, self.end)
+        return f"financial year {period.label}", f"{period.start:%Y-%m}", f"{period.end:%Y-%m}", note
+
+    def note(self, period: str) -> list:
+        return c.footnote(self.measure, period, self.synthetic)
+
+    def card(self, period, title, summary, figure, table, method, anchor) -> tuple:
+        return c.fill_card(title, summary, figure, table, self.note(period), c.about(self.measure, method, anchor))
+
+    def partner_only(self, title: str, message: str, period: str) -> tuple:
+        """A card the public release cannot fill: it says why, as a normal state of the page."""
+        figure = go.Figure(layout={"height": 150, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
+        figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        return self.card(period, title, message, figure, html.P(message), message, "small-number-suppression")
+
+
+FUNNEL_WORDS = {
+    "above 99.8%": "above the outer (99.8%) limit",
+    "above 95%": "above the inner (95%) limit",
+    "within": "within the limits",
+    "below 95%": "below the inner (95%) limit",
+    "below 99.8%": "below the outer (99.8%) limit",
+}
+
+
+def percent(value) -> str | None:
+    """A share as the tables print it; None (printed "*") where hidden."""
+    return None if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+def place_words(wh, codes: list[str], fallback: pd.Series) -> list[str]:
+    """Each LSOA named for people (data_access.places.place_names: "Portsmouth 027C, around Commercial Road"),
+    else its LSOA name."""
+    names = places.place_names(wh, codes) if codes else {}
+    return [names.get(code) or name for code, name in zip(codes, fallback, strict=True)]
+
+
+def places_card(s: Section) -> tuple:
+    words, start, end, note = s.lsoa_period()
+    top = places.top_places(s.wh, ids.FOCUS, s.districts, start, end, "all", n=10)
+    if top.empty:
+        return s.card(words, f"No serious violence recorded in {s.place}", "", {}, None, PLACES_METHOD, "hotspots")
+    top["place"] = place_words(s.wh, top["lsoa21_code"].tolist(), top["lsoa21_name"])
+    first = top.iloc[0]
+    share = "" if pd.isna(first["share"]) else f", {first['share']:.0%} of the area's total"
+    title = f"{first['place']} had the most serious violence in {s.place}: {int(first['count']):,}{share}"
+    held = top["cumulative_share"].dropna()
+    summary = f"The 10 LSOAs with the most serious violence, {words}." + (
+        f" Together they hold {held.iloc[-1]:.0%} of it." if len(held) else ""
+    )
+    hot = top.loc[top["hotspot"].astype(str).str.startswith("hot"), "place"]
+    summary += f" Statistically significant hot spots (Gi*) among them: {', '.join(hot) or 'none'}."
+    if note:
+        summary += f" {note}"
+    table = c.table(
+        top.assign(
+            rank=top["rank"].astype(int),
+            count=top["count"].astype(int),
+            share=top["share"].map(percent),
+            cumulative_share=top["cumulative_share"].map(percent),
+        ),
+        {
+            "place": "Place",
+            "rank": "Rank",
+            "count": "Offences",
+            "share": "Share",
+            "cumulative_share": "Cumulative share",
+            "hotspot": "Gi* class",
+        },
+        numeric=("rank", "count", "share", "cumulative_share"),
+    )
+    figure = figs.bars(top.assign(count=top["count"].astype(int)), "place", "count", "Offences")
+    return s.card(words, title, summary, figure, table, PLACES_METHOD, "hotspots")
+
+
+def day_and_hour_totals(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Totals by weekday and by hour of the grid (partners: every cell is known, so the totals are exact)."""
+    days = grid.groupby("weekday", as_index=False)["count"].sum()
+    days["label"] = days["weekday"].map(lambda d: WEEKDAYS[int(d)])
+    hours = grid.groupby("hour", as_index=False)["count"].sum()
+    hours["label"] = hours["hour"].map(lambda h: f"{int(h):02d}:00")
+    return days, hours
+
+
+def grid_card(s: Section) -> tuple:
+    title = f"When serious violence happened in {s.place}"
+    try:
+        grid = places.hour_by_weekday(s.wh, *s.args)
+    except NotPublished as refused:
+        return s.partner_only(f"{title}: shown to partners only", str(refused), s.period)
+    if grid is None or grid["count"].fillna(0).sum() == 0:
+        return s.card(s.period, title, "No times recorded.", {}, None, "Hour of occurrence.", "hotspots")
+    days, hours = day_and_hour_totals(grid)
+    busiest_day = days.sort_values("count", ascending=False).iloc[0]
+    busiest_hour = hours.sort_values("count", ascending=False).iloc[0]
+    title = f"{title}: busiest on {busiest_day['label']}s and at {busiest_hour['label']}"
+    summary = (
+        f"Hour of the day and day of the week of the offences whose record says when, {s.period}: "
+        f"{int(days['count'].sum()):,} offences; {busiest_day['label']} {int(busiest_day['count']):,}, "
+        f"{busiest_hour['label']}-{busiest_hour['label'][:2]}:59 {int(busiest_hour['count']):,}."
+    )
+    table = html.Div(
+        [
+            c.table(
+                days.assign(count=days["count"].astype(int)), {"label": "Day", "count": "Offences"}, numeric=("count",)
+            ),
+            c.table(
+                hours.assign(count=hours["count"].astype(int)),
+                {"label": "Hour", "count": "Offences"},
+                numeric=("count",),
+            ),
+        ],
+        className="d-flex flex-wrap gap-3",
+    )
+    figure = go.Figure(hot_figs.hour_weekday_figure(grid))
+    totals = getattr(hot_figs, "with_totals", None)  # the Hotspots page's day and hour totals beside the grid
+    if totals is not None:
+        figure = go.Figure(totals(figure.to_plotly_json(), grid))
+    method = "Hour and day of occurrence as the police record gives it; records without a time are left out."
+    return s.card(s.period, title, summary, figure, table, method, "hotspots")
+
+
+def ages_card(s: Section) -> tuple:
+    groups = outcomes.age_groups(s.wh, ids.FOCUS, s.districts, s.start or None, s.end or None)
+    bands, young, total = groups["bands"], groups["under_25"], groups["total"]
+    period = groups["period"].label if groups.get("period") is not None else s.period
+    title = (
+        f"Under-25s were the victims in {young / total:.0%} of serious violence in {s.place}"
+        if young is not None and total
+        else f"Victims of serious violence in {s.place} by age"
+    )
+    summary = f"Victim age, {period}" + (
+        f": {young:,} of {total:,} victims were under 25." if young is not None and total is not None else "."
+    )
+    if s.public:
+        summary += f" {groups['partner_only']}"
+    if groups.get("note"):
+        summary += f" {groups['note']}"
+    young_labels = {"Under 18", "18 to 24", "Under 25"}
+    figure = figs.bars(bands, "label", "count", "Victims", emphasise=young_labels)
+    shares = bands.assign(share=bands["share"].map(percent))
+    table = c.table(shares, {"label": "Victim age", "count": "Victims", "share": "Share"}, numeric=("count", "share"))
+    method = "Victim age as recorded by the police; the share of under-25s is of all victims, age not known included."
+    return s.card(period, title, summary, figure, table, method, "small-number-suppression")
+
+
+def _lsoa_counts(s: Section, start, end) -> tuple[pd.DataFrame, float | None]:
+    """Every LSOA of the area with its count (NaN where hidden) and the area's total (None where hidden)."""
+    lsoas = counts.counts_by_lsoa(s.wh, ids.FOCUS, s.districts, start, end, "all")
+    if not s.public:
+        return lsoas, float(lsoas["count"].astype(float).sum())
+    period = published_places.lsoa_period(s.wh, ids.FOCUS, start, end)[0]
+    return lsoas, published_places.area_total(s.wh, ids.FOCUS, s.area, period)
+
+
+def deprivation_card(s: Section) -> tuple:
+    words, start, end = s.lsoa_period()[:3]
+    title = f"Serious violence by deprivation in {s.place}"
+    try:
+        lsoas, total = _lsoa_counts(s, start, end)
+    except NotPublished as refused:
+        return s.partner_only(f"{title}: shown to partners only", str(refused), words)
+    years = months_in(start, end) / 12 if start and end else 1.0
+    deciles = by_decile(lsoas, per=s.measure.per, years=years)
+    fifth = deprived_fifth_share(deciles, total)
+    people = fifth["population_share"]
+    people_words = f"{people:.0%} of residents live there" if people is not None else "no residents live there"
+    if fifth["share"] is not None:
+        share = f"{fifth['share']:.0%} (95% CI {fifth['lower']:.0%} to {fifth['upper']:.0%})"
+    elif fifth["low"] is not None:
+        share = f"between {fifth['low']:.0%} and {fifth['high']:.0%} (some LSOAs' counts are hidden)"
+    else:
+        share = None
+    if share is not None:
+        title = f"{opening(share)} of serious violence in {s.place} was in the most deprived fifth of LSOAs"
+    summary = (
+        f"Rates a year per 100,000 residents by IMD 2019 decile of the LSOA, {words}. The most deprived fifth "
+        f"(deciles 1 and 2 in England): {people_words}."
+    )
+    if not deciles["complete"].all():
+        summary += " Grey, hatched deciles hold LSOAs whose counts are hidden: their rates are lower bounds (at least)."
+    table = c.table(
+        deciles.assign(
+            decile=deciles["imd_decile"].astype(str),
+            exact=np.where(deciles["complete"], "exact", "at least (hidden LSOAs)"),
+            population=deciles["population"].round().astype(int),
+        ),
+        {
+            "decile": "IMD decile",
+            "lsoas": "LSOAs",
+            "population": "Residents",
+            "count": "Offences",
+            "exact": "Count",
+            "rate": "Rate per 100,000 a year",
+            "lower": "Lower 95%",
+            "upper": "Upper 95%",
+        },
+        numeric=("lsoas", "population", "count", "rate", "lower", "upper"),
+    )
+    figure = profile_figs.decile_chart(deciles, "per 100,000 a year")
+    return s.card(words, title, summary, figure, table, DEPRIVATION_METHOD, "rates-and-confidence-intervals")
+
+
+def funnel_card(s: Section) -> tuple:
+    table = outcomes.district_rates(s.wh, *s.args[:1], *s.args[2:])
+    period = table.attrs["period"].label if table.attrs.get("period") is not None else s.period
+    shown = table[~table["suppressed"].astype(bool)].reset_index(drop=True)
+    hips = float(table["hips_rate"].iloc[0])
+    pops = np.linspace(max(table["population"].min() * 0.8, 1), table["population"].max() * 1.1, 60)
+    limits = funnel_limits(hips, pops * float(table["years"].iloc[0]), per=s.measure.per).assign(population=pops)
+    figure = figs.funnel_plot(shown, limits, "district_name", "per 100,000 a year")
+    chosen = table[table["district_code"].isin(s.districts)]
+    profile_figs.mark_areas(figure, shown, "district_name", set(chosen["district_name"]))
+    outside = shown[shown["funnel"].astype(str).str.contains("99.8")]["district_name"].tolist()
+    if len(chosen) == 1:
+        row = chosen.iloc[0]
+        position = str(row["funnel"])
+        words = "hidden (a small number)" if row["suppressed"] else FUNNEL_WORDS.get(position, position)
+        title = f"{row['district_name']} is {words} on the funnel plot of HIPS districts"
+    else:
+        title = (
+            f"{', '.join(outside) or 'No district'} {'lie' if len(outside) > 1 else 'lies'} outside the 99.8% limits"
+        )
+    summary = (
+        f"Serious violence rates a year per 100,000 residents of every HIPS district against their size, {period}; "
+        f"HIPS {hips:,.1f}. Small districts vary more by chance, so their limits are wider; a district outside the "
+        f"99.8% limits differs from HIPS by more than chance."
+    )
+    if table.attrs.get("note"):
+        summary += f" {table.attrs['note']}"
+    columns = {"district_name": "District", "population": "Population", "count": "Offences", "rate": "Rate"}
+    columns |= {"funnel": "Position on the funnel"}
+    frame = table.assign(population=table["population"].round().astype(int))
+    return s.card(
+        period,
+        title,
+        summary,
+        figure,
+        c.table(frame, columns, numeric=("population", "count", "rate")),
+        FUNNEL_METHOD,
+        "funnel-plots",
+    )
+
+
+def update_where_when(state):
+    if not state:
+        return (no_update,) * (len(c.card_outputs(ids.PLACES)) * 2)
+    s = Section(state)
+    return (*places_card(s), *grid_card(s))
+
+
+def update_who(state):
+    if not state:
+        return (no_update,) * (len(c.card_outputs(ids.AGES)) * 3)
+    s = Section(state)
+    return (*ages_card(s), *deprivation_card(s), *funnel_card(s))
+
+
+def _fallbacks(n_cards: int):
+    width = len(c.card_outputs(ids.PLACES))
+    return [(lambda m, i=i: c.empty_card(m)[i % width]) for i in range(width * n_cards)]
+
+
+def _card(prefix):
+    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+
+
+PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
+where_callback = guarded(*_fallbacks(2))(cached_view(update_where_when, PLACE_AND_PERIOD))
+who_callback = guarded(*_fallbacks(3))(cached_view(update_who, PLACE_AND_PERIOD))
+
+
+def register(app: dash.Dash) -> None:
+    from vrp.callbacks import profile_about
+
+    app.callback(*_card(ids.PLACES), *_card(ids.GRID), Input(STATE, "data"))(where_callback)
+    app.callback(*_card(ids.AGES), *_card(ids.DEPRIVATION), *_card(ids.FUNNEL), Input(STATE, "data"))(who_callback)
+    profile_about.register(app)

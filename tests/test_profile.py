@@ -1,0 +1,220 @@
+"""The district profile (issue 13, point 3): its numbers equal the published cells (public) and the records
+(partners), each section says what it shows and why something is hidden, the public profile needs nothing but the
+published tables, and bad input is refused politely."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pandas as pd
+import plotly.io as pio
+import pytest
+from plotly.utils import PlotlyJSONEncoder
+
+from tests.helpers import cube_cells
+from vrp.app import create_app
+from vrp.callbacks import profile as cb
+from vrp.callbacks import profile_about as about_cb
+from vrp.callbacks import profile_sections as sections
+from vrp.dashboards import components as c
+from vrp.dashboards import profile as ids
+from vrp.data_access import published
+from vrp.stats.deprivation import by_decile, deprived_fifth_share
+
+SOTON = "E06000045"
+CARD = len(c.card_outputs(ids.RATIOS))
+
+
+def state(districts=(SOTON,), start="", end=""):
+    return {"districts": list(districts), "start": start, "end": end}
+
+
+@pytest.fixture(scope="module")
+def partner_app(demo_warehouse):
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def latest(wh):
+    """The latest published rolling year, as the filter writes it (the default public period)."""
+    period = published.latest(wh, ids.FOCUS)
+    return f"{period.start:%Y-%m}", f"{period.end:%Y-%m}"
+
+
+def _headline_rows(out) -> dict[str, list[str]]:
+    """The headline table as the browser gets it: measure -> its cells' text."""
+    table = out[3].children[0]
+    rows = table.children[1].children
+    return {r.children[0].children: [cell.children for cell in r.children[1:]] for r in rows}
+
+
+def test_public_headline_figures_are_the_published_cells(app, wh, latest):
+    with app.server.test_request_context("/"):
+        out = cb.update_headline(state(start=latest[0], end=latest[1]))
+    assert out[0] == "District profile: Southampton"
+    rows = _headline_rows(out)
+    # Every headline measure counted by district, and not the force-level ONS series.
+    assert set(rows) == {m.label for m in wh.registry if m.headline and "district" in m.geography_levels}
+    for measure in wh.registry:
+        if measure.label not in rows:
+            continue
+        cells = cube_cells(wh, measure.id, SOTON, "rolling12").set_index("end")
+        value = cells.loc[pd.Timestamp(latest[1] + "-01").date(), "count"]
+        expected = "* (hidden)" if pd.isna(value) else f"{int(value):,}"
+        assert rows[measure.label][1] == expected, measure.id
+        hips = cube_cells(wh, measure.id, "HIPS", "rolling12").set_index("end")
+        if not pd.isna(value) and measure.id == "knife_enabled_sv":
+            hips_count = hips.loc[pd.Timestamp(latest[1] + "-01").date(), "count"]
+            population = wh.population((), "all", measure)
+            assert f"HIPS {hips_count / population * measure.per:,.1f}" in rows[measure.label][3]
+
+
+def test_partner_headline_counts_equal_the_months_added_up(partner_app, latest):
+    partner = partner_app.server.config["VRP_WAREHOUSE"]
+    with partner_app.server.test_request_context("/"):
+        out = cb.update_headline(state(start=latest[0], end=latest[1]))
+    months = partner.monthly_counts("knife_enabled_sv", (SOTON,), latest[0], latest[1])
+    assert _headline_rows(out)["Knife-enabled serious violence"][1] == f"{int(months['count'].sum()):,}"
+    assert "OFFICIAL-SENSITIVE" in str(out[2])
+
+
+def test_hips_has_its_own_title_and_compares_with_the_year_before(app, latest):
+    with app.server.test_request_context("/"):
+        out = cb.update_headline(state((), *latest))
+    assert out[0] == "Profile: all of HIPS"
+    assert all(cells[3] == "this is HIPS" for cells in _headline_rows(out).values())
+    ratio_title = out[4]
+    assert "than the year before" in ratio_title
+
+
+def test_the_trend_is_24_published_months_with_an_spc_verdict(app, wh, latest):
+    with app.server.test_request_context("/"):
+        out = cb.update_headline(state(start=latest[0], end=latest[1]))
+    trend = out[4 + CARD : 4 + 2 * CARD]
+    assert trend[0].startswith("Knife-enabled serious violence in Southampton, month by month:")
+    months = cube_cells(wh, "knife_enabled_sv", SOTON, "month")
+    last = months[months["end"] <= pd.Timestamp(latest[1] + "-01").date()].tail(24)
+    table = pio.json.to_json(trend[3])
+    for value in last["count"].dropna():
+        assert f'"{int(value)}"' in table
+
+
+def test_where_names_places_and_when_is_for_partners_only_in_public(app, partner_app, latest):
+    from vrp.data_access import places
+
+    with app.server.test_request_context("/"):
+        public = sections.update_where_when(state(start=latest[0], end=latest[1]))
+    where = public[:CARD]
+    assert "had the most serious violence in Southampton" in where[0]
+    assert "financial year" in where[1]  # the public places are a published LSOA year, and it says so
+    when = public[CARD:]
+    assert when[0].endswith("shown to partners only")
+    assert "hour and day of the week" in when[1]
+    with partner_app.server.test_request_context("/"):
+        s = sections.Section(state(start=latest[0], end=latest[1]))
+        out = sections.grid_card(s)
+        cells = places.hour_by_weekday(s.wh, *s.args)
+    days, hours = sections.day_and_hour_totals(cells)
+    assert int(days["count"].sum()) == int(hours["count"].sum()) == int(cells["count"].sum())
+    assert f"{int(cells['count'].sum()):,} offences" in out[1]
+    assert out[0].startswith("When serious violence happened in Southampton: busiest on")
+
+
+def test_who_and_deprivation_and_the_funnel(app, wh, latest):
+    with app.server.test_request_context("/"):
+        out = sections.update_who(state(start=latest[0], end=latest[1]))
+    ages, deprivation, funnel = out[:CARD], out[CARD : 2 * CARD], out[2 * CARD :]
+    young = cube_cells(wh, ids.FOCUS, SOTON, "rolling12", "u25").set_index("end")
+    total = cube_cells(wh, ids.FOCUS, SOTON, "rolling12").set_index("end")
+    at = pd.Timestamp(latest[1] + "-01").date()
+    y, t = int(young.loc[at, "count"]), int(total.loc[at, "count"])
+    assert ages[0] == f"Under-25s were the victims in {y / t:.0%} of serious violence in Southampton"
+    assert "Shown to partners only: finer age bands" in ages[1]
+    assert "most deprived fifth" in deprivation[0] and "between" in deprivation[0].lower()
+    marked = [t for t in json.loads(pio.to_json(funnel[2]))["data"] if t.get("name") == "This profile"]
+    assert marked and list(marked[0]["text"]) == ["Southampton"]
+    assert funnel[0].startswith("Southampton is ")
+
+
+def test_deprivation_figures_exact_and_with_hidden_lsoas():
+    lsoas = pd.DataFrame(
+        {
+            "imd_decile": [1, 1, 2, 5, 10],
+            "count": [10.0, 5.0, 5.0, 20.0, 0.0],
+            "population": [1000, 1000, 2000, 4000, 2000],
+        }
+    )
+    deciles = by_decile(lsoas, per=1000)
+    assert list(deciles["count"].head(2)) == [15, 5] and deciles["complete"].all()
+    assert deciles.loc[0, "rate"] == pytest.approx(7.5)
+    exact = deprived_fifth_share(deciles, 40)
+    assert exact["share"] == pytest.approx(0.5) and exact["lower"] < 0.5 < exact["upper"]
+    assert exact["population_share"] == pytest.approx(0.4)
+    hidden = lsoas.assign(count=[10.0, None, 5.0, 20.0, 0.0])
+    bounds = deprived_fifth_share(by_decile(hidden, per=1000), 40)
+    assert bounds["share"] is None
+    assert (bounds["low"], bounds["high"]) == (pytest.approx(15 / 40), pytest.approx(20 / 40))
+    assert deprived_fifth_share(by_decile(hidden), None)["low"] is None
+
+
+def test_definitions_sources_and_what_is_hidden(app, partner_app):
+    with app.server.test_request_context("/"):
+        public = str(about_cb.update_about(state()))
+    assert "Small numbers are hidden" in public and "Shown to partners only" in public
+    assert "SYNTHETIC" in public and "Knife-enabled serious violence" in public
+    with partner_app.server.test_request_context("/"):
+        partner = str(about_cb.update_about(state()))
+    assert "Nothing is hidden from partners" in partner
+
+
+@pytest.mark.parametrize("bad", [{"districts": ["E0600XXXX"], "start": "", "end": ""}, "junk"])
+def test_bad_filters_are_refused_politely(app, bad):
+    with app.server.test_request_context("/"):
+        out = cb.headline_callback(bad)
+    text = str(out)
+    assert "Traceback" not in text and ("unknown district" in text or "not understood" in text)
+
+
+def test_the_public_profile_needs_only_the_published_tables(demo_warehouse, tmp_path, latest):
+    """The cut-off check of tests/test_public_release.py for the profile: the same answers without any table the
+    public may not read."""
+    from tests.test_public_release import UNPUBLISHED_TABLES
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse.warehouse_url.removeprefix("duckdb:///"), path)
+    with duckdb.connect(str(path)) as conn:
+        for table in UNPUBLISHED_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+    settings = dict(cache_type="NullCache", audience="public")
+    whole = create_app(demo_warehouse.with_(**settings))
+    reduced = create_app(demo_warehouse.with_(build_dir=tmp_path, warehouse_url=f"duckdb:///{path}", **settings))
+    callbacks = (cb.headline_callback, sections.where_callback, sections.who_callback, about_cb.about_callback)
+    try:
+        for chosen in (state(start=latest[0], end=latest[1]), state((), *latest)):
+            for callback in callbacks:
+                with reduced.server.test_request_context("/"):
+                    got = json.dumps(callback(chosen), cls=PlotlyJSONEncoder)
+                with whole.server.test_request_context("/"):
+                    expected = json.dumps(callback(chosen), cls=PlotlyJSONEncoder)
+                assert "Something went wrong" not in got and "public release does not hold" not in got
+                assert got == expected, callback.__name__
+    finally:
+        for application in (whole, reduced):
+            application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_the_page_is_routed_and_hips_is_a_district_value(app):
+    from vrp.dashboards.filters import from_query
+    from vrp.dashboards.pages import find
+
+    page = find("/profile")
+    assert page is not None and page.measure == ids.FOCUS
+    wh = app.server.config["VRP_WAREHOUSE"]
+    with app.server.test_request_context("/"):
+        assert from_query(wh, "?district=HIPS").districts == ()
+        assert from_query(wh, f"?district={SOTON}").districts == (SOTON,)
+    assert app.server.test_client().get(f"/profile?district={SOTON}").status_code == 200
