@@ -89,7 +89,8 @@ def filter_state(*fields: str) -> Callable:
     def normalise(state_data) -> dict | None:
         if not state_data:
             return None
-        if not isinstance(state_data, dict):
+        # The shell always writes the period: a state without one was not written by the page.
+        if not isinstance(state_data, dict) or any(f not in state_data for f in fields if f in ("start", "end")):
             raise InvalidQuery("The filters were not understood: please choose them again.")
         wh = warehouse()
         state = {f: _READERS[f](wh, state_data.get(f)) for f in fields}
@@ -156,6 +157,27 @@ def lsoa_code(value) -> str | None:
     if code not in set(places.lsoa_options(warehouse())["lsoa21_code"]):
         raise InvalidQuery(f"unknown LSOA {str(value)[:20]!r}")
     return code
+
+
+def sync_inputs(search, districts, measure, age, start, end, preset, pathname) -> None:
+    """The address and the filter bar as the shell's sync receives them: each of the type the page sends (a
+    string, or for partners' districts a list of strings), else InvalidQuery. Their values are checked by
+    ``filters.resolve``, which replaces what it does not know and says so."""
+    for value, what in ((search, "link"), (pathname, "page address")):
+        if value is not None and not isinstance(value, str):
+            raise InvalidQuery(f"The {what} was not understood: please choose the filters again.")
+    if districts is not None and not isinstance(districts, str):
+        if not isinstance(districts, (list, tuple)) or not all(isinstance(d, str) for d in districts):
+            raise InvalidQuery("The district filter was not a list of district codes.")
+    for value, what in (
+        (measure, "measure"),
+        (age, "age"),
+        (start, "start month"),
+        (end, "end month"),
+        (preset, "period"),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise InvalidQuery(f"The {what} filter was not understood.")
 
 
 # The pages with a measure of their own (knife crime, admissions, homicide, national) do not read the measure filter.

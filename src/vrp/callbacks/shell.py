@@ -9,10 +9,12 @@ import dash
 from dash import Input, Output, ctx, html, no_update
 
 from vrp.callbacks import guarded, polite
+from vrp.callbacks.inputs import sync_inputs
 from vrp.dashboards import filters as f
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.pages import find, pages
+from vrp.dashboards.pages import find, nav_pages, pages
 from vrp.dashboards.shell import CONTENT, FILTERS, URL
+from vrp.data_access.validation import InvalidQuery
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def register(app: dash.Dash) -> None:
         Input(URL, "pathname"),
     )
 
-    paths = [p.path for p in pages()]
+    paths = [p.path for p in nav_pages()]
 
     @app.callback([Output(f"nav-{i}", "href") for i in range(len(paths))], Input(f.STATE, "data"))
     def carry_filters(state_data):
@@ -102,6 +104,10 @@ def sync(search, districts, measure, age, start, end, preset, pathname):
     """The URL and the filter controls -> one checked filter state, written back to both (and to the store the
     pages listen to)."""
     try:
+        sync_inputs(search, districts, measure, age, start, end, preset, pathname)
+    except InvalidQuery as exc:  # not what the page sends: say so, change nothing, no traceback
+        return (*(no_update,) * 11, polite(str(exc)), no_update)
+    try:
         wh = warehouse()
         page = find(pathname)
         scope = (page.measure if page is not None else None, page.period_level if page is not None else "hips")
@@ -113,7 +119,7 @@ def sync(search, districts, measure, age, start, end, preset, pathname):
         log.exception("filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search)
         failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
         return (*(no_update,) * 11, failed, no_update)
-    query = state.query()
+    query = state.query() + (f"&{f.PRESENT}=1" if f.presenting(search) else "")
     message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
     public = wh.audience == "public"
     return (

@@ -30,7 +30,10 @@ STATE = "filter-state"
 MESSAGE = "filter-message"
 MEASURE_COL = "filter-measure-col"  # hidden on a page with a measure of its own
 DISTRICT_LEGEND = "filter-district-legend"
+PROFILE_LINK = "filter-profile-link"  # the chosen district's profile (callbacks/profile.py)
+CONTROLS = "filter-controls"
 PARAMS = ("district", "from", "to", "measure", "age")
+PRESENT = "present"  # ?present=1: how the page is shown (assets/vrp-present.js), not what: kept in the link
 DEFAULT_MEASURE = "serious_violence"
 AGES = {"all": "All ages", "u25": "Under 25"}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -226,7 +229,7 @@ def from_query(
     wh: Warehouse, search: str | None, period_measure: str | None = None, period_level: str = "hips"
 ) -> FilterState:
     raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
-    unknown = sorted(set(raw) - set(PARAMS))
+    unknown = sorted(set(raw) - set(PARAMS) - {PRESENT})
     values = {k: v[-1] for k, v in raw.items() if k in PARAMS}
     state = resolve(
         wh,
@@ -242,6 +245,11 @@ def from_query(
         note = f"Unknown link parameter{'s' if len(unknown) > 1 else ''} ignored: {', '.join(u[:20] for u in unknown)}."
         state = FilterState(state.districts, state.start, state.end, state.measure, state.age, (*state.problems, note))
     return state
+
+
+def presenting(search: str | None) -> bool:
+    """Whether the link asks for presentation mode."""
+    return parse_qs((search or "").lstrip("?")).get(PRESENT, [""])[-1] == "1"
 
 
 PRESETS = {"12m": "Latest 12 months", "36m": "Latest 3 years", "fy": "Latest full financial year", "all": "All months"}
@@ -333,10 +341,10 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
         else []
     )
     public = wh is not None and wh.audience == "public"
-    return html.Section(
+    controls = html.Div(
         [
-            html.H2("Filters", className="visually-hidden"),
             html.Fieldset(district_control(district_options, public), className="mb-2"),
+            html.Div(id=PROFILE_LINK, className="small mb-1"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -390,6 +398,21 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
                 ],
                 className="g-2 align-items-end",
             ),
+        ],
+        id=CONTROLS,
+        className="vrp-collapsible",
+    )
+    return html.Section(
+        [
+            html.H2("Filters", className="visually-hidden"),
+            # On a phone the controls fold behind this button (assets/vrp.css); what they refused stays in view.
+            html.Button(
+                ["Filters ", html.Span("▾", className="vrp-chevron", **{"aria-hidden": "true"})],
+                type="button",
+                className="vrp-toggle btn btn-outline-secondary btn-sm",
+                **{"aria-expanded": "false", "aria-controls": CONTROLS},
+            ),
+            controls,
             html.Div(id=MESSAGE, role="status", **{"aria-live": "polite"}),
             dcc.Store(id=STATE),
         ],

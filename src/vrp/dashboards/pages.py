@@ -19,10 +19,11 @@ class Page:
     uses_filters: bool = True
     measure: str | None = None  # a page that shows one measure of its own, whatever the Measure filter says
     period_level: str = "hips"  # whose published periods the public chooses from: "lsoa" for the map's years
+    in_nav: bool = True  # False: linked from elsewhere (the footer), not the navigation
 
 
 def pages() -> list[Page]:
-    from vrp.dashboards import admissions, data, home, homicide, hotspots, knife_crime, national, profile
+    from vrp.dashboards import accessibility, admissions, data, home, homicide, hotspots, knife_crime, national, profile
 
     return [
         Page("/", "Overview", "Overview", home.layout),
@@ -48,7 +49,13 @@ def pages() -> list[Page]:
         # The profile reads the district and period (its own measures): the Measure box is hidden.
         Page("/profile", "Profile", profile.PAGE_TITLE, profile.layout, True, profile.FOCUS),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),
+        Page("/accessibility", "Accessibility", accessibility.PAGE_TITLE, accessibility.layout, False, in_nav=False),
     ]
+
+
+def nav_pages() -> list[Page]:
+    """The pages the navigation lists, in its order (their links are ``nav-0``, ``nav-1``, ...)."""
+    return [p for p in pages() if p.in_nav]
 
 
 def find(path: str | None) -> Page | None:

@@ -10,7 +10,7 @@ from dash import dcc, html
 from vrp.dashboards import filters
 from vrp.dashboards.account import account, markings
 from vrp.dashboards.context import settings, warehouse
-from vrp.dashboards.pages import pages
+from vrp.dashboards.pages import nav_pages
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,47 @@ SYNTHETIC_ID = "synthetic-label"
 URL = "url"
 CONTENT = "page-content"
 FILTERS = "filter-bar"
+ACCESSIBILITY_PATH = "/accessibility"
+PRESENT_KEYS = "Left and right arrow keys: previous and next chart. Esc: leave."
+
+
+def toggle(label: str, controls: str, class_name: str) -> html.Button:
+    """A button that folds the element after it on a phone (assets/vrp-controls.js flips aria-expanded)."""
+    return html.Button(
+        [label, " ", html.Span("▾", className="vrp-chevron", **{"aria-hidden": "true"})],
+        type="button",
+        className=f"vrp-toggle {class_name}",
+        **{"aria-expanded": "false", "aria-controls": controls},
+    )
+
+
+def present_button() -> html.Div:
+    """Presentation mode (assets/vrp-present.js): for a big screen, no chrome, one chart at a time."""
+    return html.Div(
+        html.Button(
+            "Present",
+            type="button",
+            className="btn btn-sm btn-outline-secondary vrp-present-button",
+            title="Presentation mode: one chart to a screen. " + PRESENT_KEYS,
+            **{"data-vrp-present": "on"},
+        ),
+        className="d-none d-lg-flex justify-content-end mt-2",
+    )
+
+
+def present_bar() -> html.Div:
+    """Shown in presentation mode only: how to move, and a way out for a mouse."""
+    return html.Div(
+        [
+            html.Span(PRESENT_KEYS, className="small"),
+            html.Button(
+                "Leave presentation", type="button", className="btn btn-sm btn-primary", **{"data-vrp-present": "off"}
+            ),
+        ],
+        className="vrp-present-bar",
+        role="region",
+        **{"aria-label": "Presentation mode"},
+    )
 
 
 def synthetic_label(sources: set[str]) -> html.Div | None:
@@ -62,7 +103,9 @@ def layout() -> html.Div:
     synthetic, updated, bar, problem = _data_status()
     config = settings()
     audience = warehouse().audience
-    nav = [dbc.NavItem(dbc.NavLink(p.name, href=p.path, active="exact", id=f"nav-{i}")) for i, p in enumerate(pages())]
+    nav = [
+        dbc.NavItem(dbc.NavLink(p.name, href=p.path, active="exact", id=f"nav-{i}")) for i, p in enumerate(nav_pages())
+    ]
     return html.Div(
         [
             html.A("Skip to main content", href="#main", className="skip-link"),
@@ -73,15 +116,28 @@ def layout() -> html.Div:
                         html.Div(
                             [
                                 html.Div(
-                                    "Hampshire, Isle of Wight, Portsmouth and Southampton Violence Reduction "
-                                    "Partnership",
-                                    className="fs-5 fw-bold",
+                                    [
+                                        html.Span(
+                                            "Hampshire, Isle of Wight, Portsmouth and Southampton Violence "
+                                            "Reduction Partnership",
+                                            className="d-none d-md-inline",
+                                        ),
+                                        html.Span("HIPS Violence Reduction Partnership", className="d-md-none"),
+                                    ],
+                                    className="fs-5 fw-bold vrp-title",
                                 ),
                                 account(config),
                             ],
                             className="d-flex justify-content-between align-items-start gap-3",
                         ),
-                        html.Nav(dbc.Nav(nav, className="mt-1"), **{"aria-label": "Pages"}),
+                        # On a phone the links fold behind "Menu" (assets/vrp.css, assets/vrp-controls.js).
+                        toggle("Menu", "nav-pages", "btn btn-sm btn-outline-light mt-1"),
+                        html.Nav(
+                            dbc.Nav(nav, className="mt-1"),
+                            id="nav-pages",
+                            className="vrp-collapsible",
+                            **{"aria-label": "Pages"},
+                        ),
                     ],
                     className="py-2",
                 ),
@@ -92,6 +148,7 @@ def layout() -> html.Div:
                     *markings(config, audience),
                     synthetic_label(synthetic),
                     dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
+                    present_button(),
                     html.Div(bar, id=FILTERS),
                     html.Main(dcc.Loading(html.Div(id=CONTENT), delay_show=400), id="main", tabIndex="-1"),
                 ],
@@ -101,11 +158,13 @@ def layout() -> html.Div:
                 dbc.Container(
                     [
                         html.P(ATTRIBUTION, className="mb-1"),
-                        html.P(f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-0"),
+                        html.P(f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-1"),
+                        html.P(html.A("Accessibility statement", href=ACCESSIBILITY_PATH), className="mb-0"),
                     ],
                     className="py-3",
                 ),
                 className="vrp-footer mt-4",
             ),
+            present_bar(),
         ]
     )
