@@ -218,3 +218,19 @@ def test_the_page_is_routed_and_hips_is_a_district_value(app):
         assert from_query(wh, "?district=HIPS").districts == ()
         assert from_query(wh, f"?district={SOTON}").districts == (SOTON,)
     assert app.server.test_client().get(f"/profile?district={SOTON}").status_code == 200
+
+
+def test_the_overview_and_the_chosen_district_link_to_the_profile(app):
+    chosen = {"districts": [SOTON], "start": "2025-10", "end": "2026-09", "measure": "serious_violence", "age": "all"}
+    assert cb.profile_href((SOTON,), "2025-10", "2026-09") == f"/profile?district={SOTON}&from=2025-10&to=2026-09"
+    assert cb.profile_href(()) == "/profile"
+    with app.server.test_request_context("/"):
+        link = cb.filter_link(chosen, "/knife-crime")
+        assert (link.href, link.children) == (
+            cb.profile_href((SOTON,), "2025-10", "2026-09"),
+            "Profile of Southampton (printable)",
+        )
+        assert cb.filter_link({**chosen, "districts": []}, "/") is None  # no district chosen: the nav link serves
+        assert cb.filter_link(chosen, "/profile") is None  # not to the page itself
+        home_link = cb.home_link(chosen)[0]
+        assert (home_link.href, home_link.children) == (f"/profile?district={SOTON}", "Profile of Southampton")

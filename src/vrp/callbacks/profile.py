@@ -7,19 +7,22 @@ Public: published cells only, through the same data_access functions as the othe
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 import dash
 import numpy as np
 import pandas as pd
-from dash import Input, Output, html, no_update
+from dash import Input, Output, dcc, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks import profile_sections as sections
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
+from vrp.dashboards import filters, home
 from vrp.dashboards import profile as ids
 from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE
+from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.shell import URL
 from vrp.dashboards.tiles import ICONS, UNIT_WORDS
 from vrp.data_access import outcomes, published
 from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
@@ -318,7 +321,41 @@ def _card(prefix):
     return [Output(i, p) for i, p in c.card_outputs(prefix)]
 
 
+def profile_href(districts, start: str = "", end: str = "") -> str:
+    """The profile's address for these districts (none: all of HIPS) and, when given, this period."""
+    params = {"district": ",".join(districts)} if districts else {}
+    params |= {"from": start, "to": end} if start and end else {}
+    return "/profile" + ("?" + urlencode(params, safe=",") if params else "")
+
+
+def home_link(state_data):
+    """The Overview's link to the profile of the area it shows."""
+    if not state_data:
+        return no_update
+    state = read_state(state_data)
+    place = where(warehouse(), state.districts)
+    return [
+        dcc.Link(f"Profile of {place}", href=profile_href(state.districts)),
+        ": every headline measure against HIPS, where, when, who and deprivation on one printable page.",
+    ]
+
+
+def filter_link(state_data, pathname):
+    """Beside the district filter, once a district is chosen: its profile, for the period chosen."""
+    if not state_data:
+        return no_update
+    state = read_state(state_data)
+    if not state.districts or pathname == "/profile":
+        return None
+    place = where(warehouse(), state.districts)
+    return dcc.Link(f"Profile of {place} (printable)", href=profile_href(state.districts, state.start, state.end))
+
+
 def register(app: dash.Dash) -> None:
+    app.callback(Output(home.PROFILE_LINK, "children"), Input(STATE, "data"))(guarded(polite)(home_link))
+    app.callback(Output(filters.PROFILE_LINK, "children"), Input(STATE, "data"), Input(URL, "pathname"))(
+        guarded(lambda _m: None)(filter_link)
+    )
     app.callback(
         Output(ids.TITLE, "children"),
         Output(ids.PERIOD, "children"),

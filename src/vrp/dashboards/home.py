@@ -88,6 +88,7 @@ def figures_for(wh, districts=()) -> html.Div:
 
 
 HEADING = "home-heading"
+PROFILE_LINK = "home-profile-link"  # to the district profile (callbacks/profile.py)
 HEADLINES = ("knife_enabled_sv", "serious_violence", "sharp_object_admissions", "homicide_u25_non_domestic")
 ONS_SLOT = "tile-slot-ons_knife_crime"
 
@@ -108,6 +109,7 @@ def layout() -> html.Div:
                 "chosen above. Each row compares the latest 12 months (4 quarters for the national series) with the "
                 "12 months before. Counts of small numbers are hidden where publishing them could identify someone."
             ),
+            html.P(id=PROFILE_LINK, className="mb-2"),
             html.H2("Headline measures", id=HEADING, className="h4 mt-3"),
             dbc.Row(
                 [dbc.Col(html.Div(id=slot, className="h-100"), md=6, xl=3, className="mb-3") for slot in slots],

@@ -47,7 +47,9 @@ def layout() -> html.Div:
         [
             html.Div(
                 [
-                    html.P("HIPS Violence Reduction Partnership", className="vrp-cover-kicker mb-1"),
+                    html.P(
+                        "HIPS Violence Reduction Partnership", className="vrp-cover-kicker mb-1 d-none d-print-block"
+                    ),
                     html.H1(PAGE_TITLE, id=TITLE, className="h2 mt-2"),
                     html.P(id=PERIOD, className="fs-5 mb-1"),
                     html.Div(id=COVER_NOTE, className="small"),
