@@ -136,7 +136,7 @@ def test_who_and_deprivation_and_the_funnel(app, wh, latest):
     assert "Shown to partners only: finer age bands" in ages[1]
     assert "most deprived fifth" in deprivation[0] and "between" in deprivation[0].lower()
     marked = [t for t in json.loads(pio.to_json(funnel[2]))["data"] if t.get("name") == "This profile"]
-    assert marked and list(marked[0]["text"]) == ["Southampton"]
+    assert marked and list(marked[0]["customdata"]) == ["Southampton"]
     assert funnel[0].startswith("Southampton is ")
 
 

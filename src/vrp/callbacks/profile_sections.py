@@ -191,6 +191,12 @@ def ages_card(s: Section) -> tuple:
     summary = f"Victim age, {period}" + (
         f": {young:,} of {total:,} victims were under 25." if young is not None and total is not None else "."
     )
+    unknown = bands.loc[bands["group"] == "unknown", "count"]
+    if young is not None and total and len(unknown) and pd.notna(unknown.iloc[0]) and total > int(unknown.iloc[0]):
+        known = total - int(unknown.iloc[0])
+        summary += (
+            f" The age is not recorded for {int(unknown.iloc[0]):,}; where it is, {young / known:.0%} were under 25."
+        )
     if s.public:
         summary += f" {groups['partner_only']}"
     if groups.get("note"):

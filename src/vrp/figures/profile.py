@@ -106,17 +106,20 @@ def mark_areas(fig: go.Figure, frame: pd.DataFrame, label_col: str, chosen: set[
     rows = frame[frame[label_col].isin(chosen)].dropna(subset=["rate"])
     if rows.empty:
         return fig
+    # funnel_plot already names the districts outside the outer limits: name the others only, once each.
+    named = rows["funnel"].astype(str).str.startswith(("above 99.8", "below 99.8")) if "funnel" in rows else False
     fig.add_trace(
         go.Scatter(
             x=rows["population"],
             y=rows["rate"],
             mode="markers+text",
-            text=rows[label_col],
+            text=rows[label_col].where(~named, ""),
+            customdata=rows[label_col],
             textposition="bottom center",
             textfont={"size": FONT_SIZE - 2, "color": DARK_PINK},
             marker={"color": DARK_PINK, "size": 15, "symbol": "diamond", "line": {"width": 1.5, "color": DARK_GREY}},
             name="This profile",
-            hovertemplate="%{text}: %{y:,.1f}, population %{x:,.0f}<extra></extra>",
+            hovertemplate="%{customdata}: %{y:,.1f}, population %{x:,.0f}<extra></extra>",
         )
     )
     return fig
