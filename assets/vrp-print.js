@@ -2,7 +2,8 @@
    chart keeps the pixel width it was drawn at, so on A4 it would be cut off at the right). */
 (function () {
   "use strict";
-  var PAPER_WIDTH = 700; // px: A4 less the margins of assets/print.css, at 96 px to the inch
+  // px: A4 less the margins of assets/print.css (186 mm, about 700 px at 96 to the inch) less a card's padding
+  var PAPER_WIDTH = 660;
   function graphs() {
     return Array.prototype.slice.call(document.querySelectorAll(".js-plotly-plot"));
   }

@@ -48,6 +48,12 @@ def test_the_profile_draws_every_card_and_passes_axe(profile):
     assert "shown to partners only" in profile.find_element(f"#{ids.GRID}-title").text
     assert profile.find_element("#profile-headline-table").text.count("12 months to") >= 3
     assert serious_violations(profile.driver) == []
+    # Printing redraws the charts at the paper's width (assets/vrp-print.js), and back afterwards.
+    widths = "return [...document.querySelectorAll('.js-plotly-plot')].map(g => g._fullLayout.width);"
+    profile.driver.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+    wait_for(lambda: set(profile.driver.execute_script(widths)) == {660})
+    profile.driver.execute_script("window.dispatchEvent(new Event('afterprint'));")
+    wait_for(lambda: min(profile.driver.execute_script(widths)) > 660)
     assert profile.get_logs() == []
 
 
