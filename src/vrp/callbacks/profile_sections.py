@@ -263,7 +263,7 @@ def deprivation_card(s: Section) -> tuple:
         numeric=("lsoas", "population", "count", "rate", "lower", "upper"),
     )
     figure = profile_figs.decile_chart(deciles, "per 100,000 a year")
-    return s.card(words, title, summary, figure, table, DEPRIVATION_METHOD, "rates-and-confidence-intervals")
+    return s.card(words, title, summary, figure, table, DEPRIVATION_METHOD, "harm-by-deprivation")
 
 
 def funnel_card(s: Section) -> tuple:
