@@ -5,7 +5,9 @@
       the keyboard is held back here and handed to Dash once the choice settles: no key for SETTLE_MS, or Enter,
       or focus leaving the box. A change by mouse, touch or the opened list applies at once.
    2. The buttons with class vrp-toggle fold the element after them (navigation, filters) on a phone; the CSS
-      shows or hides it from the button's aria-expanded. */
+      shows or hides it from the button's aria-expanded.
+   3. A table too wide for the screen scrolls sideways in its .table-responsive box: that box takes keyboard
+      focus (so the arrow keys scroll it) and is named after its table (axe-core: scrollable-region-focusable). */
 (function () {
   "use strict";
   var SETTLE_MS = 700;
@@ -52,4 +54,27 @@
     var open = button.getAttribute("aria-expanded") === "true";
     button.setAttribute("aria-expanded", open ? "false" : "true");
   });
+
+  function focusableScrollers() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var table = box.querySelector("table");
+        var caption = table && table.caption ? table.caption.textContent : "";
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption || "Table") + " (scrolls sideways)");
+      } else if (!scrolls && box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  var pending = null;
+  function soon() {
+    if (pending === null) pending = window.setTimeout(function () { pending = null; focusableScrollers(); }, 200);
+  }
+  new MutationObserver(soon).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("resize", soon);
 })();

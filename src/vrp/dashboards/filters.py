@@ -31,7 +31,6 @@ MESSAGE = "filter-message"
 MEASURE_COL = "filter-measure-col"  # hidden on a page with a measure of its own
 DISTRICT_LEGEND = "filter-district-legend"
 PROFILE_LINK = "filter-profile-link"  # the chosen district's profile (callbacks/profile.py)
-PROFILE_LINK = "filter-profile-link"  # the chosen district's profile (callbacks/profile.py)
 CONTROLS = "filter-controls"
 PARAMS = ("district", "from", "to", "measure", "age")
 PRESENT = "present"  # ?present=1: how the page is shown (assets/vrp-present.js), not what: kept in the link
@@ -346,7 +345,6 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
         [
             html.Fieldset(district_control(district_options, public), className="mb-2"),
             html.Div(id=PROFILE_LINK, className="small mb-1"),
-            html.Div(id=PROFILE_LINK, className="small mb-1"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -411,7 +409,7 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
             html.Button(
                 ["Filters ", html.Span("▾", className="vrp-chevron", **{"aria-hidden": "true"})],
                 type="button",
-                className="vrp-toggle btn btn-outline-secondary btn-sm",
+                className="vrp-toggle btn btn-outline-dark btn-sm",
                 **{"aria-expanded": "false", "aria-controls": CONTROLS},
             ),
             controls,

@@ -131,7 +131,7 @@ def layout() -> html.Div:
                             className="d-flex justify-content-between align-items-start gap-3",
                         ),
                         # On a phone the links fold behind "Menu" (assets/vrp.css, assets/vrp-controls.js).
-                        toggle("Menu", "nav-pages", "btn btn-sm btn-outline-light mt-1"),
+                        toggle("Menu", "nav-pages", "btn btn-sm mt-1"),
                         html.Nav(
                             dbc.Nav(nav, className="mt-1"),
                             id="nav-pages",
