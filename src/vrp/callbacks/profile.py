@@ -95,7 +95,11 @@ def measure_row(p: Profile, measure) -> dict:
         row["hips"] = _comparisons(p, measure.id, ())["current"]
     if cur:
         series = _series(p, measure, cur["end"])
-        if series is not None and series.notna().sum() >= 2:
+        if series is None:
+            row["no_icon"] = "not assessed (published by year only)"
+        elif series.notna().sum() < 2:
+            row["no_icon"] = "not assessed (the counts are hidden)"
+        else:
             row["icon"] = variation_icon(xmr(series, polarity=measure.polarity), measure.polarity)
     return row
 
@@ -124,7 +128,10 @@ def _versus_hips(p: Profile, row: dict) -> tuple[str, str | None]:
     return f"{COMPARE_WORDS.get(verdict, verdict)} (HIPS {hips['rate']:,.1f})", verdict
 
 
-def _change(result) -> str:
+def _change(result, current: dict | None = None, other: dict | None = None) -> str:
+    """A change in words; ``current`` and ``other`` (the periods compared) say why there is none."""
+    if result is None and current and other and None in (current.get("count"), other.get("count")):
+        return "not compared (a figure is hidden)"
     if result is None or result.percent is None:
         return "not available"
     if round(result.percent) == 0:
@@ -149,7 +156,8 @@ def headline_frame(p: Profile, rows: list[dict]) -> pd.DataFrame:
     for row in rows:
         comp = row["comp"] or {}
         unit = UNIT_WORDS.get(row["measure"].unit, "")
-        symbol, words, _ = ICONS.get(row["icon"], ("", "not assessed", ""))
+        symbol, words, _ = ICONS.get(row["icon"], ("", row.get("no_icon", "not assessed"), ""))
+        current = comp.get("current")
         out.append(
             {
                 "label": row["label"],
@@ -157,8 +165,8 @@ def headline_frame(p: Profile, rows: list[dict]) -> pd.DataFrame:
                 "count": _count(comp.get("current")),
                 "rate": _rate(comp.get("current"), unit + " a year"),
                 "hips": _versus_hips(p, row)[0],
-                "year": _change(comp.get("year_on_year")),
-                "baseline": _change(comp.get("against_baseline")),
+                "year": _change(comp.get("year_on_year"), current, comp.get("previous")),
+                "baseline": _change(comp.get("against_baseline"), current, comp.get("baseline")),
                 "icon": f"{symbol} {words}".strip(),
             }
         )
