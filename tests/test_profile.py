@@ -234,3 +234,18 @@ def test_the_overview_and_the_chosen_district_link_to_the_profile(app):
         assert cb.filter_link(chosen, "/profile") is None  # not to the page itself
         home_link = cb.home_link(chosen)[0]
         assert (home_link.href, home_link.children) == (f"/profile?district={SOTON}", "Profile of Southampton")
+
+
+def test_every_card_is_offered_to_the_downloads(app, latest):
+    """callbacks/exports.py reads each card from the very view it was drawn from: the offsets must find it."""
+    chosen = {**state(start=latest[0], end=latest[1]), "measure": "serious_violence", "age": "all"}
+    assert {card for card, *_ in cb.EXPORT_CARDS} == {
+        ids.RATIOS, ids.TREND, ids.PLACES, ids.GRID, ids.AGES, ids.DEPRIVATION, ids.FUNNEL
+    }  # fmt: skip
+    with app.server.test_request_context("/"):
+        for card, name, view, offset, measure in cb.EXPORT_CARDS:
+            out = view(chosen)
+            assert name.startswith("profile-") and measure in app.server.config["VRP_WAREHOUSE"].registry
+            assert isinstance(out[offset], str) and out[offset], card
+            assert isinstance(out[offset + 2], dict) and "data" in out[offset + 2], card  # the chart
+            assert "Source" in str(out[offset + 4]), card  # the footnote

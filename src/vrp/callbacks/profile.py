@@ -325,6 +325,28 @@ PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
 headline_callback = guarded(*_fallbacks([ids.RATIOS, ids.TREND], 4))(cached_view(update_headline, PLACE_AND_PERIOD))
 
 
+def _export_cards() -> list[tuple]:
+    """The profile's chart cards for the downloads (callbacks/exports.py's registry): card id, name in file names,
+    view (the cached view the card was drawn from: same function, same normaliser), where the card's outputs
+    start in it, and the card's measure."""
+    width = len(c.card_outputs(ids.RATIOS))
+    where_view = cached_view(sections.update_where_when, PLACE_AND_PERIOD)
+    who_view = cached_view(sections.update_who, PLACE_AND_PERIOD)
+    headline = cached_view(update_headline, PLACE_AND_PERIOD)
+    return [
+        (ids.RATIOS, "profile-against-hips", headline, 4, ids.FOCUS),
+        (ids.TREND, "profile-knife-spc", headline, 4 + width, ids.TREND_MEASURE),
+        (ids.PLACES, "profile-top-places", where_view, 0, ids.FOCUS),
+        (ids.GRID, "profile-hour-weekday", where_view, width, ids.FOCUS),
+        (ids.AGES, "profile-victim-ages", who_view, 0, ids.FOCUS),
+        (ids.DEPRIVATION, "profile-deprivation", who_view, width, ids.FOCUS),
+        (ids.FUNNEL, "profile-funnel", who_view, 2 * width, ids.FOCUS),
+    ]
+
+
+EXPORT_CARDS = _export_cards()
+
+
 def _card(prefix):
     return [Output(i, p) for i, p in c.card_outputs(prefix)]
 
