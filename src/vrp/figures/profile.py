@@ -22,6 +22,7 @@ VERDICT_STYLE = {
     "lower": (DARK_BLUE, "triangle-down"),
     "not compared": (GREY, "x"),
 }
+FLOOR = 0.1  # the ratio chart's left edge: a lower limit of 0 (no events) is drawn to it
 VERDICT_WORDS = {"better": "lower", "worse": "higher", "similar": "similar", "higher": "higher", "lower": "lower"}
 
 
@@ -52,7 +53,8 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
                     "type": "data",
                     "symmetric": False,
                     "array": part["upper"] - part["ratio"],
-                    "arrayminus": part["ratio"] - part["lower"],
+                    # A zero lower limit has no place on a log axis: drawn to the axis's left edge.
+                    "arrayminus": part["ratio"] - part["lower"].clip(lower=FLOOR),
                     "color": DARK_GREY,
                     "thickness": 1.5,
                 },
@@ -60,10 +62,19 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
             )
         )
     vertical_line(fig, 1, {"color": DARK_PINK, "dash": "dash"})
-    fig.add_annotation(x=1, y=1, yref="paper", text=f"{reference} = 1", showarrow=False, yanchor="bottom")
+    # On a log axis an annotation's x is the log of the value (a shape's is the value itself).
+    fig.add_annotation(x=0, y=1, yref="paper", text=f"{reference} = 1", showarrow=False, yanchor="bottom")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    # A log axis: half and double sit equally far from 1, and one wide interval does not squash the others.
     top = float(np.nanmax(shown["upper"].to_numpy(dtype=float))) if len(shown) else 2.0
-    fig.update_xaxes(range=[0, max(top * 1.05, 2.0)])
+    low = float(np.nanmin(shown["lower"].clip(lower=FLOOR).to_numpy(dtype=float))) if len(shown) else 0.5
+    ticks = [t for t in (0.1, 0.25, 0.5, 1, 2, 4, 10, 25, 50) if min(low, 0.5) / 1.2 <= t <= max(top, 2) * 1.2]
+    fig.update_xaxes(
+        type="log",
+        range=[np.log10(min(low, 0.5) / 1.2), np.log10(max(top, 2.0) * 1.2)],
+        tickvals=ticks,
+        ticktext=[f"{t:g}" for t in ticks],
+    )
     # Each row names its verdict, and shape and colour repeat it: no legend to crowd the chart.
     return _layout(fig, 150 + 56 * len(labels), None, f"Multiple of {reference}").update_layout(showlegend=False)
 
