@@ -70,7 +70,7 @@ def layout() -> html.Div:
             section(
                 "Headline measures against HIPS",
                 "profile-h-headline",
-                html.Div(id=HEADLINE, role="status", **{"aria-live": "polite"}),
+                html.Div(id=HEADLINE),
                 chart_card(RATIOS),
                 chart_card(TREND),
                 intro="The Outcomes Based Performance Framework's measures for this area: count, rate with its 95% "
