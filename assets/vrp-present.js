@@ -43,7 +43,8 @@
     if (!window.Plotly || !gd.layout || !gd._fullLayout) return;
     var box = gd.parentElement; // dcc.Graph's outer div
     var card = gd.closest(".card-body") || box.parentElement;
-    var least = gd._vrpLeast || smallestText(gd);
+    var fresh = gd._vrpLayout !== gd.layout; // a new figure from the server (or the first look)
+    var least = fresh ? smallestText(gd) : gd._vrpLeast;
     if (!isFinite(least)) return;
     var scale = Math.min(MAX_SCALE, Math.max(1, MIN_TEXT_PX / least));
     var width = card.clientWidth - 32;
@@ -51,8 +52,8 @@
     var height = Math.max(300, window.innerHeight - top - 90);
     var w = Math.floor(width / scale);
     var h = Math.floor(height / scale);
-    if (gd._vrpLayout === gd.layout && gd._vrpSize === w + "x" + h) return;
-    if (gd._vrpLayout !== gd.layout) {
+    if (!fresh && gd._vrpSize === w + "x" + h) return;
+    if (fresh) {
       // A new figure from the server: remember how it was drawn, to restore it on leaving.
       gd._vrpOriginal = { width: gd.layout.width, height: gd.layout.height, titleY: (gd.layout.title || {}).y };
       gd._vrpLeast = least;
