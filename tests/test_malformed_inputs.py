@@ -68,8 +68,19 @@ def _tracebacks(records) -> list[str]:
     return [f"{r.name}: {r.getMessage()[:200]}" for r in records if r.levelno >= logging.ERROR and r.exc_info]
 
 
+@pytest.fixture(scope="module")
+def partner_app(demo_warehouse):
+    from vrp.app import create_app
+
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.mark.parametrize("audience", ["public", "partner"])
 @pytest.mark.parametrize("kind", list(MALFORMED))
-def test_every_callback_answers_malformed_input_politely(app, caplog, kind):
+def test_every_callback_answers_malformed_input_politely(request, caplog, audience, kind):
+    app = request.getfixturevalue("app" if audience == "public" else "partner_app")
     client = app.server.test_client()
     deps = _dependencies(client)
     assert len(deps) >= 25  # the shell's router and filter sync, every page's cards, the map and its table
@@ -90,3 +101,36 @@ def test_every_callback_answers_malformed_input_politely(app, caplog, kind):
             if logged:
                 failures.append(f"{where}: logged {logged[0]}")
     assert not failures, "\n".join(failures)
+
+
+SYNC = "..filter-district.value"  # the start of the filter sync's output id
+
+
+def _sync_answer(client, search, pathname="/knife-crime") -> dict:
+    dep = next(d for d in _dependencies(client) if d["output"].startswith(SYNC))
+    body = _body(dep, 0, search)
+    body["inputs"][-1]["value"] = pathname  # url.pathname, the sync's last input
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    return response.get_json()["response"]
+
+
+def test_a_malformed_link_is_refused_in_words(app, caplog):
+    client = app.server.test_client()
+    with caplog.at_level(logging.INFO):
+        answer = _sync_answer(client, ["?district=E06000045"])
+    message = json.dumps(answer["filter-message"]["children"])
+    assert "The link was not understood" in message
+    assert set(answer) == {"filter-message"}  # everything else stays as it is
+    assert _tracebacks(caplog.records) == []
+
+
+def test_presentation_mode_stays_in_the_link(app):
+    """?present=1 is how the page is shown, not a filter: the sync keeps it in the address it writes back and
+    does not call it an unknown parameter."""
+    client = app.server.test_client()
+    answer = _sync_answer(client, "?present=1&district=E06000045")
+    assert answer["url"]["search"].endswith("&present=1") and "district=E06000045" in answer["url"]["search"]
+    assert "Unknown link parameter" not in json.dumps(answer.get("filter-message", {}))
+    plain = _sync_answer(client, "?district=E06000045")
+    assert "present" not in plain["url"]["search"]
