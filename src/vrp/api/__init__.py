@@ -118,14 +118,15 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [{name: _value(name, row[name]) for name in ROW_FIELDS} for _, row in frame.iterrows()]
 
 
-def to_csv(rows: list[dict]) -> str:
-    """Plain CSV with a header row (Power BI's "From Web" and Excel read it): empty cells for null."""
+def to_csv(rows: list[dict], fields=ROW_FIELDS) -> str:
+    """Plain CSV with a header row (Power BI's "From Web" and Excel read it): empty cells for null. ``fields``:
+    the columns (the API's rows by default; a card's download names its own, callbacks/exports.py)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(ROW_FIELDS)
+    writer.writerow(fields)
     for row in rows:
         writer.writerow(
-            ["" if row[f] is None else str(row[f]).lower() if isinstance(row[f], bool) else row[f] for f in ROW_FIELDS]
+            ["" if row[f] is None else str(row[f]).lower() if isinstance(row[f], bool) else row[f] for f in fields]
         )
     return out.getvalue()
 

@@ -22,13 +22,77 @@ SOURCE_NAMES = {
 }
 
 
+# Pattern-matching ids of a card's export controls (callbacks/exports.py answers them), keyed by the card's prefix.
+EXPORT_CSV, EXPORT_PNG, EXPORT_SVG = "vrp-export-csv", "vrp-export-png", "vrp-export-svg"
+DOWNLOAD_CSV, DOWNLOAD_IMAGE, EXPORT_VIEW = "vrp-download-csv", "vrp-download-image", "vrp-export-view"
+EXPORT_MESSAGE = "vrp-export-message"
+# The modebar keeps zoom, pan, reset and the camera only: no "Share chart" / "Edit in Chart Studio" (they would
+# send the figure to Plotly's cloud) and no selection or hover-mode tools nobody here uses.
+MODEBAR_REMOVE = [
+    "sendDataToCloud",
+    "editInChartStudio",
+    "select2d",
+    "lasso2d",
+    "autoScale2d",
+    "toggleSpikelines",
+    "hoverClosestCartesian",
+    "hoverCompareCartesian",
+]
+
+
+def graph_config(filename: str = "chart", **overrides) -> dict:
+    """The one modebar configuration of every dcc.Graph. The camera downloads at 2x with a name of the chart's
+    own; where the chart has export controls, assets/vrp-export.js sends the click to the server's labelled PNG."""
+    return {
+        "displaylogo": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "modeBarButtonsToRemove": MODEBAR_REMOVE,
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+        **overrides,
+    }
+
+
 def graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
+    return dcc.Graph(id=graph_id, config=graph_config(graph_id))
+
+
+def export_controls(prefix: str, *, graph_id: str | None = None, image: bool = True) -> html.Div:
+    """The "Download data (CSV)" and, for a chart, "Download image" as PNG or SVG, each with its dcc.Download, so a
+    page needs nothing else: callbacks/exports.py finds the card's view by ``prefix``. ``graph_id`` names the
+    chart whose modebar camera should fetch the labelled PNG (assets/vrp-export.js)."""
+    button = "btn btn-outline-secondary btn-sm"
+    controls = [html.Button("Download data (CSV)", id={"type": EXPORT_CSV, "card": prefix}, className=button)]
+    if image:
+        graph_id = graph_id or f"{prefix}-graph"
+        controls += [
+            html.Span("Download image:", className="small text-muted ms-2 me-1 align-self-center"),
+            *[
+                html.Button(
+                    kind.upper(),
+                    id={"type": type_, "card": prefix},
+                    className=button + f" vrp-export-{kind}",
+                    title=f"Download the chart as a labelled {kind.upper()} image",
+                    **{"aria-label": f"Download image ({kind.upper()})", "data-vrp-graph": graph_id},
+                )
+                for kind, type_ in (("png", EXPORT_PNG), ("svg", EXPORT_SVG))
+            ],
+            dcc.Download(id={"type": DOWNLOAD_IMAGE, "card": prefix}),
+            dcc.Store(id={"type": EXPORT_VIEW, "card": prefix}),
+        ]
+    controls.append(dcc.Download(id={"type": DOWNLOAD_CSV, "card": prefix}))
+    return html.Div(
+        [
+            html.Div(controls, className="d-flex flex-wrap gap-1"),
+            html.Div(id={"type": EXPORT_MESSAGE, "card": prefix}, role="status"),
+        ],
+        className="mt-2 vrp-export d-print-none",
+    )
 
 
 def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
     """An empty card the page's callback fills: ``{prefix}-title``, ``-graph``, ``-summary``, ``-table``,
-    ``-footnote``, ``-about``."""
+    ``-footnote``, ``-about``; with its CSV and image downloads."""
     return dbc.Card(
         dbc.CardBody(
             [
@@ -36,13 +100,14 @@ def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
                 html.P(id=f"{prefix}-summary", className="mb-1"),
                 dcc.Graph(
                     id=f"{prefix}-graph",
-                    config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}},
+                    config=graph_config(prefix),
                     style={"height": f"{height}px"} if height else None,
                 ),
                 html.Details(
                     [html.Summary("Show the data as a table"), html.Div(id=f"{prefix}-table", className="mt-2")],
                     className="mt-1",
                 ),
+                export_controls(prefix),
                 html.P(id=f"{prefix}-footnote", className="small text-muted mt-2 mb-1"),
                 html.Div(id=f"{prefix}-about"),
             ]
@@ -136,4 +201,26 @@ def table(
             cells.append(cell)
         rows.append(html.Tr(cells))
     kwargs = {"id": table_id} if table_id else {}
-    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, responsive=True, className="small", **kwargs)
+    return keep_data(
+        dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, responsive=True, className="small", **kwargs),
+        frame,
+        columns,
+    )
+
+
+_EXPORT_ATTR = "_vrp_export"
+
+
+def keep_data(component, frame: pd.DataFrame, columns: dict[str, str]):
+    """Keep the values a table shows (only its ``columns``, under their labels, a hidden value as missing) on its
+    component, for its CSV download. Not a Dash property, so never sent to the browser; it survives ``freeze``
+    and the view cache (pickled with the component), so the CSV is the very output the card shows."""
+    shown = frame[list(columns)].rename(columns=columns).reset_index(drop=True)
+    setattr(component, _EXPORT_ATTR, shown)
+    return component
+
+
+def kept_data(component) -> pd.DataFrame | None:
+    """The values ``keep_data`` kept on a component, or None."""
+    frame = getattr(component, _EXPORT_ATTR, None)
+    return frame.copy() if isinstance(frame, pd.DataFrame) else None

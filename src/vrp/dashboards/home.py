@@ -8,6 +8,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from vrp.dashboards.components import export_controls, keep_data
+
 log = logging.getLogger(__name__)
 TABLE_ID = "latest-figures"
 UNIT_LABEL = {"rate_per_100k": "per 100,000 a year", "rate_per_million": "per million a year", "count": ""}
@@ -77,14 +79,36 @@ def figures_for(wh, districts=()) -> html.Div:
     synthetic = wh.synthetic_sources()
     headline = frame[frame["headline"]]
     other = frame[~frame["headline"]]
-    return html.Div(
+    shown = html.Div(
         [
             html.H2("Headline measures", className="h4 mt-4"),
             figures_table(headline, synthetic, TABLE_ID),
             html.H2("Other measures", className="h4 mt-4"),
             figures_table(other, synthetic, TABLE_ID + "-other"),
+            export_controls(FIGURES, image=False),
         ]
     )
+    # Both tables' values for the CSV download, in the order shown (a hidden count is missing, not "*").
+    rows = pd.concat([headline, other], ignore_index=True)
+    rows = rows.assign(
+        unit=rows["unit"].map(lambda u: UNIT_LABEL.get(u, "")),
+        incomplete=rows["incomplete"].astype(bool),
+        data=rows["source"].map(lambda s: "Synthetic" if s in synthetic else "Real"),
+    )
+    return keep_data(shown, rows, EXPORT_COLUMNS)
+
+
+EXPORT_COLUMNS = {
+    "measure_id": "measure_id",
+    "label": "Measure",
+    "period": "Period",
+    "count": "Count",
+    "incomplete": "Count is a lower bound",
+    "previous": "Previous period",
+    "rate": "Rate",
+    "unit": "Rate unit",
+    "data": "Data",
+}
 
 
 HEADING = "home-heading"

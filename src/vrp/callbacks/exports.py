@@ -1,0 +1,404 @@
+"""Downloads of what a card shows: its data as CSV and its chart as a labelled PNG or SVG.
+
+Each card is named by its prefix (``knife-spc``) in a small explicit registry: the page's own cached view, and
+where in the view's outputs the card's title, chart, table, footnote and "about" sit. A download calls that view
+in-process with the filter state (checked by the same normalisers, so the same cache entry the card was drawn
+from), so the CSV is the very table the card shows (``components.keep_data``), from the same published data for
+the public, and nothing else: never the columns a table does not show, never a record-level layer.
+
+In-process use (the briefing pack, the district profile): ``card_export(state, card)`` in a request context
+(the audience comes from ``dashboards.context.warehouse()``) gives a ``CardExport`` with ``.frame`` (the table with
+its metadata columns), ``.csv()``, ``.figure`` (the labelled go.Figure) and ``.image(fmt)`` (PNG or SVG bytes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dash
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, ctx, dcc, no_update
+
+from vrp.api import to_csv
+from vrp.callbacks import admissions as admissions_cb
+from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import home as home_cb
+from vrp.callbacks import homicide as homicide_cb
+from vrp.callbacks import hotspots as hotspots_cb
+from vrp.callbacks import knife_crime as knife_cb
+from vrp.callbacks import national as national_cb
+from vrp.callbacks import profile as profile_cb
+from vrp.callbacks.text import period_text, where
+from vrp.dashboards import admissions, homicide, hotspots, knife_crime, national
+from vrp.dashboards import components as c
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import STATE, read_state
+from vrp.data_access.cube import CubeReader
+from vrp.data_access.validation import InvalidQuery
+from vrp.figures import export as fx
+
+META_COLUMNS = (
+    "measure",
+    "measure_id",
+    "place",
+    "period",
+    "age",
+    "source",
+    "definition",
+    "extract_date",
+    "licence",
+    "synthetic",
+    "audience",
+)
+_PERIOD = re.compile(r"Period: (.+?)\.(?: |$)")
+_MEASURE_ID = re.compile(r"Measure id: ([a-z0-9_]+)\.")
+NO_IMAGES = (
+    "Images cannot be made on this server just now (its chart renderer is not available). The chart's camera "
+    "button, top right of the chart, still saves a PNG; the CSV download works as usual."
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    """Where one card's parts sit in its page's view output; ``view(state, options)`` returns that output."""
+
+    page: str
+    name: str  # the card in file names: a page has several cards of one measure
+    view: Callable
+    title: int | str
+    figure: int | None
+    table: int | None
+    footnote: int | None = None
+    about: int | None = None
+    measure: str | None = None  # the page's own measure; None: the filter's
+    is_map: bool = False
+    frame_from_figure: Callable | None = None  # a chart with no table: its data read from its traces
+    period: Callable | None = None  # (wh, state) -> the period in words, when the card has no footnote
+
+
+def _chart_card(page: str, name: str, view, offset: int, measure: str) -> Card:
+    """A ``components.chart_card``: title, summary, figure, table, footnote, about from ``offset``."""
+    return Card(page, name, view, offset, offset + 2, offset + 3, offset + 4, offset + 5, measure)
+
+
+def _state_view(fn, normaliser=inputs.PAGE_STATE):
+    """The page's cached view, keyed exactly as the page's callback keys it (same name, same normalised state)."""
+    view = cached_view(fn, normaliser)
+    return lambda state, _options: view(state)
+
+
+def _hotspots_period(wh, state) -> str:
+    return hotspots_cb.shown_period(wh, read_state(state))[0]
+
+
+def _curve_frame(figure: dict) -> pd.DataFrame:
+    trace = figure["data"][0]
+    return pd.DataFrame({"Share of LSOAs, highest first (%)": trace["x"], "Share of the total (%)": trace["y"]})
+
+
+def _heatmap_frame(figure: dict) -> pd.DataFrame:
+    """The hour-by-weekday grid as rows: the first trace holds the counts (None where hidden)."""
+    trace = figure["data"][0]
+    rows = [
+        {"Day": day, "Hour": hour, "Offences": value}
+        for day, values in zip(trace["y"], trace["z"], strict=True)
+        for hour, value in zip(trace["x"], values, strict=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _map_view():
+    the_map = cached_view(hotspots_cb.cached_map, hotspots_cb.MAP_STATE, hotspots_cb.MAP_MODE, inputs.flag)
+    table = cached_view(hotspots_cb.update_table, inputs.flag, inputs.filter_state())
+    return lambda state, options: (*the_map(state, (options or {}).get("mode"), False), table(True, state))
+
+
+def _registry() -> dict[str, Card]:
+    knife_trend = _state_view(knife_cb.update_trend)
+    knife_breakdowns = _state_view(knife_cb.update_breakdowns)
+    knife_districts = _state_view(knife_cb.update_districts)
+    national_view = _state_view(national_cb.update)
+    lower = _state_view(hotspots_cb.update_lower, inputs.filter_state())
+    knife, adm, hom, nat = knife_crime.MEASURE_ID, admissions.MEASURE_ID, homicide.ALL_ID, national.MEASURE_ID
+    cards = [
+        _chart_card("knife_crime", "monthly-spc", knife_trend, 2, knife),
+        _chart_card("knife_crime", "rolling-rate", knife_trend, 8, knife),
+        _chart_card("knife_crime", "offence-groups", knife_breakdowns, 0, knife),
+        _chart_card("knife_crime", "victim-ages", knife_breakdowns, 6, knife),
+        _chart_card("knife_crime", "districts", knife_districts, 0, knife),
+        _chart_card("knife_crime", "funnel", knife_districts, 6, knife),
+        _chart_card("admissions", "trend", _state_view(admissions_cb.update_trend), 0, adm),
+        _chart_card("admissions", "ages", _state_view(admissions_cb.update_ages), 0, adm),
+        _chart_card("admissions", "districts", _state_view(admissions_cb.update_districts), 0, adm),
+        _chart_card("homicide", "rolling", _state_view(homicide_cb.update_rolling), 0, hom),
+        _chart_card("homicide", "methods", _state_view(homicide_cb.update_methods), 0, hom),
+        _chart_card("national", "trend", national_view, 1, nat),
+        _chart_card("national", "forces", national_view, 7, nat),
+        _chart_card("national", "quarters", national_view, 13, nat),
+        Card("hotspots", "map", _map_view(), 2, 0, 5, is_map=True, period=_hotspots_period),
+        Card("hotspots", "top-places", lower, "Top places", None, 0, period=_hotspots_period),
+        Card(
+            "hotspots",
+            "concentration",
+            lower,
+            2,
+            1,
+            None,
+            frame_from_figure=_curve_frame,
+            period=_hotspots_period,
+        ),
+        Card("hotspots", "hour-weekday", lower, 4, 3, None, frame_from_figure=_heatmap_frame, period=_hotspots_period),
+        Card("home", "latest-figures", _state_view(home_cb.update_tables, home_cb.PLACE), 0, None, 1),
+    ]
+    ids = [
+        knife_crime.SPC,
+        knife_crime.ROLLING,
+        knife_crime.OFFENCES,
+        knife_crime.AGES,
+        knife_crime.DISTRICTS,
+        knife_crime.FUNNEL,
+        admissions.TREND,
+        admissions.AGES,
+        admissions.DISTRICTS,
+        homicide.ROLLING,
+        homicide.METHODS,
+        national.TREND,
+        national.FORCES,
+        national.QUARTERS,
+        hotspots.MAP,
+        hotspots.TOP,
+        hotspots.CONCENTRATION,
+        hotspots.HEATMAP,
+        HOME_FIGURES,
+    ]
+    registry = dict(zip(ids, cards, strict=True))
+    for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
+        registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
+    return registry
+
+
+HOME_FIGURES = "home-figures"
+
+
+@dataclass
+class CardExport:
+    """What one card shows, ready to download: its table with metadata, and its labelled chart."""
+
+    card: str
+    frame: pd.DataFrame  # the table's columns as shown (hidden values missing), then META_COLUMNS
+    meta: dict
+    labels: fx.Labels
+    stem: str  # the file name without its extension
+    figure: go.Figure | None = None
+    is_map: bool = field(default=False, repr=False)
+
+    def csv(self) -> str:
+        rows = [{k: _cell(v) for k, v in row.items()} for row in self.frame.to_dict("records")]
+        return to_csv(rows, fields=list(self.frame.columns))
+
+    def image(self, fmt: str) -> bytes:
+        if self.figure is None:
+            raise InvalidQuery("This card has no chart to download as an image.")
+        return fx.render(self.figure, fmt)
+
+
+def _cell(value):
+    """Numbers as numbers (no separators, at most 4 decimals, as the API writes rates), a hidden value empty."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else (int(value) if value.is_integer() else round(value, 4))
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    return value
+
+
+def _text(value) -> str:
+    """The words of a component or list of strings (a footnote, a title)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "".join(_text(v) for v in value)
+    return _text(getattr(value, "children", None))
+
+
+def cards(page: str | None = None) -> list[str]:
+    """The card ids with downloads, in page order (all pages, or one)."""
+    return [k for k, v in CARDS.items() if page is None or v.page == page]
+
+
+def _source_meta(wh, measure_id: str) -> dict:
+    meta = CubeReader(wh).meta(measure_id)
+    return {
+        "measure": meta["name"],
+        "measure_id": meta["measure"],
+        "source": meta["source_name"] or meta["source"],
+        "definition": meta["definition"],
+        "extract_date": meta["extract_date"],
+        "licence": meta["licence"],
+        "synthetic": bool(meta["synthetic"]),
+        "audience": wh.audience,
+    }
+
+
+def _with_meta(frame: pd.DataFrame, wh, measure_id: str, place: str, period: str, age: str) -> pd.DataFrame:
+    """The table's columns, then the metadata on every row (tidy, like the API's CSV): one file loads anywhere and
+    still says what it is. A data column of the same name as a metadata one (the Overview's Measure) wins."""
+    meta = {**_source_meta(wh, measure_id), "place": place, "period": period, "age": age}
+    shown = {col.lower() for col in frame.columns}
+    out = frame.reset_index(drop=True).copy()
+    if "measure_id" in frame.columns:  # the Overview: one measure a row, each row with its own source
+        per_row = pd.DataFrame([_source_meta(wh, m) for m in frame["measure_id"]])
+        for col in META_COLUMNS:
+            if col.lower() not in shown:
+                out[col] = per_row[col] if col in per_row else meta[col]
+        return out
+    for col in META_COLUMNS:
+        if col.lower() not in shown:
+            out[col] = meta[col]
+    return out
+
+
+def card_export(state_data, card: str, options: dict | None = None) -> CardExport:
+    """The CSV frame, labels and labelled figure of ``card`` for the filter state (as the URL and the page's store
+    carry it). A card that is not in the registry, a malformed state, or a card with nothing to download is
+    refused with InvalidQuery (a polite message on the page)."""
+    spec = CARDS.get(card) if isinstance(card, str) else None
+    if spec is None:
+        raise InvalidQuery("There is no download of that name on this dashboard.")
+    if not state_data:
+        raise InvalidQuery("The filters were not understood: please choose them again.")
+    state = read_state(state_data)  # the shape; the cached view's normalisers check every value
+    if spec.is_map:
+        options = {"mode": hotspots_cb.MAP_MODE((options or {}).get("mode"))}
+    outputs = spec.view(state_data, options)
+    wh = warehouse()
+    figure = outputs[spec.figure] if spec.figure is not None else None
+    figure = figure.to_plotly_json() if isinstance(figure, go.Figure) else figure
+    table = outputs[spec.table] if spec.table is not None else None
+    frame = c.kept_data(table)
+    if frame is None and spec.frame_from_figure is not None and figure and figure.get("data"):
+        frame = spec.frame_from_figure(figure)
+    if frame is None:
+        raise InvalidQuery("This card has no data to download for the filters chosen.")
+    about = _text(outputs[spec.about]) if spec.about is not None else ""
+    found = _MEASURE_ID.search(about)
+    measure_id = found.group(1) if found else spec.measure or read_state(state_data).measure
+    footnote = _text(outputs[spec.footnote]) if spec.footnote is not None else ""
+    found = _PERIOD.search(footnote)
+    period = (
+        found.group(1)
+        if found
+        else spec.period(wh, state_data)
+        if spec.period
+        else (period_text(state.start, state.end) if state.start and state.end else "the latest figures")
+    )
+    place = "Hampshire" if spec.page == "national" else where(wh, state.districts)
+    age = "all" if spec.page in ("home", "national") else state.age
+    data = _with_meta(frame, wh, measure_id, place, period, age)
+    meta = _source_meta(wh, measure_id) | {"place": place, "period": period, "age": age}
+    title = spec.title if isinstance(spec.title, str) else _text(outputs[spec.title])
+    labels = fx.Labels(
+        title=title or meta["measure"],
+        measure=meta["measure"] + (" (victims under 25)" if age == "u25" else ""),
+        place=place[:1].upper() + place[1:],
+        period=period,
+        source=meta["source"],
+        extract_date=meta["extract_date"],
+        licence=meta["licence"],
+        synthetic=meta["synthetic"],
+        classification="OFFICIAL-SENSITIVE" if wh.audience == "partner" else None,
+    )
+    stem = (
+        fx.file_stem("latest-figures", None, place, period)
+        if spec.page == "home"
+        else fx.file_stem(measure_id, spec.name, place, period, age)
+    )
+    has_chart = bool(figure and figure.get("data"))
+    labelled = fx.labelled(figure, labels, is_map=spec.is_map) if has_chart else None
+    return CardExport(card, data, meta, labels, stem, labelled, spec.is_map)
+
+
+def card_image(state_data, card: str, fmt: str, options: dict | None = None) -> tuple[bytes, str]:
+    """The labelled chart of ``card`` as PNG or SVG bytes, and its file name."""
+    if fmt not in fx.FORMATS:
+        raise InvalidQuery("The image format must be PNG or SVG.")
+    export = card_export(state_data, card, options)
+    return export.image(fmt), f"{export.stem}.{fmt}"
+
+
+CARDS = _registry()
+
+
+# ---- the browser's downloads: one MATCH callback per kind of control ---------------------------------------------
+
+
+def _card_id(triggered) -> str:
+    if not isinstance(triggered, dict) or not isinstance(triggered.get("card"), str):
+        raise InvalidQuery("There is no download of that name on this dashboard.")
+    return triggered["card"]
+
+
+def download_csv(n_clicks, state_data):
+    if not n_clicks:
+        return no_update, no_update
+    export = card_export(state_data, _card_id(ctx.triggered_id))
+    return dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), None
+
+
+def download_image(_png, _svg, state_data, view_options):
+    triggered = ctx.triggered_id
+    if not triggered or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update
+    fmt = {c.EXPORT_PNG: "png", c.EXPORT_SVG: "svg"}.get(triggered.get("type"))
+    try:
+        data, name = card_image(state_data, _card_id(triggered), fmt or "", view_options)
+    except fx.ImagesUnavailable:
+        return no_update, polite(NO_IMAGES)
+    return dcc.send_bytes(data, name, type=fx.FORMATS[fmt]), None
+
+
+csv_callback = guarded(lambda _m: no_update, polite)(download_csv)
+image_callback = guarded(lambda _m: no_update, polite)(download_image)
+
+# The hotspot map's colouring reaches its image download through the card's view store.
+MAP_MODE_TO_VIEW = "function(mode) { return {mode: mode}; }"
+
+
+def register(app: dash.Dash) -> None:
+    def card(kind: str):
+        return {"type": kind, "card": MATCH}
+
+    app.callback(
+        Output(card(c.DOWNLOAD_CSV), "data"),
+        Output(card(c.EXPORT_MESSAGE), "children"),
+        Input(card(c.EXPORT_CSV), "n_clicks"),
+        State(STATE, "data"),
+        prevent_initial_call=True,
+    )(csv_callback)
+    app.callback(
+        Output(card(c.DOWNLOAD_IMAGE), "data"),
+        Output(card(c.EXPORT_MESSAGE), "children", allow_duplicate=True),
+        Input(card(c.EXPORT_PNG), "n_clicks"),
+        Input(card(c.EXPORT_SVG), "n_clicks"),
+        State(STATE, "data"),
+        State(card(c.EXPORT_VIEW), "data"),
+        prevent_initial_call=True,
+    )(image_callback)
+    app.clientside_callback(
+        MAP_MODE_TO_VIEW,
+        Output({"type": c.EXPORT_VIEW, "card": hotspots.MAP}, "data"),
+        Input(hotspots.MODE, "value"),
+    )
+
+
+__all__ = ["CARDS", "CardExport", "card_export", "card_image", "cards", "register"]
