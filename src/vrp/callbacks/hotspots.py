@@ -14,6 +14,7 @@ from dash import Input, Output, Patch, State, dcc, html, no_update
 from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import hotspots as ids
+from vrp.dashboards.components import keep_data
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, FilterState, read_state
 from vrp.dashboards.shell import ATTRIBUTION
@@ -56,7 +57,18 @@ def lsoa_table(frame: pd.DataFrame, names: dict) -> dbc.Table:
             for r in rows.itertuples()
         ]
     )
-    return dbc.Table([head, body], size="sm", striped=True, className="small")
+    shown = rows.assign(district=rows["district_code"].map(names).fillna(""))  # the CSV download's values
+    return keep_data(dbc.Table([head, body], size="sm", striped=True, className="small"), shown, LSOA_COLUMNS)
+
+
+LSOA_COLUMNS = {
+    "lsoa21_code": "LSOA",
+    "lsoa21_name": "Name",
+    "district": "District",
+    "count": "Count",
+    "rate": "Rate per 1,000",
+    "hotspot": "Hotspot class",
+}
 
 
 def shown_period(wh, state: FilterState) -> tuple[str, str | None]:
@@ -415,7 +427,20 @@ def top_table(top: pd.DataFrame) -> html.Div:
             for r in top.itertuples()
         ]
     )
-    return dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)
+    table = dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)
+    return keep_data(table, top, TOP_COLUMNS)  # for the CSV download (shares as fractions)
+
+
+TOP_COLUMNS = {
+    "rank": "Rank",
+    "lsoa21_code": "LSOA",
+    "lsoa21_name": "Name",
+    "district_name": "District",
+    "count": "Count",
+    "share": "Share",
+    "cumulative_share": "Cumulative share",
+    "hotspot": "Gi* class",
+}
 
 
 COMPARISON_TEXT = {
