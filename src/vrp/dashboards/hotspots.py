@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from vrp.dashboards.components import export_controls, graph_config
 from vrp.dashboards.context import warehouse
 from vrp.figures.hotspots import MODES
 
@@ -93,10 +94,11 @@ def layout() -> html.Div:
                             html.Div(id=MAP_MESSAGE),
                             dcc.Graph(
                                 id=MAP,
-                                config={"displaylogo": False, "scrollZoom": True},
+                                config=graph_config(MAP, scrollZoom=True),
                                 style={"height": "560px"},
                                 className="border rounded",
                             ),
+                            export_controls(MAP, graph_id=MAP),
                             dcc.Store(id=MAP_META),
                             html.Details(
                                 id=MAP_DETAILS,
@@ -153,11 +155,12 @@ def layout() -> html.Div:
             html.H2("Top places", className="h4 mt-4"),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(id=TOP), lg=7),
+                    dbc.Col([html.Div(id=TOP), export_controls(TOP, image=False)], lg=7),
                     dbc.Col(
                         [
                             html.P(id=CONCENTRATION_TEXT, className="fw-bold"),
-                            dcc.Graph(id=CONCENTRATION, config={"displaylogo": False}),
+                            dcc.Graph(id=CONCENTRATION, config=graph_config(CONCENTRATION)),
+                            export_controls(CONCENTRATION, graph_id=CONCENTRATION),
                         ],
                         lg=5,
                     ),
@@ -167,7 +170,8 @@ def layout() -> html.Div:
                 [
                     html.H2("When it happens", className="h4 mt-4"),
                     html.P(id=HEATMAP_TEXT),
-                    dcc.Graph(id=HEATMAP, config={"displaylogo": False}),
+                    dcc.Graph(id=HEATMAP, config=graph_config(HEATMAP)),
+                    export_controls(HEATMAP, graph_id=HEATMAP),
                 ],
                 id=HEATMAP_SECTION,
             ),
