@@ -13,6 +13,7 @@ from dash import Patch, no_update
 from tests.helpers import cube_area_year, cube_lsoa_year
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
+from vrp.callbacks.hotspots_panel import lsoa_headline
 from vrp.data_access import places, published_places
 from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
@@ -136,7 +137,8 @@ def test_public_derived_figures_come_only_from_published_cells(wh, partner):
     assert {
         k: v for k, v in places.concentration_of_harm(wh, "serious_violence", [SOTON], *FY).items() if k != "period"
     } == conc
-    pd.testing.assert_frame_equal(places.top_places(wh, "serious_violence", [SOTON], *FY), top)
+    named = places.top_places(wh, "serious_violence", [SOTON], *FY)
+    pd.testing.assert_frame_equal(named.drop(columns=["place", "tied"]), top)
     # The true counts, and the true counts with every hidden LSOA changed, give the very same public figures.
     hidden = reference["suppressed"]
     for counts in (truth["count"], truth["count"].where(~hidden, truth["count"] + 7)):
@@ -212,8 +214,14 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(partner_app):
     assert curve["data"][0]["y"] == pytest.approx([v * 100 for v in conc["harm_share"]])
     grid = places.hour_by_weekday(wh, "serious_violence", [], *PERIOD)
     z = heat["data"][0]["z"]
-    assert len(z) == 7 and all(len(row) == 24 for row in z) and len(heat["data"]) == 1  # partners: nothing hidden
+    assert len(z) == 7 and all(len(row) == 24 for row in z)
+    assert [t["type"] for t in heat["data"]] == ["heatmap", "bar", "bar"]  # partners: nothing hidden, no "*"
     assert [z[r.weekday][r.hour] for r in grid.itertuples()] == grid["count"].tolist()
+    # The totals beside it: by hour above the grid (its x axis), by day to its right (its y axis).
+    by_hour, by_day = heat["data"][1], heat["data"][2]
+    assert by_hour["y"] == grid.groupby("hour")["count"].sum().astype(float).tolist() and by_hour["yaxis"] == "y2"
+    assert by_day["x"] == grid.groupby("weekday")["count"].sum().astype(float).tolist() and by_day["xaxis"] == "x2"
+    assert by_day["y"] == list(places.WEEKDAYS) and by_hour["x"] == [f"{h:02d}" for h in range(24)]
     assert "Grey cells" not in out[4] and out[5] is False
     # A grid with hidden cells (the partner audience hides none; the figure supports them): they are gaps marked
     # "*", drawn grey by a second trace, so they never read as zero.
@@ -580,7 +588,7 @@ def test_lsoa_panel_hides_a_hidden_district_rate(wh):
     fy = (f"{start:%Y-%m}", f"{start.year + 1}-03")
     p = places.lsoa_profile(wh, row["lsoa"], "knife_enabled_sv", *fy)
     assert p["district_count"] is None and np.isnan(p["district_rate"]) and p["comparison"] == "not compared"
-    headline = cb.lsoa_headline(p, "the district")
+    headline = lsoa_headline(p, "the district")
     assert "whose count is hidden" in headline if p["count"] is not None else "hidden to protect" in headline
 
 
@@ -719,3 +727,128 @@ def test_the_partner_density_layer_follows_the_age_filter(partner_app):
             assert len(density["lat"]) == counted
             shown[age] = len(density["lat"])
     assert 0 < shown["u25"] < shown["all"]
+
+
+def texts(component) -> list[str]:
+    """The strings a component shows, in order (to_plotly_json leaves nested components as their repr)."""
+    if component is None:
+        return []
+    if isinstance(component, (str, int, float)):
+        return [str(component)]
+    if isinstance(component, (list, tuple)):
+        return [t for child in component for t in texts(child)]
+    return texts(getattr(component, "children", None))
+
+
+# ---- issue 14 point 7: the hot spots named in the summary and the table; ranks shared as ties
+
+
+def test_the_summary_and_the_top_places_name_every_hot_spot(app, partner_app):
+    for application, period in ((app, FY), (partner_app, FY)):
+        wh_ = application.server.config["VRP_WAREHOUSE"]
+        st = {**state(districts=[]), "start": period[0], "end": period[1]}
+        frame = places.hotspot_map(wh_, "serious_violence", [], *period)
+        hot = places.hot_spots(wh_, "serious_violence", [], *period)
+        # Every hot LSOA of the map, strongest first, each named by the shared helper.
+        expected = frame[frame["hotspot"].str.startswith("hot")].sort_values("gi_z", ascending=False)
+        assert hot["lsoa21_code"].tolist() == expected["lsoa21_code"].tolist() and len(hot) > 5
+        assert hot["place"].tolist() == [places.place_names(wh_, [c])[c] for c in hot["lsoa21_code"]]
+        assert hot["place"].str.contains(", around ").all()
+        with application.server.test_request_context("/"):
+            summary = cb.update_map(st, "count", [], None)[3]
+            table = json.dumps(cb.update_lower(st)[0].to_plotly_json(), default=str, ensure_ascii=False)
+        assert f"{len(hot)} LSOAs are statistically significant hotspots: " in summary
+        assert "; ".join(hot["place"].head(5)) + f"; and {len(hot) - 5} more (marked in Top places)." in summary
+        # The table: the top 20 by count, then the hot spots outside them; every hot spot marked in words.
+        for place in hot["place"]:
+            assert place in table
+        assert table.count("▲ Hot spot (") == len(hot)
+        assert "Hotspots outside the top 20" in table
+
+
+def test_shared_ranks_are_shown_as_ties(wh):
+    top = places.top_places(wh, "serious_violence", ["E07000084"], *FY)
+    counts = places.hotspot_map(wh, "serious_violence", ["E07000084"], *FY)["count"]
+    for r in top.itertuples():
+        assert r.tied == ((counts == r.count).sum() > 1)  # another LSOA of the map has the same count
+        assert r.rank == (counts > r.count).sum() + 1
+    assert top["tied"].any() and not top["tied"].all()
+    rows = [texts(tr) for tr in cb.top_table(top).children[1].children]
+    assert [row[0] for row in rows] == [f"{'=' if r.tied else ''}{r.rank}" for r in top.itertuples()]
+    assert [row[1] for row in rows] == top["place"].tolist()
+    assert cb.rank_text(3, True) == "=3" and cb.rank_text(1, False) == "1" and cb.rank_text(pd.NA, False) == "*"
+
+
+# ---- issue 14 point 8: no chart made only of "*"; the hour grid's day and hour totals
+
+
+def test_a_trend_or_offence_mix_with_every_value_hidden_is_a_sentence(wh):
+    from dash import dcc
+
+    from vrp.callbacks.hotspots_panel import lsoa_panel
+
+    lsoa = wh.read(
+        "SELECT area_code FROM pub_cube WHERE measure_id = 'knife_enabled_sv' AND area_level = 'lsoa' AND age = 'all'"
+        " AND period_type = 'fy' GROUP BY area_code HAVING bool_and(suppressed) ORDER BY 1 LIMIT 1"
+    )["area_code"].iloc[0]
+    p = places.lsoa_profile(wh, lsoa, "knife_enabled_sv", *FY)
+    assert len(p["series"]) > 1 and p["series"]["count"].isna().all()  # every published year hidden
+
+    def graphs(component) -> int:
+        found = int(isinstance(component, dcc.Graph))
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            found += graphs(child) if child is not None and not isinstance(child, str) else 0
+        return found
+
+    panel = lsoa_panel(p, "the district")
+    text = json.dumps(panel.to_plotly_json(), default=str)
+    assert graphs(panel) == 0
+    assert "Every published financial year of this LSOA's counts is hidden" in text
+    # Partly hidden: the chart, with its hidden years marked "*".
+    shown = places.lsoa_profile(wh, "E01035444", "knife_enabled_sv", *FY)
+    assert graphs(lsoa_panel(shown, "Southampton")) == 1
+    # An offence mix whose every group is hidden (partners see none hidden; the panel takes either).
+    mix = pd.DataFrame({"group": ["Robbery", "Violence with injury"], "count": [np.nan, np.nan]})
+    hidden_mix = json.dumps(lsoa_panel({**shown, "mix": mix}, "Southampton").to_plotly_json(), default=str)
+    assert "The count of every offence group (robbery, violence with injury) is hidden" in hidden_mix
+    assert "Robbery: *" not in hidden_mix
+
+
+def test_an_overview_tile_with_every_month_hidden_says_so():
+    """The admissions sparkline (an Overview tile) of months all hidden is a sentence, not an empty line."""
+    from vrp.dashboards.tiles import tile
+
+    months = pd.DataFrame({"month": pd.date_range("2025-10-01", periods=12, freq="MS"), "count": [np.nan] * 12})
+    comp = {"current": {"end": "2026-09", "count": 41, "rate": 2.0, "lower": 1.4, "upper": 2.7}}
+    card = tile("t", "Admissions", "rate_per_100k", comp, months, None, None, False)
+    assert "Monthly counts are small and hidden, so no monthly trend is shown." in texts(card)
+    assert "Graph(" not in repr(card)
+
+
+def test_day_and_hour_totals_hide_by_the_same_rule(demo_warehouse, monkeypatch):
+    """The totals beside the grid follow the grid's suppression rule: a small total is hidden, and a hidden grid
+    cell is never the only hidden one of its day or hour (the totals would give it away). Partners hide nothing,
+    so the rule is exercised here with a threshold of 5."""
+    wh_ = Warehouse(demo_warehouse.with_(audience="partner"))
+    try:
+        args = ("knife_enabled_sv", [SOTON], "2026-01", "2026-03", "u25")
+        days, hours = places.day_and_hour_totals(wh_, *args)
+        grid = places.hour_by_weekday(wh_, *args)
+        assert days["count"].tolist() == grid.groupby("weekday")["count"].sum().tolist()
+        assert hours["count"].tolist() == grid.groupby("hour")["count"].sum().tolist()
+        monkeypatch.setattr(wh_.audience_rule, "threshold", lambda _measure: 5)
+        days, hours = places.day_and_hour_totals(wh_, *args)
+        grid = places.hour_by_weekday(wh_, *args)
+        for totals, by in ((days, "weekday"), (hours, "hour")):
+            shown = totals["count"].dropna()
+            assert ((shown == 0) | (shown >= 5)).all() and totals["count"].isna().sum() != 1
+            hidden_per_group = grid.groupby(by)["count"].apply(lambda c: c.isna().sum())
+            assert not (hidden_per_group == 1).any()
+        assert grid["count"].isna().any() and hours["count"].isna().any()
+        heat = figs.with_totals(figs.hour_weekday_figure(grid), grid, days, hours)
+        marks = [t for t in heat["data"] if t["type"] == "scatter"]
+        hidden_hours = [f"{h:02d}" for h in hours.loc[hours["count"].isna(), "hour"]]
+        assert marks[0]["x"] == hidden_hours and set(marks[0]["text"]) == {"*"}
+    finally:
+        wh_.dispose()

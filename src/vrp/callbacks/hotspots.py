@@ -7,11 +7,11 @@ import re
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
-from dash import Input, Output, Patch, State, dcc, html, no_update
+from dash import Input, Output, Patch, State, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks.hotspots_panel import lsoa_panel
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.components import keep_data
@@ -81,22 +81,32 @@ def shown_period(wh, state: FilterState) -> tuple[str, str | None]:
 
 
 def summary_sentence(
-    label: str, frame: pd.DataFrame, conc: dict, state: FilterState, place: str, period: str | None = None
+    label: str,
+    frame: pd.DataFrame,
+    conc: dict,
+    state: FilterState,
+    place: str,
+    period: str | None = None,
+    hot_places: list[str] | None = None,
 ) -> str:
+    """The page's lead: the total, how concentrated it is, and the hot spots by name (``hot_places``, strongest
+    first; the first five named, the rest counted)."""
     total = conc["total"]
-    hot = int(frame["hotspot"].str.startswith("hot").sum())
     count = "hidden (a small number, or one that would reveal one)" if total is None else f"{total:,}"
     text = f"{label}: {count} in {place}, {period or period_text(state.start, state.end)}."
     if conc.get("top_5") is not None and total:
         n5 = max(1, round(len(frame) * 0.05))
         about = "about " if conc.get("approximate") else ""
         text += f" The top 5% of LSOAs ({n5:,} of {len(frame):,}) hold {about}{conc['top_5']:.0%} of it."
-    text += (
-        f" {hot:,} LSOA{'s are' if hot != 1 else ' is'} a statistically significant hotspot."
-        if hot
-        else " No LSOA is a statistically significant hotspot."
-    )
-    return text
+    return text + hot_spot_words(hot_places or [])
+
+
+def hot_spot_words(names: list[str], shown: int = 5) -> str:
+    if not names:
+        return " No LSOA is a statistically significant hotspot."
+    listed = "; ".join(names[:shown]) + (f"; and {len(names) - shown:,} more" if len(names) > shown else "")
+    are = "s are statistically significant hotspots" if len(names) != 1 else " is a statistically significant hotspot"
+    return f" {len(names):,} LSOA{are}: {listed} (marked in Top places)."
 
 
 def export_note(wh, measure, state: FilterState, width: int = 120, period: str | None = None) -> str:
@@ -146,7 +156,8 @@ def update_map(state_data, mode, points, meta):
         stamp(fig, export_note(wh, measure, state, period=period), inside=True)
     title = f"Where {measure.label.lower()} is concentrated: {place}"
     message = dbc.Alert(note, color="info", className="my-2") if note else None
-    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place, period), message
+    hot = places.hot_spots(wh, state.measure, state.districts, state.start, state.end, state.age)["place"].tolist()
+    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place, period, hot), message
 
 
 def update_table(is_open, state_data):
@@ -220,7 +231,7 @@ def update_lower(state_data):
     measure = wh.registry.get(state.measure)
     top = places.top_places(wh, *args)
     conc = places.concentration_of_harm(wh, *args)
-    table = top_table(top)
+    table = top_table(top, places.hot_spots(wh, *args))
     text = concentration_text(conc, measure, where(wh, state.districts))
     period, _ = shown_period(wh, state)
     note = export_note(wh, measure, state, width=85, period=period)  # 5/12
@@ -238,10 +249,27 @@ def update_lower(state_data):
         if len(busiest) and busiest["count"].iloc[0]
         else ""
     )
+    days, hours = places.day_and_hour_totals(wh, *args)
+    heat_text += totals_text(days, hours)
     if grid["count"].isna().any():
         heat_text += " Grey cells are hidden to protect privacy (small numbers, and cells that would reveal them)."
-    heat = stamp(figs.hour_weekday_figure(grid), export_note(wh, measure, state))
+    heat = stamp(figs.with_totals(figs.hour_weekday_figure(grid), grid, days, hours), export_note(wh, measure, state))
     return table, curve, text, heat, heat_text, False
+
+
+def totals_text(days: pd.DataFrame, hours: pd.DataFrame) -> str:
+    """The busiest day and hour in words, from the totals beside the grid (which hide less than its cells)."""
+    text = ""
+    day, hour = days.dropna(subset=["count"]), hours.dropna(subset=["count"])
+    if len(day) and day["count"].max() > 0:
+        d = day.sort_values(["count", "weekday"], ascending=[False, True]).iloc[0]
+        text += f" Of the days, {places.WEEKDAYS[int(d.weekday)]} had the most ({int(d['count']):,} in all)"
+    if len(hour) and hour["count"].max() > 0:
+        h = hour.sort_values(["count", "hour"], ascending=[False, True]).iloc[0]
+        span = f"{int(h.hour):02d}:00-{int(h.hour):02d}:59"
+        text += f"{'; of' if text else ' Of'} the hours, {span} ({int(h['count']):,} in all)"
+    hidden = int(days["count"].isna().sum() + hours["count"].isna().sum())
+    return (text + "." if text else "") + (f" {hidden} of the totals are hidden too." if hidden else "")
 
 
 def pick_from_map(click):
@@ -280,7 +308,7 @@ def update_panel(lsoa, state_data):
     state = read_state(state_data)
     wh = warehouse()
     p = places.lsoa_profile(wh, lsoa, state.measure, state.start, state.end, state.age)
-    return lsoa_panel(p, where(wh, [p["district_code"]]))
+    return lsoa_panel(p, where(wh, [p["district_code"]]), places.place_names(wh, [lsoa]).get(lsoa))
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page, and each cached
@@ -400,33 +428,53 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.PANEL, "children"), Input(ids.LSOA, "data"), Input(STATE, "data"))(panel_callback)
 
 
-def top_table(top: pd.DataFrame) -> html.Div:
-    if top.empty:
+def rank_text(rank, tied: bool) -> str:
+    """A rank as league tables print it: "=3" where another LSOA has the same count."""
+    return "*" if pd.isna(rank) else f"{'=' if tied else ''}{int(rank)}"
+
+
+def gi_class(hotspot: str) -> html.Span | str:
+    """A hot spot in words and in bold (never by colour alone): "Hot spot (99%)"."""
+    if str(hotspot).startswith("hot"):
+        return html.Strong(f"▲ Hot spot ({str(hotspot).split()[-1]})")
+    return str(hotspot)
+
+
+def _top_row(r) -> html.Tr:
+    return html.Tr(
+        [
+            html.Td(rank_text(r.rank, r.tied)),
+            html.Th([r.place, html.Span(f" ({r.lsoa21_code})", className="text-muted small")], scope="row"),
+            html.Td(r.district_name),
+            html.Td("*" if pd.isna(r.count) else f"{int(r.count):,}", className="text-end"),
+            html.Td("*" if pd.isna(r.share) else f"{r.share:.1%}", className="text-end"),
+            html.Td("–" if pd.isna(r.cumulative_share) else f"{r.cumulative_share:.1%}", className="text-end"),
+            html.Td(gi_class(r.hotspot)),
+        ]
+    )
+
+
+def top_table(top: pd.DataFrame, hot: pd.DataFrame | None = None) -> html.Div:
+    """The places with the most harm, ranked by count ("=3" for a shared rank), then every hot spot that is not
+    among them: the hot spots are found on rates and neighbours, so the busiest places are often not hot spots."""
+    hot = hot if hot is not None else top.iloc[:0]
+    outside = hot[~hot["lsoa21_code"].isin(top["lsoa21_code"])]
+    if top.empty and outside.empty:
         return html.P("No incidents in this selection.")
     head = html.Thead(
         html.Tr(
             [
                 html.Th(c, scope="col")
-                for c in ("Rank", "LSOA", "District", "Count", "Share", "Cumulative share", "Gi* class")
+                for c in ("Rank", "Place", "District", "Count", "Share", "Cumulative share", "Gi* class")
             ]
         )
     )
-    body = html.Tbody(
-        [
-            html.Tr(
-                [
-                    html.Td(int(r.rank)),
-                    html.Th(f"{r.lsoa21_name} ({r.lsoa21_code})", scope="row"),
-                    html.Td(r.district_name),
-                    html.Td(f"{int(r.count):,}", className="text-end"),
-                    html.Td("*" if pd.isna(r.share) else f"{r.share:.1%}", className="text-end"),
-                    html.Td("*" if pd.isna(r.cumulative_share) else f"{r.cumulative_share:.1%}", className="text-end"),
-                    html.Td(r.hotspot),
-                ]
-            )
-            for r in top.itertuples()
-        ]
-    )
+    rows = [_top_row(r) for r in top.itertuples()]
+    if len(outside):
+        note = f"Hotspots outside the top {len(top)} (by Gi*, strongest first; rank by count)"
+        rows.append(html.Tr(html.Th(note, colSpan=7, scope="rowgroup", className="pt-3")))
+        rows += [_top_row(r) for r in outside.itertuples()]
+    body = html.Tbody(rows)
     table = dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)
     return keep_data(table, top, TOP_COLUMNS)  # for the CSV download (shares as fractions)
 
@@ -441,57 +489,3 @@ TOP_COLUMNS = {
     "cumulative_share": "Cumulative share",
     "hotspot": "Gi* class",
 }
-
-
-COMPARISON_TEXT = {
-    "worse": "higher than",
-    "better": "lower than",
-    "similar": "similar to",
-    "higher": "higher than",
-    "lower": "lower than",
-    "not compared": "not compared with",
-}
-
-
-def lsoa_headline(p: dict, district_name: str) -> str:
-    """The LSOA's count and rate for the period against its district's; in public, the published year's cells."""
-    when = f"in {p['period']}" if p.get("period") else "in the period"
-    if p["count"] is None:
-        return (
-            f"{when[:1].upper()}{when[1:]}: a small number, or one that would reveal one (hidden to protect privacy)."
-        )
-    text = f"{p['count']:,} {when}: {p['rate']:.1f} per 1,000 residents (95% CI {p['lower']:.1f} to {p['upper']:.1f}), "
-    if np.isnan(p["district_rate"]):
-        return text + f"not compared with {district_name}, whose count is hidden to protect privacy."
-    return text + f"{COMPARISON_TEXT.get(p['comparison'], p['comparison'])} {district_name} ({p['district_rate']:.1f})."
-
-
-def lsoa_panel(p: dict, district_name: str) -> dbc.Card:
-    headline = lsoa_headline(p, district_name)
-    mix = p["mix"]
-    mix_list = (
-        html.Ul(
-            [html.Li(f"{r.group}: {'*' if pd.isna(r.count) else int(r.count)}") for r in mix.itertuples()],
-            className="mb-0",
-        )
-        if len(mix)
-        else html.P(p.get("mix_note") or "No offence breakdown for this source.")
-    )
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.H3(f"{p['lsoa21_name']}", className="h5"),
-                html.P(
-                    f"{p['lsoa21_code']}, {district_name}. Deprivation: IMD 2019 decile {p['imd_decile']} "
-                    "(1 = most deprived 10% of England)."
-                ),
-                html.P(headline, className="fw-bold"),
-                html.P(p["note"], className="small text-muted") if p.get("note") else None,
-                html.H4(p.get("trend_title", "Monthly trend"), className="h6"),
-                dcc.Graph(figure=figs.lsoa_trend_figure(p["series"]), config={"displayModeBar": False}),
-                html.H4("Offence mix", className="h6"),
-                mix_list,
-            ]
-        ),
-        className="shadow-sm",
-    )

@@ -155,21 +155,40 @@ def concentration_of_harm(wh: Warehouse, measure_id: str, districts=(), start=No
 def top_places(
     wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all", n: int = 20
 ) -> pd.DataFrame:
-    """The n LSOAs with the most harm: count, share of the selection's total and the cumulative share."""
-    if wh.audience == "public":
-        return published_places.top_places(wh, measure_id, districts, start, end, age, n)
+    """The n LSOAs with the most harm: count, share of the selection's total and the cumulative share, each
+    place named (``place_names``) and whether its rank is shared with another LSOA of the map (``tied``)."""
     frame = hotspot_map(wh, measure_id, districts, start, end, age)
-    conc = concentration_of_harm(wh, measure_id, districts, start, end, age)
-    total = conc["total"]
-    top = frame.dropna(subset=["count"]).sort_values(["count", "lsoa21_code"], ascending=[False, True]).head(n)
-    top = top[top["count"] > 0].copy()
-    top["share"] = top["count"] / total if total else np.nan
-    top["cumulative_share"] = top["share"].cumsum()
-    districts_df = wh.districts().set_index("district_code")["district_name"]
-    top["district_name"] = top["district_code"].map(districts_df)
-    return top[
-        ["rank", "lsoa21_code", "lsoa21_name", "district_name", "count", "rate", "share", "cumulative_share", "hotspot"]
-    ].reset_index(drop=True)
+    if wh.audience == "public":
+        top = published_places.top_places(wh, measure_id, districts, start, end, age, n)
+    else:
+        total = concentration_of_harm(wh, measure_id, districts, start, end, age)["total"]
+        names = wh.districts().set_index("district_code")["district_name"].to_dict()
+        top = published_places.top_from(frame, total, names, n)  # a pure function of the frame and the total
+    return _named(wh, top, frame)
+
+
+def hot_spots(wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all") -> pd.DataFrame:
+    """Every LSOA of the map that is a statistically significant hot spot (Gi*, after false-discovery-rate
+    control), strongest first, with the columns of ``top_places`` (no cumulative share) and its z-score."""
+    frame = hotspot_map(wh, measure_id, districts, start, end, age)
+    total = concentration_of_harm(wh, measure_id, districts, start, end, age)["total"]
+    hot = frame[frame["hotspot"].astype(str).str.startswith("hot")]
+    hot = hot.sort_values(["gi_z", "lsoa21_code"], ascending=[False, True]).copy()
+    hot["share"] = hot["count"] / total if total else np.nan
+    hot["cumulative_share"] = np.nan
+    hot["district_name"] = hot["district_code"].map(wh.districts().set_index("district_code")["district_name"])
+    cols = ["rank", "lsoa21_code", "lsoa21_name", "district_name", "count", "rate", "share", "cumulative_share"]
+    return _named(wh, hot[[*cols, "hotspot", "gi_z"]].reset_index(drop=True), frame)
+
+
+def _named(wh: Warehouse, rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the map with each place's name and whether another LSOA of the map shares its rank."""
+    rows = rows.copy()
+    names = place_names(wh, rows["lsoa21_code"])
+    rows["place"] = rows["lsoa21_code"].map(names).fillna(rows["lsoa21_name"])
+    shared = frame["rank"].dropna().value_counts()
+    rows["tied"] = rows["rank"].map(lambda r: bool(pd.notna(r) and shared.get(r, 0) > 1)).astype(bool)
+    return rows
 
 
 def lsoa_options(wh: Warehouse, districts=()) -> pd.DataFrame:
@@ -280,11 +299,32 @@ def _offence_mix(wh: Warehouse, f: Filter, lsoa: str) -> pd.DataFrame:
     return wh.audience_rule.suppress(wh.read(q), measure, secondary_by="_series")
 
 
+def _hour_grid(wh: Warehouse, f: Filter) -> pd.DataFrame:
+    """True counts by day of week (0 = Monday) and hour of occurrence, every cell of the 7 x 24 grid. Internal:
+    never returned as is."""
+    r = t.fact_police_records
+    dow = sa.extract("dow", r.c.occurred_at)  # 0 = Sunday in both DuckDB and PostgreSQL
+    hour = sa.extract("hour", r.c.occurred_at)
+    q = (
+        sa.select(dow.label("dow"), hour.label("hour"), sa.func.count().label("count"))
+        .where(*wh.records_where(f), r.c.occurred_at.is_not(None))
+        .group_by(dow, hour)
+    )
+    frame = wh.read(q)
+    grid = pd.DataFrame([(d, h) for d in range(7) for h in range(24)], columns=["weekday", "hour"])
+    frame["weekday"] = (frame["dow"].astype(int) + 6) % 7  # Monday = 0
+    frame["hour"] = frame["hour"].astype(int)
+    grid = grid.merge(frame[["weekday", "hour", "count"]], on=["weekday", "hour"], how="left").fillna(0)
+    grid["count"] = grid["count"].astype(int)
+    return grid
+
+
 def hour_by_weekday(
     wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"
 ) -> pd.DataFrame | None:
     """Counts by day of week (rows, Monday first) and hour of occurrence (columns 0-23), where the source records
-    when things happened; None where it does not."""
+    when things happened; None where it does not. The day and hour totals are shown beside it
+    (``day_and_hour_totals``), so a hidden cell is protected against its row's and its column's totals too."""
     if wh.audience == "public":
         return published_places.hour_by_weekday(wh, measure_id, districts, start, end, age)
     f = wh.check(measure_id, districts, start, end, age)
@@ -293,20 +333,30 @@ def hour_by_weekday(
         return None
 
     def compute():
-        r = t.fact_police_records
-        dow = sa.extract("dow", r.c.occurred_at)  # 0 = Sunday in both DuckDB and PostgreSQL
-        hour = sa.extract("hour", r.c.occurred_at)
-        q = (
-            sa.select(dow.label("dow"), hour.label("hour"), sa.func.count().label("count"))
-            .where(*wh.records_where(f), r.c.occurred_at.is_not(None))
-            .group_by(dow, hour)
-        )
-        frame = wh.read(q)
-        grid = pd.DataFrame([(d, h) for d in range(7) for h in range(24)], columns=["weekday", "hour"])
-        frame["weekday"] = (frame["dow"].astype(int) + 6) % 7  # Monday = 0
-        frame["hour"] = frame["hour"].astype(int)
-        grid = grid.merge(frame[["weekday", "hour", "count"]], on=["weekday", "hour"], how="left").fillna(0)
-        grid["count"] = grid["count"].astype(int)
-        return wh.audience_rule.suppress(grid, measure, secondary_by="_series")
+        return wh.audience_rule.suppress(_hour_grid(wh, f), measure, secondary_by=["_series", "weekday", "hour"])
 
     return wh.cached("hour_by_weekday", f.as_key(), compute)
+
+
+def day_and_hour_totals(
+    wh: Warehouse, measure_id: str, districts=(), start=None, end=None, age: str = "all"
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The grid's totals by day of week (weekday, count, suppressed) and by hour (hour, count, suppressed): they
+    hide less than its cells. The same suppression rule applies to each, against the selection's total. None
+    where the source records no time of day; refused for the public as the grid is."""
+    if wh.audience == "public":
+        published_places.hour_by_weekday(wh, measure_id, districts, start, end, age)  # None or NotPublished
+        return None
+    f = wh.check(measure_id, districts, start, end, age)
+    measure = wh.registry.get(f.measure_id)
+    if measure.source != "police_records":
+        return None
+
+    def compute():
+        grid = _hour_grid(wh, f)
+        return tuple(
+            wh.audience_rule.suppress(grid.groupby(by, as_index=False)["count"].sum(), measure, secondary_by="_series")
+            for by in ("weekday", "hour")
+        )
+
+    return wh.cached("day_and_hour_totals", f.as_key(), compute)

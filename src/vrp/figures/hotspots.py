@@ -30,6 +30,8 @@ LSOA_OVERVIEW_GEOJSON = "/geo/lsoa21-overview.geojson"  # simplified further, fo
 OVERVIEW_BELOW_ZOOM = 9.5  # all of HIPS is about 8.4, one district 10 to 11.5
 DISTRICT_GEOJSON = "/geo/districts.geojson"
 HIPS_BOUNDS = (-1.96, 50.57, -0.73, 51.39)
+# A colour bar from the bottom of the plot to 80% of its height: the modebar (about 30 px) covers the top right.
+CLEAR_OF_MODEBAR = {"len": 0.8, "lenmode": "fraction", "y": 0, "yanchor": "bottom"}
 
 
 def view(bounds: tuple[float, float, float, float], width_px: int = 800, height_px: int = 560) -> dict:
@@ -113,7 +115,8 @@ def value_traces(frame: pd.DataFrame, mode: str, geojson: str = LSOA_GEOJSON) ->
         zmin=0,
         name=MODES[mode],
         showlegend=False,
-        colorbar={"title": {"text": MODES[mode], "side": "right"}, "thickness": 14},
+        # Anchored at the bottom and short of the top: the modebar sits over the map's top right corner.
+        colorbar={"title": {"text": MODES[mode], "side": "right"}, "thickness": 14, **CLEAR_OF_MODEBAR},
     )
     hidden = trace(
         ~shown,
@@ -223,7 +226,7 @@ def hour_weekday_figure(grid: pd.DataFrame) -> dict:
         "colorscale": sequential_scale(),
         "text": text,
         "hovertemplate": "%{y} %{x}:00-%{x}:59<br>%{text}<extra></extra>",
-        "colorbar": {"title": {"text": "Offences", "side": "right"}, "thickness": 12},
+        "colorbar": {"title": {"text": "Offences", "side": "right"}, "thickness": 12, **CLEAR_OF_MODEBAR},
         "name": "Offences",
     }
     data = [counts]
@@ -248,6 +251,73 @@ def hour_weekday_figure(grid: pd.DataFrame) -> dict:
         xaxis={"title": {"text": "Hour of the day (when it happened)"}},
         yaxis={"autorange": "reversed"},
     )
+
+
+def with_totals(
+    fig: dict, grid: pd.DataFrame, days: pd.DataFrame | None = None, hours: pd.DataFrame | None = None
+) -> dict:
+    """The hour-by-weekday grid (``hour_weekday_figure``) with its totals beside it: by hour in bars above it, by
+    day in bars to its right, sharing its axes. ``days`` (weekday, count) and ``hours`` (hour, count) are the totals
+    as data_access gives them, NaN where hidden; without them they are summed from the grid, and hidden where any
+    cell of the row or column is. A hidden total is marked "*", never drawn as zero."""
+    counts = grid["count"].astype(float)
+    if days is None:
+        days = grid.assign(count=counts).groupby("weekday")["count"].sum(min_count=24).reset_index()
+        days.loc[grid.assign(h=counts.isna()).groupby("weekday")["h"].any().to_numpy(), "count"] = np.nan
+    if hours is None:
+        hours = grid.assign(count=counts).groupby("hour")["count"].sum(min_count=7).reset_index()
+        hours.loc[grid.assign(h=counts.isna()).groupby("hour")["h"].any().to_numpy(), "count"] = np.nan
+    day_n = days.sort_values("weekday")["count"].astype(float).to_numpy()
+    hour_n = hours.sort_values("hour")["count"].astype(float).to_numpy()
+    day_labels, hour_labels = list(WEEKDAYS), [f"{h:02d}" for h in range(24)]
+
+    def bars(horizontal: bool, n: np.ndarray, labels: list, axes: dict, hover: str) -> list[dict]:
+        values = [None if np.isnan(v) else float(v) for v in n]
+        at, size = ("y", "x") if horizontal else ("x", "y")
+        drawn = {
+            "type": "bar",
+            "orientation": "h" if horizontal else "v",
+            at: labels,
+            size: values,
+            "marker": {"color": DARK_BLUE},
+            "hovertemplate": hover + "<extra></extra>",
+            "showlegend": False,
+            **axes,
+        }
+        hidden = [label for label, v in zip(labels, n, strict=True) if np.isnan(v)]
+        if not hidden:
+            return [drawn]
+        marks = {"type": "scatter", "mode": "text", at: hidden, size: [0] * len(hidden), "text": ["*"] * len(hidden)}
+        return [drawn, {**marks, "hoverinfo": "skip", "showlegend": False, "textposition": "middle right", **axes}]
+
+    out = {"data": list(fig["data"]), "layout": dict(fig["layout"])}
+    out["data"] += bars(False, hour_n, hour_labels, {"xaxis": "x", "yaxis": "y2"}, "%{x}:00-%{x}:59: %{y:,.0f} in all")
+    out["data"] += bars(True, day_n, day_labels, {"xaxis": "x2", "yaxis": "y"}, "%{y}: %{x:,.0f} in all")
+    layout = out["layout"]
+    small = {"size": FONT_SIZE - 4}
+    layout["xaxis"] = {**layout.get("xaxis", {}), "domain": [0, 0.8]}
+    layout["yaxis"] = {**layout.get("yaxis", {}), "domain": [0, 0.72]}
+    layout["yaxis2"] = {
+        "domain": [0.78, 1],
+        "anchor": "x",
+        "rangemode": "tozero",
+        "tickfont": small,
+        "title": {"text": "All days", "font": small},
+    }
+    layout["xaxis2"] = {
+        "domain": [0.84, 1],
+        "anchor": "y",
+        "rangemode": "tozero",
+        "tickfont": small,
+        "title": {"text": "All hours", "font": small},
+        "nticks": 3,
+    }
+    layout["height"] = layout.get("height", 330) + 110
+    layout["margin"] = {**layout.get("margin", {}), "r": 80}  # the colour bar, right of the day totals
+    for trace in out["data"]:
+        if trace.get("type") == "heatmap" and "colorbar" in trace:
+            trace["colorbar"] = {**trace["colorbar"], "len": 0.72, "x": 1.02}
+    return out
 
 
 def lsoa_trend_figure(series: pd.DataFrame) -> go.Figure:
