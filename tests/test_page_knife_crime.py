@@ -3,6 +3,8 @@ titles state findings, bad filter values are refused politely, and the pages pas
 
 import csv
 import io
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
@@ -16,7 +18,9 @@ from vrp.callbacks import home as home_cb
 from vrp.callbacks import knife_crime as cb
 from vrp.cli import main
 from vrp.data_access import outcomes
+from vrp.data_access.measures import MeasureConfigError, load_registry
 from vrp.data_access.queries import Warehouse
+from vrp.stats import xmr
 
 KNIFE_CODES = (
     "'1','4.1','4.2','4.10','2','3B','5D','5E','8N','8P','8S','34A','34B','19C','19D','19E','19F','19G',"
@@ -103,34 +107,38 @@ def test_titles_state_findings_and_every_chart_has_its_parts(app):
     assert "per 100,000" in cards[1][0]
 
 
-def test_the_rolling_rate_has_a_point_for_each_month_of_the_period(partner_app, partner):
-    """Partners: each point needs the 11 months before it: a 12-month period draws 12 points, the first being the
-    12 months to the period's first month."""
+def test_the_rolling_rate_has_a_point_for_each_month_of_the_chart(partner_app, partner):
+    """Partners: each point needs the 11 months before it: a 12-month period draws the 24 months to its end (the
+    period chosen shaded), the first being the 12 months to April 2024."""
     with partner_app.server.test_request_context("/"):
         out = cb.update(state())
     title, summary, figure = out[8], out[9], out[10]
     y = figure["data"][0]["y"]
-    assert len(y) == 12 and "12 points from Apr 2025 to Mar 2026" in summary
+    assert len(y) == 24 and "24 points from Apr 2024 to Mar 2026, the period chosen shaded" in summary
     population = partner.monthly_counts("knife_enabled_sv", [SOTON], "2026-03", "2026-03")["population"].iloc[0]
-    for end, start, value in (("2026-03", "2025-04", y[-1]), ("2025-04", "2024-05", y[0])):
+    for end, start, value in (("2026-03", "2025-04", y[-1]), ("2024-04", "2023-05", y[0])):
         assert value == pytest.approx(direct_count(partner, SOTON, start, end) / population * 100_000)
-    assert ("rose" in title or "fell" in title or "both ends" in title) and "per 100,000" in title
+    first_chosen = direct_count(partner, SOTON, "2024-05", "2025-04") / population * 100_000
+    assert f"from {first_chosen:.1f} to {y[-1]:.1f}" in title or "both ends" in title  # the title: the period chosen
     with partner_app.server.test_request_context("/"):  # the data begin in April 2021: the first 11 have no point
         early = cb.update(state(start="2021-04", end="2022-06"))
-    drawn = [v for v in early[10]["data"][0]["y"] if v == v]  # the months before have no point (gaps)
+    drawn = [v for v in early[10]["data"][0]["y"] if v == v]
     assert len(drawn) == 4 and "4 points from Mar 2022 to Jun 2022" in early[9]
 
 
 def test_the_public_rolling_rate_is_the_published_rolling_years(app, wh):
-    """Public: one point a quarter, each a published rolling 12-month cell; a hidden cell is a gap, said so."""
+    """Public: one point a quarter for the 24 months to the period's end, each a published rolling 12-month cell; a
+    hidden cell is a gap, said so."""
     with app.server.test_request_context("/"):
         out = cb.update(state())
     summary, figure = out[9], out[10]
     population = wh.population((SOTON,), "all", wh.registry.get("knife_enabled_sv"))
-    ends = ("2025-06", "2025-09", "2025-12", "2026-03")
+    ends = ("2024-06", "2024-09", "2024-12", "2025-03", "2025-06", "2025-09", "2025-12", "2026-03")
     expected = [cube_cell(wh, SOTON, "rolling12", e) for e in ends]
     assert list(figure["data"][0]["y"]) == pytest.approx([v / population * 100_000 for v in expected])
-    assert "4 points from Jun 2025 to Mar 2026" in summary
+    assert "8 points from Jun 2024 to Mar 2026, the period chosen shaded" in summary
+    shaded = [s for s in figure.layout.shapes if s.type == "rect"]
+    assert len(shaded) == 1 and (str(shaded[0].x0)[:10], str(shaded[0].x1)[:10]) == ("2025-03-17", "2026-03-16")
     with app.server.test_request_context("/"):  # a window the cube lacks: the latest rolling year, with a note
         moved = cb.update(state(start="2025-05", end="2026-03"))
     assert "showing 12 months to Sep 2026" in pio.json.to_json(moved[1])
@@ -254,3 +262,158 @@ def test_every_chart_image_carries_its_source_and_label(app):
         assert "Source:" in note.text and "SYNTHETIC" in note.text
         assert (note.xref, note.x, note.yref, note.yanchor) == ("container", 0, "container", "top")  # bottom left
         assert 0 < note.y * figure.layout.height < figure.layout.margin.b  # inside the bottom margin
+
+
+# ---- SPC on enough points: context, a baseline and recalculation (issue 14, point 4) ---------------------------
+
+
+def _trace(figure, name):
+    return next(t for t in figure.data if t.name == name)
+
+
+def _months(trace) -> list[str]:
+    return [f"{pd.Timestamp(x):%Y-%m}" for x in trace.x]
+
+
+@pytest.mark.parametrize("audience", ["public", "partner"])
+def test_the_spc_chart_shows_24_months_with_the_period_chosen_shaded(audience, app, partner_app):
+    application = app if audience == "public" else partner_app
+    with application.server.test_request_context("/"):
+        out = cb.update(state())
+    summary, figure, table = out[3], out[4], pio.json.to_json(out[5])
+    months = _months(_trace(figure, "Monthly value"))
+    assert len(months) == 24 and (months[0], months[-1]) == ("2024-04", "2026-03")
+    assert "24 months, April 2024 to March 2026 (the period chosen, shaded)" in summary
+    shaded = [s for s in figure.layout.shapes if s.type == "rect"]
+    assert len(shaded) == 1 and (str(shaded[0].x0)[:10], str(shaded[0].x1)[:10]) == ("2025-03-17", "2026-03-16")
+    assert "Period chosen" in [a.text for a in figure.layout.annotations]  # named, not colour alone
+    assert table.count('"yes"') >= 12 and "Period chosen" in table
+    assert "Period: April 2024 to March 2026 (shaded: the period chosen, April 2025 to March 2026)" in out[6][0]
+
+
+def test_spc_limits_are_fixed_on_the_first_24_published_months_by_hand(app, wh):
+    """Public Southampton: the mean and limits are those of the first 24 published month cells (hidden ones skipped,
+    moving ranges above 3.267 x their mean screened out), whatever the period chosen."""
+    cells = cube_cells(wh, "knife_enabled_sv", SOTON, "month").head(24)
+    values = cells["count"].dropna().to_numpy()
+    mr = abs(values[1:] - values[:-1])
+    amr = mr[mr < 3.267 * mr.mean()].mean()
+    mean = values.mean()
+    for chosen in (state(), state(start="2021-04", end="2022-03"), state(start="2026-09", end="2026-09")):
+        with app.server.test_request_context("/"):
+            figure = cb.update_trend(chosen)[4]
+        for name, expected in (("Mean", mean), ("Upper process limit", mean + 2.66 * amr)):
+            y = list(_trace(figure, name).y)
+            assert y == pytest.approx([expected] * len(y)) and len(y) >= 12
+        assert _trace(figure, "Lower process limit").y[-1] == pytest.approx(mean - 2.66 * amr)
+
+
+def test_all_months_no_longer_flags_2021_against_one_long_mean(partner_app, partner):
+    """The issue's finding: over all months, one long mean put 2021 above it for seven months and more, read as
+    concerning. With limits fixed on the first 24 months, 2021 is common cause; the later, lower level reads as an
+    improvement against the baseline."""
+    history = partner.monthly_counts("knife_enabled_sv", [], "2021-04", "2026-09")
+    one_mean = xmr(history["count"].astype(float), polarity="lower_is_better")
+    in_2021 = history["month"].map(lambda d: d.year == 2021).to_numpy()
+    assert (one_mean.loc[in_2021, "point_type"] == "special_cause_concern").sum() >= 7  # the old reading
+    with partner_app.server.test_request_context("/"):
+        out = cb.update_trend(state(districts=(), start="2021-04", end="2026-09"))
+    figure = out[4]
+    assert len(_trace(figure, "Monthly value").x) == 66
+    assert not any(t.name == "Special cause: concerning" for t in figure.data)
+    improving = _months(_trace(figure, "Special cause: improving"))
+    assert improving and min(improving) >= "2023-04"  # all after the baseline
+    assert "Limits fixed on the 24 months April 2021 to March 2023, the first the data hold" in out[3]
+    assert "(the whole period chosen)" in out[3] and not [s for s in figure.layout.shapes if s.type == "rect"]
+
+
+@pytest.fixture(scope="module")
+def recalculating_app(demo_warehouse, tmp_path_factory):
+    """The public app with a documented change recorded for knife crime in April 2024 (the cube's disclosure rules
+    are unchanged, so it still serves the same cube)."""
+    config = tmp_path_factory.mktemp("config")
+    shutil.copytree(demo_warehouse.config_dir, config, dirs_exist_ok=True)
+    text = (config / "measures.toml").read_text()
+    anchor = 'id = "knife_enabled_sv"\n'
+    change = 'spc_recalculate = [{ month = "2024-04", reason = "the force\'s new crime recording system" }]\n'
+    (config / "measures.toml").write_text(text.replace(anchor, anchor + change))
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", config_dir=config))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_limits_are_recalculated_at_a_documented_change(recalculating_app, wh):
+    """From April 2024 the limits are those of the 24 months April 2024 to March 2026, by hand, and the chart marks
+    the change with its reason."""
+    with recalculating_app.server.test_request_context("/"):
+        out = cb.update_trend(state(start="2024-04", end="2025-03"))  # 2024/25: the chart starts April 2023
+    summary, figure = out[3], out[4]
+    cells = cube_cells(wh, "knife_enabled_sv", SOTON, "month")
+    months = cells["start"].map(lambda d: f"{d:%Y-%m}")
+    before = cells.loc[months < "2024-04", "count"].head(24).dropna().to_numpy()
+    after = cells.loc[months.between("2024-04", "2026-03"), "count"].dropna().to_numpy()
+    shown = dict(zip(_months(_trace(figure, "Mean")), _trace(figure, "Mean").y, strict=True))
+    assert shown["2024-03"] == pytest.approx(before.mean()) and shown["2024-04"] == pytest.approx(after.mean())
+    assert shown["2025-03"] == pytest.approx(after.mean())  # fixed on the baseline, beyond the chart's end
+    labels = [a.text for a in figure.layout.annotations]
+    assert "Limits recalculated: the force's new crime recording system" in labels
+    assert [str(s.x0)[:7] for s in figure.layout.shapes if s.type == "line"] == ["2024-04"]
+    assert "Limits fixed on the 24 months April 2024 to March 2026, since a documented change" in summary
+
+
+def test_the_headline_names_the_period_each_figure_covers(partner_app, partner):
+    """ "All months": the headline's 12 months, the whole period and each comparison say which months they cover."""
+    with partner_app.server.test_request_context("/"):
+        text = pio.json.to_json(cb.update_trend(state(start="2021-04", end="2026-09"))[1])
+    latest = direct_count(partner, SOTON, "2025-10", "2026-09")
+    whole = direct_count(partner, SOTON, "2021-04", "2026-09")
+    assert (
+        f"Southampton, October 2025 to September 2026 (the latest 12 months of the period chosen): {latest:,}" in text
+    )
+    assert f"The whole period chosen, April 2021 to September 2026 (66 months): {whole:,} offences" in text
+    assert (
+        "October 2025 to September 2026 against the same months a year before (October 2024 to September 2025)" in text
+    )
+    assert "against the baseline year 2022-23 (April 2022 to March 2023)" in text
+    assert "12 months to September 2026:" not in text
+
+
+@pytest.mark.parametrize("card", [4, 10])  # the SPC chart and the rolling rate
+def test_month_labels_leave_room_for_the_source_note(app, card):
+    """The x-axis labels sit level on two lines ("Apr" over "2025") inside the bottom margin, above the strip the
+    source note is written in: tilted labels on a narrow card used to grow into the note."""
+    with app.server.test_request_context("/"):
+        figure = cb.update_trend(state())[card]
+    axis, layout = figure.layout.xaxis, figure.layout
+    assert (axis.tickangle, axis.tickformat, axis.automargin) == (0, "%b<br>%Y", False)
+    note_top = layout.title.y * layout.height  # px above the figure's bottom edge
+    labels = 2 * 1.3 * layout.font.size + axis.ticklabelstandoff + 5  # two lines, the stand-off and tick marks
+    assert note_top + labels <= layout.margin.b
+
+
+def test_overview_variation_icon_reads_the_same_baseline_as_the_spc_chart(app):
+    """HIPS to September 2026: the knife page's chart and the Overview tile agree on the latest month."""
+    with app.server.test_request_context("/"):
+        title = cb.update_trend(state(districts=(), start="2025-10", end="2026-09"))[2]
+        page = pio.json.to_json(home_cb.update(state(districts=())))
+    assert "a statistically significant improvement" in title
+    tile = page[page.index("tile-knife_enabled_sv") :]
+    assert "Improving: special-cause fall" in tile[: tile.index("tile-", 10)]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "spc_baseline_months = 6\n",
+        'spc_baseline_months = "24"\n',
+        'spc_recalculate = [{ month = "2024-13", reason = "x" }]\n',
+        'spc_recalculate = [{ month = "2024-04" }]\n',
+    ],
+)
+def test_bad_spc_settings_are_refused_with_a_message(tmp_path, bad):
+    text = (Path(__file__).parents[1] / "config" / "measures.toml").read_text()
+    (tmp_path / "measures.toml").write_text(
+        text.replace('id = "knife_enabled_sv"\n', 'id = "knife_enabled_sv"\n' + bad)
+    )
+    with pytest.raises(MeasureConfigError, match="knife_enabled_sv.*spc_"):
+        load_registry(tmp_path / "measures.toml")

@@ -15,7 +15,8 @@ from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access import outcomes, published
 from vrp.data_access.counts import FORCE_NAME
 from vrp.periods import add_months
-from vrp.stats import compare, rate_ci, variation_icon, xmr
+from vrp.stats import compare, rate_ci, variation_icon
+from vrp.stats.spc import monthly_xmr
 
 COMPARE_WORDS = {
     "worse": "higher than",
@@ -35,8 +36,19 @@ def measure_tile(wh, measure_id: str, districts: tuple, synthetic: set[str]):
     # publishes by month (the others are published by quarter or year: no monthly trend).
     monthly = wh.audience != "public" or any(p.type == "month" for p in published.periods(wh, measure_id))
     if cur and monthly:
-        series = wh.monthly_counts(measure_id, districts, add_months(cur["end"], -23), cur["end"])
-        variation = variation_icon(xmr(series["count"].astype(float), polarity=measure.polarity), measure.polarity)
+        # The icon reads the latest month against limits fixed on the measure's baseline months, as the Knife crime
+        # page's SPC chart does (stats.monthly_xmr); the sparkline draws the last 24 months.
+        history = wh.monthly_counts(measure_id, districts, None, cur["end"])
+        chart = monthly_xmr(
+            history["month"],
+            history["count"].astype(float).to_numpy(),
+            baseline_months=measure.spc_baseline_months,
+            changes=[m for m, _ in measure.spc_recalculate],
+            polarity=measure.polarity,
+        )
+        variation = variation_icon(chart, measure.polarity)
+        recent = history["month"].map(lambda d: f"{d:%Y-%m}") >= add_months(cur["end"], -23)
+        series = history[recent].reset_index(drop=True)
     benchmark = None
     if districts and cur and cur["rate"] is not None:
         hips = outcomes.comparisons(wh, measure_id, (), cur["end"])["current"]

@@ -9,7 +9,9 @@ import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.text import opening, period_text, where
+from vrp.callbacks import knife_trend as trend
+from vrp.callbacks.knife_trend import RATE_METHOD
+from vrp.callbacks.text import period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
 from vrp.dashboards.context import warehouse
@@ -18,45 +20,11 @@ from vrp.data_access import outcomes, published
 from vrp.data_access.published_counts import OFFENCES_PARTNER_ONLY
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
-from vrp.periods import add_months
-from vrp.stats import funnel_limits, variation_icon, xmr
-
-VARIATION_TEXT = {
-    "common_cause": "within normal variation",
-    "improving_low": "a statistically significant improvement (special cause)",
-    "improving_high": "a statistically significant improvement (special cause)",
-    "concerning_high": "a statistically significant rise (special cause, concerning)",
-    "concerning_low": "a statistically significant fall (special cause, concerning)",
-    "neither_high": "an unusually high point",
-    "neither_low": "an unusually low point",
-}
-SPC_METHOD = (
-    "XmR chart (NHS Making Data Count): mean ± 2.66 × mean moving range. Signals: a point outside the "
-    "limits, 7 or more in a row on one side of the mean, 7 or more rising or falling, 2 of 3 beyond two "
-    "sigma on one side. Fewer than 12 points: the limits are a trial."
-)
-RATE_METHOD = (
-    "Rates per 100,000 residents (mid-2023 estimates) with 95% confidence intervals: Byar's method from "
-    "10 events, exact Poisson below. 'Compared with HIPS' is similar when the HIPS rate lies inside the "
-    "interval, else better or worse (lower is better)."
-)
+from vrp.stats import funnel_limits
 
 
 def _card(prefix):
     return [Output(i, p) for i, p in c.card_outputs(prefix)]
-
-
-def _change_text(result, label: str) -> str:
-    if result is None:
-        return f"{label}: not available (too few months loaded, or the counts are small and hidden)."
-    direction = "fewer" if result.absolute < 0 else "more"
-    pct = "" if result.percent is None else f"{abs(result.percent):.0f}% {direction}"
-    verdict = "a statistically significant change" if result.significant else "not a statistically significant change"
-    return (
-        f"{label}: {int(result.current):,} against {int(result.previous):,}, {pct} "
-        f"(rate ratio {result.rate_ratio:.2f}, 95% CI {result.ratio_lower:.2f} to {result.ratio_upper:.2f}; "
-        f"{verdict}, exact test p = {result.p_value:.3f})."
-    )
 
 
 class _Page:
@@ -79,175 +47,11 @@ class _Page:
         self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
         self.args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
         self.age_words = " (victims under 25)" if state.age == "u25" else ""
+        self.chosen = trend.chosen_months(self)
 
 
 def _unpack(p: _Page):
     return p.state, p.wh, p.measure, p.place, p.period, p.note, p.args, p.age_words
-
-
-def _headline(p: _Page) -> html.Div:
-    """The headline count and rate, tested against the year before and the baseline year."""
-    state, wh = p.state, p.wh
-    if p.public:  # the published period's cell against the same period a year before, both cells
-        comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age, start=state.start)
-        when, before = p.shown.label, "Against the same period a year before"
-    else:  # latest 12 months against the year before and against the baseline year
-        comp = outcomes.comparisons(wh, ids.MEASURE_ID, state.districts, state.end, state.age)
-        cur = comp["current"]
-        when = f"12 months to {period_text(cur['end'], cur['end']) if cur else state.end}"
-        before = "Against the 12 months before"
-    cur = comp["current"]
-    return html.Div(
-        [
-            html.P(
-                f"{opening(p.place)}{p.age_words}, {when}: "
-                + (
-                    f"{cur['count']:,} offences, {cur['rate']:.1f} per 100,000 a year (95% CI {cur['lower']:.1f} "
-                    f"to {cur['upper']:.1f})."
-                    if cur and cur["count"] is not None
-                    else "hidden (a small number, or one that would reveal one)."
-                ),
-                className="fs-5 fw-bold mb-1",
-            ),
-            html.P(_change_text(comp["year_on_year"], before), className="mb-1"),
-            html.P(
-                _change_text(comp["against_baseline"], f"Against the baseline year {comp['baseline_fy']}"),
-                className="mb-1",
-            ),
-            html.P(p.period_note, className="small mb-0") if p.period_note else None,
-        ],
-        className="border-start border-4 border-primary ps-3",
-    )
-
-
-def _spc_card(p: _Page, series) -> tuple:
-    chart = xmr(series["count"].astype(float), polarity=p.measure.polarity)
-    icon = variation_icon(chart, p.measure.polarity)
-    signals = chart[chart["special_cause"]]
-    hidden = int(series["count"].isna().sum())
-    spc_title = (
-        f"Monthly knife-enabled serious violence in {p.place}: {VARIATION_TEXT.get(icon, 'not assessed')} "
-        f"in the latest month"
-    )
-    spc_summary = (
-        f"{len(series)} months, mean {chart['mean'].iloc[-1]:.1f} a month; process limits "
-        f"{max(chart['lcl'].iloc[-1], 0):.1f} to {chart['ucl'].iloc[-1]:.1f}. "
-        + (
-            f"{len(signals)} month{'s' if len(signals) != 1 else ''} show a special-cause signal."
-            if len(signals)
-            else "No month shows a special-cause signal."
-        )
-        + (" Limits are a trial (fewer than 12 points)." if bool(chart["trial"].iloc[-1]) else "")
-        + (
-            f" {hidden} month{'s are' if hidden != 1 else ' is'} hidden (small, or revealing one): a gap in the chart."
-            if hidden
-            else ""
-        )
-    )
-    spc_table = c.table(
-        series.assign(
-            month=series["month"].map(lambda d: f"{d:%b %Y}"),
-            count=series["count"].round().astype("Int64"),  # whole numbers, "*" where hidden
-            signal=chart["point_type"].str.replace("_", " ").to_numpy(),
-        ),
-        {"month": "Month", "count": "Offences", "signal": "Variation"},
-        numeric=("count",),
-    )
-    return c.fill_card(
-        spc_title,
-        spc_summary,
-        figs.spc_chart(chart, series["month"], "Offences a month", suppressed=series["suppressed"]),
-        spc_table,
-        p.note,
-        c.about(p.measure, SPC_METHOD, "statistical-process-control"),
-    )
-
-
-def _partner_rolling(p: _Page):
-    """A rolling 12-month rate for each month of the period, from true monthly counts (the 11 months before the
-    period are read too, as far as the data go back; a 12-month period then has 12 points, not one)."""
-    state, wh = p.state, p.wh
-    series = wh.monthly_counts(*p.args)
-    loaded_from, lead_start = wh.month_range(ids.MEASURE_ID)[0], state.start
-    if state.start and loaded_from is not None:
-        lead_start = max(add_months(state.start, -11), f"{loaded_from:%Y-%m}")
-    lead = wh.monthly_counts(ids.MEASURE_ID, state.districts, lead_start, state.end, state.age)
-    # A month hidden in the chart above is hidden here too (the longer range may hide other months of its own).
-    hidden = lead["month"].isin(series.loc[series["count"].isna(), "month"])
-    rolling = lead.assign(total=lead["count"].astype(float).mask(hidden).rolling(12).sum())
-    rolling["rate"] = rolling["total"] / rolling["population"] * p.measure.per
-    return series, rolling[rolling["month"].map(lambda d: f"{d:%Y-%m}" >= (state.start or ""))]
-
-
-def _public_rolling(p: _Page):
-    """The published rolling 12-month cells ending in the period (or the 12 months to its end, if shorter): one a
-    quarter. A hidden cell is a gap."""
-    state, wh = p.state, p.wh
-    first = add_months(p.shown.end, -(max(p.shown.months, 12) - 1))
-    series = wh.monthly_counts(ids.MEASURE_ID, state.districts, f"{first:%Y-%m}", f"{p.shown.end:%Y-%m}", state.age)
-    cells = outcomes.rolling_counts(wh, ids.MEASURE_ID, state.districts, state.age, 12)
-    cells = cells[(cells["window_end"] >= first) & (cells["window_end"] <= p.shown.end)]
-    total = cells["count"].astype(float).to_numpy()
-    rolling = cells.assign(month=cells["window_end"], total=total, rate=total / cells["population"] * p.measure.per)
-    return series, rolling[["month", "total", "rate", "suppressed", "population"]].reset_index(drop=True)
-
-
-def _rolling_card(p: _Page, in_period) -> tuple:
-    shown = in_period.dropna(subset=["rate"])  # a window with a hidden month (or a hidden cell) has no total
-    step = "quarter" if p.public else "month"
-    gaps = len(in_period) - len(shown)
-    gap_words = (
-        f" {gaps} point{'s are' if gaps != 1 else ' is'} hidden (small, or revealing one), shown as a gap."
-        if gaps
-        else ""
-    )
-    if len(shown) > 1:
-        first, last = shown.iloc[0], shown.iloc[-1]
-        change = (
-            f"was {last['rate']:.1f} per 100,000 at both ends of the period"
-            if round(last["rate"], 1) == round(first["rate"], 1)
-            else f"{'fell' if last['rate'] < first['rate'] else 'rose'} from {first['rate']:.1f} to "
-            f"{last['rate']:.1f} per 100,000"
-        )
-        roll_title = f"The rolling 12-month rate {change} in {p.place}"
-        roll_summary = (
-            f"Each point is the 12 months to that {step}, so seasonal swings cancel out; "
-            f"{len(shown)} points from {first['month']:%b %Y} to {last['month']:%b %Y}." + gap_words
-        )
-    elif len(shown) == 1:
-        only = shown.iloc[0]
-        roll_title = f"The rolling 12-month rate was {only['rate']:.1f} per 100,000 in {p.place}"
-        roll_summary = f"One point, the 12 months to {only['month']:%b %Y}: " + (
-            "the published figures hold rolling years ending at quarter ends." + gap_words
-            if p.public
-            else "a point needs 12 loaded months, none of them hidden."
-        )
-    else:
-        roll_title = "Rolling 12-month rate"
-        roll_summary = "Not available: fewer than 12 months are loaded, or small counts are hidden."
-    roll_fig = figs.line_chart(  # with its gaps, so the line does not join across a hidden stretch
-        in_period.assign(m=in_period["month"].map(str)),
-        "month",
-        {"rate": "Rate per 100,000"},
-        "Rate per 100,000 (12 months to)",
-    )
-    roll_table = c.table(
-        shown.assign(
-            month=shown["month"].map(lambda d: f"{d:%b %Y}"),
-            total=shown["total"].round().astype("Int64"),
-            rate=shown["rate"].round(1),
-        ),
-        {"month": "12 months to", "total": "Offences", "rate": "Rate per 100,000"},
-        numeric=("total", "rate"),
-    )
-    return c.fill_card(
-        roll_title,
-        roll_summary,
-        roll_fig,
-        roll_table,
-        p.note,
-        c.about(p.measure, RATE_METHOD, "rates-and-confidence-intervals"),
-    )
 
 
 def update_trend(state_data):
@@ -255,9 +59,10 @@ def update_trend(state_data):
     if not state_data:
         return (no_update,) * (2 + 2 * 6)
     p = _Page(state_data)
-    series, rolling = _public_rolling(p) if p.public else _partner_rolling(p)
+    history = trend.monthly_history(p)
+    rolling = trend.public_rolling(p) if p.public else trend.partner_rolling(p, history)
     title = f"Knife-enabled serious violence: {p.place}{p.age_words}"
-    return (title, _headline(p), *_spc_card(p, series), *_rolling_card(p, rolling))
+    return (title, trend.headline(p, history), *trend.spc_card(p, history), *trend.rolling_card(p, rolling))
 
 
 def _partner_only_card(p: _Page, title: str, message: str) -> tuple:

@@ -38,8 +38,39 @@ def vertical_line(fig: go.Figure, x, line: dict) -> go.Figure:
     return fig
 
 
-def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None) -> go.Figure:
-    """An XmR chart (NHS Making Data Count): the series, mean, process limits and each signal's points."""
+#: The period chosen, shaded behind the context months (and named, never colour alone).
+CHOSEN_FILL = "rgba(18, 67, 109, 0.09)"
+
+
+def month_axis(fig: go.Figure) -> go.Figure:
+    """Months as "Jan" over "2026", level: tick labels that plotly would otherwise tilt on a narrow card grew
+    into the source note written under the axis (stats.stamp puts it below the bottom margin)."""
+    fig.update_xaxes(tickformat="%b<br>%Y", tickangle=0, nticks=6, automargin=False, ticklabelstandoff=4)
+    fig.update_layout(margin={"b": 72})  # two lines of labels, and a gap above the note
+    return fig
+
+
+def highlight_period(fig: go.Figure, first, last, label: str = "Period chosen") -> go.Figure:
+    """Shade the months ``first`` to ``last`` (dates of month starts) behind the series, with a label."""
+    x0 = pd.Timestamp(first) - pd.Timedelta(days=15)
+    x1 = pd.Timestamp(last) + pd.Timedelta(days=15)
+    fig.add_shape(
+        type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=CHOSEN_FILL, line_width=0,
+        layer="below", name="chosen",
+    )  # fmt: skip
+    fig.add_annotation(
+        x=x0, y=1, xref="x", yref="paper", text=label, showarrow=False, xanchor="left", yanchor="top",
+        font={"size": FONT_SIZE - 4, "color": DARK_BLUE}, bgcolor="rgba(255, 255, 255, 0.85)",
+    )  # fmt: skip
+    return fig
+
+
+def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None, chosen=None, changes=()) -> go.Figure:
+    """An XmR chart (NHS Making Data Count): the series, mean, process limits and each signal's points.
+
+    ``chosen``: the first and last month of the period chosen, shaded when the chart also shows months around
+    it. ``changes``: (month, label) of each recalculation of the limits, drawn as a labelled line; the mean and
+    limits step there (drawn as steps, so a recalculation is a step, not a slope)."""
     x = list(x)
     fig = go.Figure()
     fig.add_trace(
@@ -64,7 +95,7 @@ def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None) -> go.Fi
                 mode="lines",
                 name=name,
                 hoverinfo="skip",
-                line={"color": DARK_BLUE if col == "mean" else DARK_PINK, "dash": dash, "width": 1.5},
+                line={"color": DARK_BLUE if col == "mean" else DARK_PINK, "dash": dash, "width": 1.5, "shape": "hv"},
             )
         )
     for kind, (colour, symbol, name) in POINT_STYLE.items():
@@ -91,7 +122,15 @@ def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None) -> go.Fi
                 marker={"symbol": "x", "color": DARK_GREY},
             )
         )
-    return _layout(fig, 380, y_title)
+    if chosen is not None and x and (chosen[0] > min(x) or chosen[1] < max(x)):
+        highlight_period(fig, *chosen)
+    for month, label in changes:
+        vertical_line(fig, month, {"color": DARK_GREY, "dash": "dot"})
+        fig.add_annotation(
+            x=month, y=0, xref="x", yref="paper", text=label, showarrow=False, xanchor="left", yanchor="bottom",
+            font={"size": FONT_SIZE - 4},
+        )  # fmt: skip
+    return month_axis(_layout(fig, 380, y_title))
 
 
 def line_chart(

@@ -154,6 +154,25 @@ def recalculation_points(months: ArrayLike, changes: ArrayLike) -> list[int]:
     return sorted(r for r in rows if 0 < r < when.size)
 
 
+def monthly_xmr(
+    months: ArrayLike,
+    values: ArrayLike,
+    *,
+    baseline_months: int | None,
+    changes: ArrayLike = (),
+    polarity: str | None = "neutral",
+) -> pd.DataFrame:
+    """xmr for a monthly series as the pages draw it: limits fixed on the first `baseline_months` months, and
+    again from each change month on (a measure's spc_baseline_months and spc_recalculate). One home, so a page's
+    chart and the Overview's variation icon read a month the same way."""
+    return xmr(
+        values,
+        baseline=baseline_months,
+        recalculate_at=recalculation_points(months, changes),
+        polarity=polarity,
+    )
+
+
 def _segment(y_all: np.ndarray, baseline: int | None, pol: str) -> dict[str, np.ndarray]:
     """One segment's columns: limits from its first `baseline` rows, signals within it (NaN rows skipped)."""
     present = ~np.isnan(y_all)
