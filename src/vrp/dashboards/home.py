@@ -142,7 +142,8 @@ def layout() -> html.Div:
             html.P(
                 "Tiles compare the latest 12 months with the 12 before and with the baseline year, as counts and rates "
                 "with 95% confidence intervals (exact test for the change); the badge is the NHS Making Data Count "
-                "variation icon for the latest month of a 24-month XmR chart.",
+                "variation icon for the latest month, against XmR limits fixed on a 24-month baseline (as on the"
+                " Knife crime page).",
                 className="small text-muted",
             ),
             html.Div(id=FIGURES),
