@@ -420,3 +420,27 @@ def test_every_example_mapping_reads_and_the_homicide_one_loads(load_shared, sha
         "dwelling",
         True,
     )
+
+
+def test_reasons_name_what_the_partner_gave(tmp_path):
+    mapping = read_mapping(POLICE_MAPPING)
+    reasons = pd.Series(
+        [
+            "longitude is missing",
+            "latitude: not a number 'N/K'",
+            "recorded_date: unparseable date '31/02/2024' (expected YYYY-MM-DD)",
+            "",
+        ]
+    )
+    assert mapping.explain(reasons).tolist() == [
+        "easting is missing",
+        "northing: not a number 'N/K'",
+        "recorded_date: unparseable date '31/02/2024' (expected %d/%m/%Y, the mapping's date format)",
+        "",
+    ]
+    # A date written with a midnight time, and a month as its first day, are patterns a mapping may give.
+    path = tmp_path / "dated.toml"
+    path.write_text('[file]\nkind = "admissions"\nmonth_format = "%d/%m/%Y %H:%M"\n', encoding="utf-8")
+    dated = read_mapping(path)
+    frame = pd.DataFrame({"month": ["01/03/2024 00:00", "2024-04", "March"]})
+    assert dated.convert(frame)["month"].tolist() == ["2024-03", "2024-04", "March"]

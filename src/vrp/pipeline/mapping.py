@@ -100,11 +100,15 @@ class Mapping:
         return frame
 
     def explain(self, reasons: pd.Series) -> pd.Series:
-        """Reasons name the contract's date shape; under a mapping the pattern the partner gave is the one to
-        check against."""
+        """Reasons name the contract's columns and date shapes; under a mapping, name what the partner gave: the
+        date pattern, and eastings and northings where their text was not a number."""
         for kind, pattern in self.formats.items():
             iso = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DDTHH:MM", "month": "YYYY-MM"}[kind]
             reasons = reasons.str.replace(f"(expected {iso})", f"(expected {pattern}, the mapping's {kind} format)")
+        if self.crs == BRITISH_NATIONAL_GRID and coordinate_columns(self.spec):
+            for contract, given in zip(coordinate_columns(self.spec), ("easting", "northing"), strict=True):
+                for problem in (" is missing", ": not a number"):
+                    reasons = reasons.str.replace(contract + problem, given + problem)
         return reasons
 
 
@@ -253,8 +257,9 @@ def _pattern(pattern, kind: str, fail) -> str:
         fail(f'[file] {kind}_format = {pattern!r}: not a strftime pattern like "%d/%m/%Y"')
     expected = pd.Timestamp(PROBE.strftime(ISO[kind]))
     try:
-        written = PROBE.strftime(pattern)
-        read = pd.to_datetime(written, format=pattern)
+        read = pd.to_datetime(PROBE.strftime(pattern), format=pattern)
+        # A date may carry a time (15/03/2024 00:00) and a month a day (01/03/2024): only the date or month counts.
+        read = {"date": read.normalize(), "month": read.to_period("M").start_time}.get(kind, read)
     except (ValueError, TypeError):
         read = None
     if read is None or read != expected:

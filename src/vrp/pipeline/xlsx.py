@@ -26,23 +26,33 @@ def is_spreadsheet(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES
 
 
-def _cell_text(value, kind: str | None) -> str:
+def _float_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _datetime_text(value: datetime) -> str:
+    return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 else "seconds")
+
+
+# Cell text by the cell's type, looked up once per cell: a million cells make the usual isinstance chain slow.
+TEXT_OF = {
+    str: lambda v: v,
+    float: _float_text,
+    int: str,
+    bool: lambda v: "Y" if v else "N",
+    datetime: _datetime_text,
+    date: date.isoformat,
+    type(None): lambda v: "",
+    time: str,
+    timedelta: str,
+}
+
+
+def _cell_text(value, kind: str | None = None) -> str:
     """One cell as contract text; ``kind`` is date, datetime or month for a date column, else None."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if isinstance(value, datetime | date):
-        if isinstance(value, datetime) and kind is None:
-            return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 else "seconds")
-        return value.strftime(DATE_TEXT.get(kind, "%Y-%m-%d"))
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, time | timedelta):
-        return str(value)
-    return str(value)
+    if kind is not None and isinstance(value, date):
+        return value.strftime(DATE_TEXT[kind])
+    return TEXT_OF.get(type(value), str)(value)
 
 
 class XlsxStream:
@@ -70,6 +80,7 @@ class XlsxStream:
             raise FileRefused(f"{path}: no such file")
         self.path, self.optional, self.header_row = path, list(optional), header_row
         self.kinds = kinds or {}
+        self._sheets: dict = {}
         self.sha256 = sha256_of(path)
         try:
             self.workbook = CalamineWorkbook.from_path(str(path))
@@ -82,13 +93,17 @@ class XlsxStream:
         self.sheet_name, self.positions = self._choose_sheet(names, sheet, args)
         self.max_rows = max(self._sheet().height, 0)
 
-    def _sheet(self):
-        return self.workbook.get_sheet_by_name(self.sheet_name)
+    def _sheet(self, name: str | None = None):
+        """The sheet's cells, read once (calamine reads a whole sheet each time it is asked for one)."""
+        name = name or self.sheet_name
+        if name not in self._sheets:
+            self._sheets = {name: self.workbook.get_sheet_by_name(name)}  # keep one sheet at a time
+        return self._sheets[name]
 
     def _header(self, name: str) -> list[str]:
-        for i, row in enumerate(self.workbook.get_sheet_by_name(name).iter_rows(), start=1):
+        for i, row in enumerate(self._sheet(name).iter_rows(), start=1):
             if i == self.header_row:
-                return [_cell_text(v, None) for v in row]
+                return [_cell_text(v) for v in row]
         return []
 
     def _choose_sheet(self, names: list[str], sheet, args) -> tuple[str, dict[str, int]]:
@@ -119,19 +134,27 @@ class XlsxStream:
     def chunks(self, size: int = 50_000) -> Iterator[CsvChunk]:
         """The rows after the header, ``size`` at a time; blank rows are skipped, as in a CSV file."""
         cols = list(self.positions)
-        take = [(c, self.positions[c], self.kinds.get(c)) for c in cols]
+        take = [(self.positions[c], self.kinds.get(c)) for c in cols]
         good: list[list[str]] = []
         lines: list[int] = []
         raws: list[str] = []
+        text_of, dates = TEXT_OF, (date, datetime)
         for line, row in enumerate(self._sheet().iter_rows(), start=1):
             if line <= self.header_row:
                 continue
-            texts = [_cell_text(v, None) for v in row]
-            if not any(t.strip() for t in texts):
+            texts = [text_of.get(type(v), str)(v) for v in row]
+            if not any(texts) or not any(t.strip() for t in texts):
                 continue
             width = len(row)
             good.append(
-                [("" if i >= width else texts[i] if kind is None else _cell_text(row[i], kind)) for _, i, kind in take]
+                [
+                    ""
+                    if i >= width
+                    else row[i].strftime(DATE_TEXT[kind])
+                    if kind is not None and type(row[i]) in dates
+                    else texts[i]
+                    for i, kind in take
+                ]
             )
             lines.append(line)
             raws.append(_join(texts))
