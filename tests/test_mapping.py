@@ -215,7 +215,9 @@ def test_hospital_extract_with_2011_lsoas_loads_through_its_mapping(shared, load
     result = load("admissions", path, read_mapping(HOSPITAL_MAPPING, "admissions"))[0]
 
     assert (result.rows_loaded, result.rows_rejected, result.rows_lsoa11_split) == (4, 1, 2)
-    assert "2 placed in a district from a split 2011 LSOA; mapping hospital-extract.toml" in result.summary()
+    assert ", 2 placed in a district from a split 2011 LSOA (most common: " in result.summary()
+    assert result.summary().endswith(f"; mapping {result.mapping}")
+    assert result.mapping.startswith("hospital-extract.toml (sha256 ")
     facts = _read(engine, "SELECT * FROM fact_admissions ORDER BY month, area_code, age_band")
     split = facts[facts["area_code"] == retired]
     assert split[["area_level", "district_code"]].drop_duplicates().values.tolist() == [["district", its_district]]
@@ -444,3 +446,31 @@ def test_reasons_name_what_the_partner_gave(tmp_path):
     dated = read_mapping(path)
     frame = pd.DataFrame({"month": ["01/03/2024 00:00", "2024-04", "March"]})
     assert dated.convert(frame)["month"].tolist() == ["2024-03", "2024-04", "March"]
+
+
+def test_an_older_warehouse_gains_the_audit_columns(shared):
+    from vrp.pipeline.load import upgrade_load_audit
+
+    columns = "SELECT column_name FROM information_schema.columns WHERE table_name = 'load_audit'"
+    with shared.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE load_audit DROP COLUMN mapping"))
+        conn.execute(sa.text("ALTER TABLE load_audit DROP COLUMN rows_lsoa11_split"))
+        assert "mapping" not in conn.execute(sa.text(columns)).scalars().all()
+        upgrade_load_audit(conn)
+        upgrade_load_audit(conn)  # idempotent
+        assert {"mapping", "rows_lsoa11_split"} <= set(conn.execute(sa.text(columns)).scalars().all())
+
+
+def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_path):
+    workbook = partner_workbook(tmp_path / "cli_crimes.xlsx")
+    url = shared.url.render_as_string(hide_password=False)
+    shared.dispose()
+    code, out, err = run(
+        capsys, "ingest", "police-records", str(workbook), "--mapping", str(POLICE_MAPPING), "--warehouse", url
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith("cli_crimes.xlsx: 6 rows read, 5 loaded, 0 out of area, 1 quarantined, 0 duplicates ignored")
+    assert (
+        "(most common: 1 x ho_offence_code: unknown Home Office offence code); mapping police-workbook.toml (sha256 "
+        in out
+    )

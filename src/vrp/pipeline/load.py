@@ -60,11 +60,11 @@ class LoadResult:
         )
         if self.rows_lsoa11_split:
             text += f", {self.rows_lsoa11_split:,} placed in a district from a split 2011 LSOA"
-        if self.mapping:
-            text += f"; mapping {self.mapping}"
         if self.reasons:
             top = "; ".join(f"{n:,} x {r}" for r, n in self.reasons.most_common(3))
             text += f" (most common: {top})"
+        if self.mapping:
+            text += f"; mapping {self.mapping}"
         return text
 
 
