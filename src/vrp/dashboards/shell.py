@@ -41,7 +41,7 @@ def present_button() -> html.Div:
     """Presentation mode (assets/vrp-present.js): for a big screen, no chrome, one chart at a time."""
     return html.Div(
         html.Button(
-            "Present",
+            "Presentation mode",
             type="button",
             className="btn btn-sm btn-outline-secondary vrp-present-button",
             title="Presentation mode: one chart to a screen. " + PRESENT_KEYS,
@@ -148,8 +148,8 @@ def layout() -> html.Div:
                     *markings(config, audience),
                     synthetic_label(synthetic),
                     dbc.Alert(problem, color="warning", className="mt-3") if problem else None,
-                    present_button(),
-                    html.Div(bar, id=FILTERS),
+                    # Hidden with the filters on a page that has none (the statement, the data page).
+                    html.Div([present_button(), bar], id=FILTERS),
                     html.Main(dcc.Loading(html.Div(id=CONTENT), delay_show=400), id="main", tabIndex="-1"),
                 ],
                 fluid="xxl",
