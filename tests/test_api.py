@@ -357,7 +357,7 @@ def test_partners_may_sum_a_free_window_over_districts(partner_app):
 def test_openapi_document_and_page_describe_the_endpoints(client, registry):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"] == "3.1.0"
-    assert set(spec["paths"]) == {"/api/v1/measures", "/api/v1/data"}
+    assert set(spec["paths"]) == {"/api/v1/measures", "/api/v1/data", "/api/v1/evaluate"}
     assert spec["components"]["schemas"]["Row"]["required"] == list(ROW_FIELDS)
     measure = next(p for p in spec["paths"]["/api/v1/data"]["get"]["parameters"] if p["name"] == "measure")
     assert measure["schema"]["enum"] == list(registry.ids)
@@ -385,7 +385,7 @@ def test_every_answer_matches_the_openapi_document(api_app, mode):
     (``from_fixture``) fails on pytest 9 (it reads ``request.node._nodeid``)."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", api_app.server)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} == {"/api/v1/measures", "/api/v1/data"}
+    assert {op.path for op in operations} == {"/api/v1/measures", "/api/v1/data", "/api/v1/evaluate"}
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not operation.query:
             continue  # nothing to break: /api/v1/measures takes no parameters (unknown ones are tested above)

@@ -464,6 +464,11 @@ def quarantine(warehouse_url, load_id, fmt):
     _emit(frame, fmt)
 
 
+from vrp.cli_evaluate import evaluate as _evaluate  # noqa: E402  (its own module: this one is long enough)
+
+cli.add_command(_evaluate)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: expected failures are one line on stderr and a non-zero exit, never a traceback."""
     try:

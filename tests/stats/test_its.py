@@ -238,7 +238,10 @@ def test_sentences_say_the_change_in_words() -> None:
     assert trend_sentence(Ratio(0.9, 0.8, 0.95, 0.01)) == (
         "From then on the trend was 10% a year lower than the trend before (95% CI 5% to 20% a year lower)."
     )
-    assert "was 12% higher (95% CI 3% to 22% higher)" in did_sentence(Ratio(1.12, 1.03, 1.22, 0.01), "A", "B")
+    assert did_sentence(Ratio(1.12, 1.03, 1.22, 0.01), "Havant", "Gosport") == (
+        "Against Gosport over the same months (difference in differences), Havant was 12% higher "
+        "(95% CI 3% to 22% higher)."
+    )
 
 
 def test_minimum_detectable_effect_follows_the_volume(rng) -> None:

@@ -224,4 +224,6 @@ def _error(exc: Exception):
     return jsonify(error=message), status
 
 
+from vrp.api import evaluate as _evaluate  # noqa: E402, F401  (registers /api/v1/evaluate on the blueprint)
+
 __all__ = ["blueprint"]

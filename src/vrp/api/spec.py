@@ -3,6 +3,7 @@ enumerations are always the values the API accepts."""
 
 from __future__ import annotations
 
+from vrp.api import evaluate
 from vrp.data_access.cube import AGES, MONTH_PATTERN, PERIODS, CubeReader
 from vrp.data_access.validation import HIPS
 
@@ -199,6 +200,7 @@ def build_spec(reader: CubeReader) -> dict:
                     },
                 }
             },
+            "/api/v1/evaluate": evaluate.path(reader.wh, _ok, refused, NOT_MODIFIED),
             "/api/v1/data": {
                 "get": {
                     "summary": "Counts and rates for a measure, areas and periods",
@@ -218,5 +220,5 @@ def build_spec(reader: CubeReader) -> dict:
                 }
             },
         },
-        "components": {"schemas": _schemas(reader)},
+        "components": {"schemas": {**_schemas(reader), **evaluate.schemas()}},
     }

@@ -59,10 +59,7 @@ def trend_sentence(r: Ratio) -> str:
 def did_sentence(r: Ratio, where: str, comparison: str) -> str:
     """The controlled design: the evaluated area's level change relative to the comparison area's."""
     words = change_words(r).replace(" than expected", "")
-    return (
-        f"Against {comparison} over the same months, the change in {where} was {words} "
-        "(the difference-in-differences ratio)."
-    )
+    return f"Against {comparison} over the same months (difference in differences), {where} was {words}."
 
 
 @dataclass(frozen=True)
