@@ -95,7 +95,7 @@ def test_the_trend_is_24_published_months_with_an_spc_verdict(app, wh, latest):
     with app.server.test_request_context("/"):
         out = cb.update_headline(state(start=latest[0], end=latest[1]))
     trend = out[4 + CARD : 4 + 2 * CARD]
-    assert trend[0].startswith("Knife-enabled serious violence in Southampton, month by month:")
+    assert trend[0].startswith("Monthly knife-enabled serious violence in Southampton:")  # the Knife crime card
     months = cube_cells(wh, "knife_enabled_sv", SOTON, "month")
     last = months[months["end"] <= pd.Timestamp(latest[1] + "-01").date()].tail(24)
     table = pio.json.to_json(trend[3])
@@ -118,9 +118,12 @@ def test_where_names_places_and_when_is_for_partners_only_in_public(app, partner
         s = sections.Section(state(start=latest[0], end=latest[1]))
         out = sections.grid_card(s)
         cells = places.hour_by_weekday(s.wh, *s.args)
-    days, hours = sections.day_and_hour_totals(cells)
+        days, hours = places.day_and_hour_totals(s.wh, *s.args)
     assert int(days["count"].sum()) == int(hours["count"].sum()) == int(cells["count"].sum())
-    assert f"{int(cells['count'].sum()):,} offences" in out[1]
+    busiest = days.sort_values("count").iloc[-1]
+    assert f"({int(busiest['count']):,})" in out[1]
+    totals = pio.json.to_json(out[3])  # the table: 7 days and 24 hours
+    assert totals.count('"Day"') == 7 and totals.count('"Hour"') == 24
     assert out[0].startswith("When serious violence happened in Southampton: busiest on")
 
 

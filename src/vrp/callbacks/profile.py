@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, guarded, inputs, knife_crime, polite
 from vrp.callbacks import profile_sections as sections
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
@@ -26,16 +26,15 @@ from vrp.dashboards.shell import URL
 from vrp.dashboards.tiles import ICONS, UNIT_WORDS
 from vrp.data_access import outcomes, published
 from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
-from vrp.figures import outcomes as figs
 from vrp.figures import profile as profile_figs
-from vrp.periods import add_months
 from vrp.stats import compare, variation_icon, xmr
+from vrp.stats.spc import monthly_xmr
 
 COMPARE_WORDS = {"worse": "higher", "better": "lower", "similar": "similar", "higher": "higher", "lower": "lower"}
 SPC_METHOD = (
-    "XmR chart (NHS Making Data Count): mean ± 2.66 × mean moving range over the 24 months (public: the published "
-    "months, else the 12 published quarters) to the period's end. The icon reads the latest point: a point outside "
-    "the limits, 7 in a row on one side of the mean, 7 rising or falling, or 2 of 3 beyond two sigma."
+    "Variation (SPC): the NHS Making Data Count icon of the latest month, read as on the Overview: an XmR chart of "
+    "every month the data hold, limits fixed on the measure's baseline months (published months for the public; "
+    "published quarters for a measure published by quarter)."
 )
 RATIO_METHOD = (
     "Each rate is divided by the HIPS rate for the same period (1 = the same as HIPS), with the 95% interval of the "
@@ -69,18 +68,35 @@ def _comparisons(p: Profile, measure_id: str, districts) -> dict:
     )
 
 
-def _series(p: Profile, measure, end: str) -> pd.Series | None:
-    """The counts the SPC icon reads: 24 months to ``end``; the public get the published months, else the last 12
-    published quarters, else nothing (a measure published by year only has too few points)."""
+def variation(p: Profile, measure, end: str) -> tuple[str | None, str | None]:
+    """The SPC variation icon of the latest month to ``end`` (or why there is none), read as the Overview's tiles
+    read it: every month the data hold, limits fixed on the measure's baseline months (stats.monthly_xmr). The
+    public get the published months; a measure published by quarter is read over its published quarters (limits
+    on the first quarters of its baseline); one published by year only has too few points."""
     wh = p.wh
     if p.public:
         kinds = {x.type for x in published.periods(wh, measure.id, "hips" if p.area == HIPS else "district")}
         if "month" not in kinds:
             if "quarter" not in kinds:
-                return None
-            cells = published.cells(wh, measure.id, (p.area,), "quarter", "all", add_months(end, -35), end)
-            return cells["count"].astype(float)
-    return wh.monthly_counts(measure.id, p.districts, add_months(end, -23), end)["count"].astype(float)
+                return None, "not assessed (published by year only)"
+            cells = published.cells(wh, measure.id, (p.area,), "quarter", "all", None, end)
+            values = cells["count"].astype(float)
+            if values.notna().sum() < 2:
+                return None, "not assessed (the counts are hidden)"
+            chart = xmr(values, baseline=max(measure.spc_baseline_months // 3, 4), polarity=measure.polarity)
+            return variation_icon(chart, measure.polarity), None
+    history = wh.monthly_counts(measure.id, p.districts, None, end)
+    values = history["count"].astype(float).to_numpy()
+    if np.isfinite(values).sum() < 2:
+        return None, "not assessed (the counts are hidden)"
+    chart = monthly_xmr(
+        history["month"],
+        values,
+        baseline_months=measure.spc_baseline_months,
+        changes=[m for m, _ in measure.spc_recalculate],
+        polarity=measure.polarity,
+    )
+    return variation_icon(chart, measure.polarity), None
 
 
 def measure_row(p: Profile, measure) -> dict:
@@ -94,13 +110,7 @@ def measure_row(p: Profile, measure) -> dict:
     if p.districts and cur:
         row["hips"] = _comparisons(p, measure.id, ())["current"]
     if cur:
-        series = _series(p, measure, cur["end"])
-        if series is None:
-            row["no_icon"] = "not assessed (published by year only)"
-        elif series.notna().sum() < 2:
-            row["no_icon"] = "not assessed (the counts are hidden)"
-        else:
-            row["icon"] = variation_icon(xmr(series, polarity=measure.polarity), measure.polarity)
+        row["icon"], row["no_icon"] = variation(p, measure, cur["end"])
     return row
 
 
@@ -236,43 +246,12 @@ def sources_note(p: Profile, rows: list[dict]) -> list:
 
 
 def trend_card(p: Profile) -> tuple:
-    """Knife-enabled serious violence month by month, 24 months to the period's end, as an XmR chart."""
-    wh = p.wh
-    measure = wh.registry.get(ids.TREND_MEASURE)
-    end = p.end or f"{wh.month_range(measure.id)[1]:%Y-%m}"
-    series = wh.monthly_counts(measure.id, p.districts, add_months(end, -23), end)
-    chart = xmr(series["count"].astype(float), polarity=measure.polarity)
-    icon = variation_icon(chart, measure.polarity)
-    words = ICONS.get(icon, ("", "not assessed", ""))[1].lower()
-    hidden = int(series["count"].isna().sum())
-    title = f"Knife-enabled serious violence in {p.place}, month by month: {words} in the latest month"
-    summary = (
-        f"{len(series)} months to {period_text(end, end)}, mean {chart['mean'].iloc[-1]:.1f} a month, process limits "
-        f"{max(chart['lcl'].iloc[-1], 0):.1f} to {chart['ucl'].iloc[-1]:.1f}; "
-        f"{int(chart['special_cause'].sum())} month(s) with a special-cause signal."
-        + (f" {hidden} month(s) hidden (small numbers): gaps in the chart." if hidden else "")
-    )
-    table = c.table(
-        series.assign(
-            month=series["month"].map(lambda d: f"{d:%b %Y}"),
-            count=series["count"].round().astype("Int64"),
-            signal=chart["point_type"].str.replace("_", " ").to_numpy(),
-        ),
-        {"month": "Month", "count": "Offences", "signal": "Variation"},
-        numeric=("count",),
-    )
-    period = f"{period_text(add_months(end, -23), end)}"
-    return c.measure_card(
-        wh,
-        measure,
-        period,
-        title,
-        summary,
-        figs.spc_chart(chart, series["month"], "Offences a month", suppressed=series["suppressed"]),
-        table,
-        SPC_METHOD,
-        "statistical-process-control",
-    )
+    """Knife-enabled serious violence month by month: the Knife crime page's SPC card itself, from its cached view
+    (the same chart, limits and words, and one cache entry for both pages)."""
+    state = {"districts": list(p.districts), "start": p.start, "end": p.end, "age": "all"}
+    out = knife_crime.trend_callback(state)
+    width = len(c.card_outputs(ids.TREND))
+    return tuple(out[2 : 2 + width])
 
 
 def update_headline(state):
@@ -290,7 +269,7 @@ def update_headline(state):
             html.P(
                 "Rates are a year per 100,000 residents (per million for homicide; under-25 measures per under-25 "
                 "residents). Against HIPS: lower, higher or similar (HIPS inside the interval). Changes: exact test "
-                f"at 95%. Baseline year {p.wh.settings.baseline_fy}.",
+                f"at 95%. Baseline year {p.wh.settings.baseline_fy}. {SPC_METHOD}",
                 className="small text-muted mb-1",
             ),
             *[html.P(n, className="small mb-1") for n in notes + problems],

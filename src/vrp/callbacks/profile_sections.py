@@ -132,13 +132,15 @@ def places_card(s: Section) -> tuple:
     return s.card(words, title, summary, figure, table, PLACES_METHOD, "hotspots")
 
 
-def day_and_hour_totals(grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Totals by weekday and by hour of the grid (partners: every cell is known, so the totals are exact)."""
-    days = grid.groupby("weekday", as_index=False)["count"].sum()
-    days["label"] = days["weekday"].map(lambda d: WEEKDAYS[int(d)])
-    hours = grid.groupby("hour", as_index=False)["count"].sum()
-    hours["label"] = hours["hour"].map(lambda h: f"{int(h):02d}:00")
-    return days, hours
+def totals_frame(days: pd.DataFrame, hours: pd.DataFrame) -> pd.DataFrame:
+    """The grid's day and hour totals (data_access.places.day_and_hour_totals) as one table: by, when, count."""
+    return pd.concat(
+        [
+            pd.DataFrame({"by": "Day", "when": [WEEKDAYS[int(d)] for d in days["weekday"]], "count": days["count"]}),
+            pd.DataFrame({"by": "Hour", "when": [f"{int(h):02d}:00" for h in hours["hour"]], "count": hours["count"]}),
+        ],
+        ignore_index=True,
+    ).astype({"count": "Int64"})
 
 
 def grid_card(s: Section) -> tuple:
@@ -149,32 +151,19 @@ def grid_card(s: Section) -> tuple:
         return s.partner_only(f"{title}: shown to partners only", str(refused), s.period)
     if grid is None or grid["count"].fillna(0).sum() == 0:
         return s.card(s.period, title, "No times recorded.", {}, None, "Hour of occurrence.", "hotspots")
-    days, hours = day_and_hour_totals(grid)
-    busiest_day = days.sort_values("count", ascending=False).iloc[0]
-    busiest_hour = hours.sort_values("count", ascending=False).iloc[0]
-    title = f"{title}: busiest on {busiest_day['label']}s and at {busiest_hour['label']}"
+    days, hours = places.day_and_hour_totals(s.wh, *s.args)  # the Hotspots page's totals, under the same rule
+    totals = totals_frame(days, hours)
+    shown = totals.dropna(subset=["count"])
+    busiest_day = shown[shown["by"] == "Day"].sort_values("count", ascending=False).iloc[0]
+    busiest_hour = shown[shown["by"] == "Hour"].sort_values("count", ascending=False).iloc[0]
+    title = f"{title}: busiest on {busiest_day['when']}s and at {busiest_hour['when']}"
     summary = (
-        f"Hour of the day and day of the week of the offences whose record says when, {s.period}: "
-        f"{int(days['count'].sum()):,} offences; {busiest_day['label']} {int(busiest_day['count']):,}, "
-        f"{busiest_hour['label']}-{busiest_hour['label'][:2]}:59 {int(busiest_hour['count']):,}."
+        f"Hour of the day and day of the week of the offences whose record says when, {s.period}, with the totals "
+        f"by hour above and by day beside: busiest {busiest_day['when']} ({int(busiest_day['count']):,}) and "
+        f"{busiest_hour['when']}-{busiest_hour['when'][:2]}:59 ({int(busiest_hour['count']):,})."
     )
-    table = html.Div(
-        [
-            c.table(
-                days.assign(count=days["count"].astype(int)), {"label": "Day", "count": "Offences"}, numeric=("count",)
-            ),
-            c.table(
-                hours.assign(count=hours["count"].astype(int)),
-                {"label": "Hour", "count": "Offences"},
-                numeric=("count",),
-            ),
-        ],
-        className="d-flex flex-wrap gap-3",
-    )
-    figure = go.Figure(hot_figs.hour_weekday_figure(grid))
-    totals = getattr(hot_figs, "with_totals", None)  # the Hotspots page's day and hour totals beside the grid
-    if totals is not None:
-        figure = go.Figure(totals(figure.to_plotly_json(), grid))
+    table = c.table(totals, {"by": "Totals by", "when": "Day or hour", "count": "Offences"}, numeric=("count",))
+    figure = go.Figure(hot_figs.with_totals(hot_figs.hour_weekday_figure(grid), grid, days, hours))
     method = "Hour and day of occurrence as the police record gives it; records without a time are left out."
     return s.card(s.period, title, summary, figure, table, method, "hotspots")
 
