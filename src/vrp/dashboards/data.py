@@ -103,8 +103,16 @@ def _sources_and_loads(wh) -> list:
     return [
         *out,
         html.H2("Load audit", className="h4 mt-4"),
-        _table(wh.load_audit(), LOAD_COLUMNS, "data-loads"),
+        _table(_loads(wh), LOAD_COLUMNS, "data-loads"),
     ]
+
+
+def _loads(wh) -> pd.DataFrame:
+    loads = wh.load_audit()
+    # Loads made before the split-LSOA count have none (NULL): blank, and the others whole numbers, not 0.0.
+    split = loads["rows_lsoa11_split"]
+    loads["rows_lsoa11_split"] = split.astype("Int64").astype(object).where(split.notna(), None)
+    return loads
 
 
 def layout() -> html.Div:
