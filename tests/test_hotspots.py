@@ -852,3 +852,34 @@ def test_day_and_hour_totals_hide_by_the_same_rule(demo_warehouse, monkeypatch):
         assert marks[0]["x"] == hidden_hours and set(marks[0]["text"]) == {"*"}
     finally:
         wh_.dispose()
+
+
+# ---- in the browser: the colour bars clear of the modebar (issue 14 point 10), the totals drawn beside the grid
+
+RECT = """const el = document.querySelector(arguments[0]);
+if (!el) { return null; }
+const r = el.getBoundingClientRect();
+return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height};"""
+
+
+@pytest.mark.browser
+def test_colour_bars_clear_the_modebar_and_the_grid_has_its_totals(dash_duo, demo_warehouse):
+    application = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
+    try:
+        dash_duo.driver.set_window_size(1366, 900)
+        dash_duo.start_server(application)
+        dash_duo.wait_for_page(f"{dash_duo.server_url}/hotspots?district={SOTON}", timeout=20)
+        for graph in ("#hotspots-map", "#hotspots-heatmap"):
+            dash_duo.wait_for_element(f"{graph} .colorbar", timeout=30)
+            dash_duo.driver.execute_script(f"document.querySelector('{graph}').scrollIntoView()")
+            bar = dash_duo.driver.execute_script(RECT, f"{graph} .colorbar")
+            modebar = dash_duo.driver.execute_script(RECT, f"{graph} .modebar")
+            assert bar["height"] > 50 and modebar["width"] > 20, (graph, bar, modebar)
+            apart = bar["top"] >= modebar["bottom"] or bar["right"] <= modebar["left"]
+            assert apart, (graph, bar, modebar)
+        # 24 hour totals above the grid and 7 day totals beside it, all drawn (partners: nothing hidden).
+        count = "return document.querySelectorAll('#hotspots-heatmap .bars .point').length"
+        assert dash_duo.driver.execute_script(count) == 31
+        assert dash_duo.get_logs() == []
+    finally:
+        application.server.config["VRP_WAREHOUSE"].dispose()
