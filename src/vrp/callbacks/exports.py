@@ -13,6 +13,8 @@ its metadata columns), ``.csv()``, ``.figure`` (the labelled go.Figure) and ``.i
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import re
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access.cube import CubeReader
 from vrp.data_access.validation import InvalidQuery
 from vrp.figures import export as fx
+from vrp.geo import serve as geo_serve
 
 META_COLUMNS = (
     "measure",
@@ -251,21 +254,44 @@ def _source_meta(wh, measure_id: str) -> dict:
 
 
 def _with_meta(frame: pd.DataFrame, wh, measure_id: str, place: str, period: str, age: str) -> pd.DataFrame:
-    """The table's columns, then the metadata on every row (tidy, like the API's CSV): one file loads anywhere and
-    still says what it is. A data column of the same name as a metadata one (the Overview's Measure) wins."""
+    """The table's columns as shown, then the metadata on every row (tidy, like the API's CSV), always under the
+    same lower-case names (META_COLUMNS), so one file loads anywhere and still says what it is. The Overview's
+    table has one measure a row: each row carries its own measure's source."""
     meta = {**_source_meta(wh, measure_id), "place": place, "period": period, "age": age}
-    shown = {col.lower() for col in frame.columns}
     out = frame.reset_index(drop=True).copy()
-    if "measure_id" in frame.columns:  # the Overview: one measure a row, each row with its own source
-        per_row = pd.DataFrame([_source_meta(wh, m) for m in frame["measure_id"]])
-        for col in META_COLUMNS:
-            if col.lower() not in shown:
-                out[col] = per_row[col] if col in per_row else meta[col]
-        return out
+    per_row = pd.DataFrame([_source_meta(wh, m) for m in frame["measure_id"]]) if "measure_id" in frame else None
+    if per_row is not None:
+        out = out.drop(columns="measure_id")
     for col in META_COLUMNS:
-        if col.lower() not in shown:
-            out[col] = meta[col]
+        out[col] = per_row[col].to_numpy() if per_row is not None and col in per_row else meta[col]
     return out
+
+
+_GEO_URL = re.compile(r"^/geo/([a-z0-9-]+)\.geojson$")
+
+
+def _inline_geometry(figure: dict, wh) -> dict:
+    """The map's boundaries written into the figure: the page's map fetches them from /geo/, but the image is
+    drawn where there is no server to ask. Only the areas the map colours, so the renderer gets no more."""
+    figure = {**figure, "data": [dict(t) for t in figure.get("data", [])]}
+
+    def layer(url: str, ids=None):
+        found = _GEO_URL.match(url) if isinstance(url, str) else None
+        if found is None or found.group(1) not in geo_serve.LAYERS:
+            return url
+        path = geo_serve.build_layer(wh.settings.reference_dir, wh.settings.build_dir, found.group(1))
+        collection = json.loads(path.read_text())
+        if ids is not None:
+            collection["features"] = [f for f in collection["features"] if f["id"] in ids]
+        return collection
+
+    for trace in figure["data"]:
+        if isinstance(trace.get("geojson"), str):
+            trace["geojson"] = layer(trace["geojson"], {str(x) for x in go.Figure(trace).data[0].locations or ()})
+    layout = copy.deepcopy(figure.get("layout", {}))
+    for item in layout.get("map", {}).get("layers", []):
+        item["source"] = layer(item.get("source"))
+    return {**figure, "layout": layout}
 
 
 def card_export(state_data, card: str, options: dict | None = None) -> CardExport:
@@ -324,6 +350,8 @@ def card_export(state_data, card: str, options: dict | None = None) -> CardExpor
         else fx.file_stem(measure_id, spec.name, place, period, age)
     )
     has_chart = bool(figure and figure.get("data"))
+    if has_chart and spec.is_map:
+        figure = _inline_geometry(figure, wh)
     labelled = fx.labelled(figure, labels, is_map=spec.is_map) if has_chart else None
     return CardExport(card, data, meta, labels, stem, labelled, spec.is_map)
 

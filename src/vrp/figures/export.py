@@ -72,8 +72,8 @@ def period_slug(period: str) -> str:
         (year, month), back = months[0], int(rolling.group(1)) - 1
         first = year * 12 + month - 1 - back
         months.insert(0, (first // 12, first % 12 + 1))
-    if months and len(months) <= 2:
-        return "_".join(dict.fromkeys(f"{y:04d}-{m:02d}" for y, m in months))
+    if months:  # "October 2024 to September 2026, shaded: the period chosen ...": the chart's span comes first
+        return "_".join(dict.fromkeys(f"{y:04d}-{m:02d}" for y, m in months[:2]))
     years = _FY.findall(period)  # financial years, "2025/26" or "2025-26": fy2025-26, never read as a month
     if years and len(years) <= 2:
         return "_".join(dict.fromkeys(f"fy{a}-{b}" for a, b in years))
@@ -133,7 +133,8 @@ def labelled(figure, labels: Labels, *, is_map: bool = False) -> go.Figure:
             "yref": "container",
             "x": 0,
             "xanchor": "left",
-            "y": 1,
+            # A wrapped title grows upwards from its first line: that line goes down by the lines above it.
+            "y": 1 - title.count("<br>") * TITLE_LINE / (height + block),
             "yanchor": "top",
             "pad": {"l": 12, "t": 12},
         },
