@@ -58,7 +58,8 @@ def layout() -> html.Div:
                             dbc.Button("Print or save as PDF", id=PRINT, color="primary", className="me-2"),
                             html.Span(
                                 "Prints on A4 with a cover, without the navigation and filters; choose “Save as "
-                                "PDF” as the printer for a PDF.",
+                                "PDF” as the printer for a PDF. The profile covers all ages (the Age group filter "
+                                "does not apply here: Who shows the ages).",
                                 className="small text-muted",
                             ),
                         ],
