@@ -192,8 +192,7 @@ def test_the_statement_is_one_footer_link_away_and_axe_clean(started):
     duo = started
     open_page(duo, "/hotspots")
     link = duo.driver.find_element(By.CSS_SELECTOR, "footer a[href='/accessibility']")
-    duo.driver.execute_script("arguments[0].scrollIntoView()", link)
-    link.click()
+    duo.driver.execute_script("arguments[0].scrollIntoView(); arguments[0].click()", link)
     wait_for(lambda: "Compliance status" in duo.driver.find_element(By.ID, "page-content").text)
     assert duo.driver.title.startswith(accessibility.PAGE_TITLE)
     assert serious_violations(duo.driver) == []
