@@ -24,6 +24,7 @@ class Page:
 
 def pages() -> list[Page]:
     from vrp.dashboards import accessibility, admissions, data, home, homicide, hotspots, knife_crime, national, profile
+    from vrp.dashboards import evaluate as evaluate_page
 
     return [
         Page("/", "Overview", "Overview", home.layout),
@@ -46,6 +47,7 @@ def pages() -> list[Page]:
         ),
         Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout, True, "homicide"),
         Page("/national", "National comparison", "Knife crime: national comparison", national.layout),
+        Page("/evaluate", "Evaluate", "Evaluate an intervention", evaluate_page.layout, uses_filters=False),
         # The profile reads the district and period (its own measures): the Measure box is hidden.
         Page("/profile", "Profile", profile.PAGE_TITLE, profile.layout, True, profile.FOCUS),
         Page("/data", "Data and definitions", "Data and definitions", data.layout, uses_filters=False),

@@ -1,0 +1,310 @@
+"""Evaluate page callbacks: the link's fragment -> the controls; the controls -> data_access.evaluation (checked
+there) -> figures -> the page, and back into the fragment so a link reproduces the evaluation."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, ctx, html, no_update
+
+from vrp.callbacks import guarded, polite
+from vrp.callbacks.text import period_text
+from vrp.dashboards import components as c
+from vrp.dashboards import evaluate as ids
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.shell import URL
+from vrp.data_access import evaluation as ev
+from vrp.figures import evaluate as figs
+from vrp.periods import add_months
+
+METHOD = (
+    "Interrupted time series: a Poisson regression of the monthly counts on time, a step and a change of slope at "
+    "the start, and the month of the year (January the reference), with the quasi-Poisson scale (Pearson "
+    "chi-squared over the residual degrees of freedom) widening the 95% intervals for overdispersion. Level "
+    "change = exp(step); trend change per year = exp(12 x slope change). Phase-in months are left out of the fit. "
+    "The expected line continues the months before; its band is the model's 95% interval."
+)
+PLAN_METHOD = (
+    "Simulated: the months before the start are fitted (trend and season, with their overdispersion), continued "
+    "for the months of follow-up, and 200 series drawn for each size of drop; each is evaluated with the default "
+    "model, and the power is the share whose 95% interval lies wholly below no change."
+)
+HASH_KEYS = ("measure", "area", "lsoa", "start", "from", "to", "comparison", "phase_in", "errors", "family", "age")
+
+
+def _months(wh, measure_id: str) -> list[dict]:
+    first, last = wh.month_range(measure_id)
+    if first is None:
+        return []
+    out, m = [], first
+    while m <= last:
+        out.append({"label": f"{m:%b %Y}", "value": f"{m:%Y-%m}"})
+        m = add_months(m, 1)
+    return out
+
+
+def _pick(value, options: list[dict], default: str) -> str:
+    return value if isinstance(value, str) and value in {o["value"] for o in options} else default
+
+
+def _defaults(options: list[dict]) -> tuple[str, str, str]:
+    """The whole period, and a start 18 months before its end (a year and a half of follow-up)."""
+    if not options:
+        return "", "", ""
+    first, last = options[0]["value"], options[-1]["value"]
+    start = options[max(0, len(options) - 18)]["value"]
+    return first, last, start
+
+
+def load(fragment, measure, loaded, start, first, last):
+    """First: the controls from the link's fragment (unknown values fall back to the defaults). Later: a change of
+    measure refreshes the months, keeping the chosen ones where the measure has them."""
+    wh = warehouse()
+    same = (no_update,) * 9
+    if loaded and ctx.triggered_id != ids.MEASURE:
+        return (no_update,) * 15
+    params = {} if loaded else {k: v[-1] for k, v in parse_qs((fragment or "").lstrip("#")).items() if k in HASH_KEYS}
+    choices = {o["value"] for o in ids.evaluable_measures(wh)}
+    chosen = params.get("measure") if params.get("measure") in choices else None
+    measure = chosen or (measure if measure in choices else ids.DEFAULT_MEASURE)
+    options = _months(wh, measure)
+    d_first, d_last, d_start = _defaults(options)
+    first = _pick(params.get("from", first), options, d_first)
+    last = _pick(params.get("to", last), options, d_last)
+    start = _pick(params.get("start", start), options, d_start)
+    months = (options, start, options, first, options, last)
+    if loaded:
+        return (no_update, *same[:2], *months, *same[:5], no_update)
+    area = [a for a in params.get("area", "").split(",") if a in wh.district_codes]
+    area_value = (area[0] if area else "") if wh.audience == "public" else area
+    phase = params.get("phase_in", "0")
+    return (
+        measure,
+        area_value,
+        params.get("lsoa", "") if wh.audience == "partner" else "",
+        *months,
+        phase if phase.isdigit() and int(phase) <= ev.MAX_PHASE_IN else "0",
+        params.get("comparison") if params.get("comparison") in {"HIPS", *wh.district_codes} else "none",
+        params.get("errors") if params.get("errors") in ev.ERRORS else "quasi",
+        params.get("family") if params.get("family") in ev.FAMILIES else "poisson",
+        params.get("age") if params.get("age") in ("all", "u25") else "all",
+        True,
+    )
+
+
+def _areas(value) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    return [v for v in (value or []) if isinstance(v, str)]
+
+
+def _question(wh, measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset):
+    phase = int(phase_in) if isinstance(phase_in, (int, str)) and str(phase_in).isdigit() else phase_in
+    versus = None if comparison in (None, "", "none") else comparison
+    return ev.question(
+        wh, measure, _areas(area), start, first, last, lsoas=lsoas or None, phase_in=phase, comparison=versus,
+        age=age or "all", errors=errors or "quasi", family=family or "poisson", offset=bool(offset),
+    )  # fmt: skip
+
+
+def _fragment(q: ev.Question) -> str:
+    params = {"measure": q.measure_id, "start": f"{q.start:%Y-%m}", "from": f"{q.first:%Y-%m}", "to": f"{q.last:%Y-%m}"}
+    if q.districts:
+        params["area"] = ",".join(q.districts)
+    if q.lsoas:
+        params["lsoa"] = ",".join(q.lsoas)
+    if q.comparison is not None:
+        params["comparison"] = ",".join(q.comparison) or "HIPS"
+    params.update({k: v for k, v in (("phase_in", q.phase_in), ("errors", q.errors), ("family", q.family)) if v})
+    return "#" + urlencode(params, safe=",")
+
+
+def _api_link(q: ev.Question) -> str:
+    params = {"measure": q.measure_id, "area": ",".join(q.districts) or "HIPS", "start": f"{q.start:%Y-%m}"}
+    params.update({"from": f"{q.first:%Y-%m}", "to": f"{q.last:%Y-%m}"})
+    if q.comparison is not None:
+        params["comparison"] = ",".join(q.comparison) or "HIPS"
+    if q.lsoas:
+        params["lsoa"] = ",".join(q.lsoas)
+    params.update({k: v for k, v in (("phase_in", q.phase_in), ("errors", q.errors), ("family", q.family)) if v})
+    params.update({"offset": "true"} if q.offset else {})
+    params.update({"age": q.age} if q.age != "all" else {})
+    return "/api/v1/evaluate?" + urlencode(params, safe=",")
+
+
+def _result(r: dict) -> html.Div:
+    level = r["level"]
+    clear = level["upper"] < 1 or level["lower"] > 1
+    return html.Div(
+        [
+            html.P(r["sentences"][0], className="fs-5 fw-bold mb-1"),
+            *[html.P(s, className="mb-1") for s in r["sentences"][1:]],
+            html.P(
+                f"Level change ratio {level['ratio']:.2f} (95% CI {level['lower']:.2f} to {level['upper']:.2f}); "
+                f"trend change {r['trend']['ratio_per_year']:.2f} a year (95% CI {r['trend']['lower']:.2f} to "
+                f"{r['trend']['upper']:.2f}). "
+                + ("The interval excludes no change." if clear else "The interval includes no change."),
+                className="small mb-0",
+            ),
+        ],
+        className="border-start border-4 border-primary ps-3",
+    )
+
+
+def _diagnostics(r: dict) -> html.Details:
+    d, m = r["diagnostics"], r["model"]
+    ac = "not computed" if d["autocorrelation_lag1"] is None else (
+        f"{d['autocorrelation_lag1']:.2f} (Breusch-Godfrey p = {d['autocorrelation_p']:.3f})"
+    )  # fmt: skip
+    items = [
+        f"Model: {ev.FAMILIES[m['family']]}, {ev.ERRORS[m['errors']]} errors"
+        + (", population offset" if m["offset"] else "")
+        + f"; {m['months_before']} months before the start, {m['months_after']} after"
+        + (f", {m['phase_in_months']} of phase-in left out" if m["phase_in_months"] else "")
+        + ".",
+        f"Overdispersion (Pearson chi-squared / df): {d['dispersion']:.2f} (1 is Poisson).",
+        f"Residual autocorrelation at lag 1: {ac}.",
+        *d["notes"],
+    ]
+    return html.Details(
+        [html.Summary("Diagnostics"), html.Ul([html.Li(i) for i in items], className="small mt-2 mb-0")],
+        open=bool(d["notes"]),
+    )
+
+
+def _card(wh, q: ev.Question, r: dict) -> tuple:
+    measure = wh.registry.get(q.measure_id)
+    series = pd.DataFrame(r["series"])
+    comparison = r["comparison"]["name"] if r["comparison"] else None
+    figure = figs.its_chart(series, f"{q.start:%Y-%m}", q.phase_in, "Count a month", comparison)
+    shown = series.assign(
+        month=pd.to_datetime(series["month"]).dt.strftime("%b %Y"),
+        observed=series["observed"].round().astype("Int64"),
+        fitted=series["fitted"].round(1),
+        counterfactual=series["counterfactual"].where(series["phase"] != "before").round(1),
+    )
+    columns = {"month": "Month", "observed": "Recorded", "phase": "Phase", "fitted": "Fitted"}
+    columns["counterfactual"] = "Expected, no intervention"
+    table = c.keep_data(c.table(shown, columns, numeric=("observed", "fitted", "counterfactual")), shown, columns)
+    title = f"{measure.label} in {r['area']['name']}: recorded, fitted, and expected with no intervention"
+    summary = (
+        f"{len(series)} months. The dashed line continues the months before the start (their trend and season); "
+        "the gap between it and the fitted line after the start is the estimated effect."
+    )
+    footnote = c.footnote(measure, period_text(r["from"], r["to"]), r["synthetic"])
+    return c.fill_card(title, summary, figure, table, footnote, c.about(measure, METHOD, "interrupted-time-series"))
+
+
+def run(measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset, loaded):
+    if not loaded or not start:
+        return (no_update,) * 11
+    wh = warehouse()
+    q = _question(wh, measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset)
+    r = ev.evaluate(wh, q)
+    caveats = [dbc.Alert(cv["message"], color="warning", className="my-1 py-2") for cv in r["caveats"]]
+    link = ["The same evaluation from the API: ", html.Code(_api_link(q))]
+    return (_result(r), html.Div(caveats), *_card(wh, q, r), _diagnostics(r), link, _fragment(q))
+
+
+def plan(measure, area, lsoas, start, first, age, months_after, loaded):
+    if not loaded or not start:
+        return (no_update,) * 6
+    wh = warehouse()
+    q = _question(wh, measure, area, lsoas, start, 0, first, None, None, "quasi", "poisson", age, False)
+    after = int(months_after) if str(months_after).isdigit() else 12
+    p = ev.plan(wh, q, after)
+    measure_def = wh.registry.get(q.measure_id)
+    curve = pd.DataFrame(p["curve"])
+    mde = p["mde_drop"]
+    title = (
+        f"Smallest drop an evaluation could detect: {mde:.0%}"
+        if mde is not None
+        else "Not even an 80% drop would be detected reliably"
+    )
+    summary = (
+        f"With {p['months_before']} months before the start and {p['months_after']} after, a fall in level of "
+        + (f"{mde:.0%} or more" if mde is not None else "any size up to 80%")
+        + f" would be detected {p['power']:.0%} of the time"
+        + ("." if mde is not None else " (it would not).")
+    )
+    shown = curve.assign(drop=(curve["drop"] * 100).round(), power=(curve["power"] * 100).round())
+    columns = {"drop": "Drop in level (%)", "power": "Power (%)"}
+    table = c.keep_data(c.table(shown, columns, numeric=("drop", "power")), shown, columns)
+    footnote = c.footnote(
+        measure_def,
+        period_text(f"{q.first:%Y-%m}", f"{add_months(q.start, -1):%Y-%m}"),
+        measure_def.source in wh.synthetic_sources(),
+    )
+    figure = figs.power_chart(curve, p["power"], mde)
+    return c.fill_card(
+        title, summary, figure, table, footnote, c.about(measure_def, PLAN_METHOD, "interrupted-time-series")
+    )
+
+
+EMPTY_CARD = ("", None, {}, None, "", None)
+run_callback = guarded(
+    polite, lambda _m: None, *[(lambda _m, v=v: v) for v in EMPTY_CARD], lambda _m: None, lambda _m: None,
+    lambda _m: no_update,
+)(run)  # fmt: skip
+plan_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(plan)
+
+
+def register(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.MEASURE, "value"),
+        Output(ids.AREA, "value"),
+        Output(ids.LSOAS, "value"),
+        Output(ids.START, "options"),
+        Output(ids.START, "value"),
+        Output(ids.FROM, "options"),
+        Output(ids.FROM, "value"),
+        Output(ids.TO, "options"),
+        Output(ids.TO, "value"),
+        Output(ids.PHASE_IN, "value"),
+        Output(ids.COMPARISON, "value"),
+        Output(ids.ERRORS_ID, "value"),
+        Output(ids.FAMILY, "value"),
+        Output(ids.AGE, "value"),
+        Output(ids.LOADED, "data"),
+        Input(URL, "hash"),
+        Input(ids.MEASURE, "value"),
+        State(ids.LOADED, "data"),
+        State(ids.START, "value"),
+        State(ids.FROM, "value"),
+        State(ids.TO, "value"),
+    )(guarded(*[(lambda _m: no_update)] * 15)(load))
+    controls = [
+        Input(ids.MEASURE, "value"),
+        Input(ids.AREA, "value"),
+        Input(ids.LSOAS, "value"),
+        Input(ids.START, "value"),
+    ]
+    app.callback(
+        Output(ids.RESULT, "children"),
+        Output(ids.CAVEATS, "children"),
+        *[Output(i, p) for i, p in c.card_outputs(ids.CHART)],
+        Output(ids.DIAGNOSTICS, "children"),
+        Output(ids.API_LINK, "children"),
+        Output(URL, "hash"),
+        *controls,
+        Input(ids.PHASE_IN, "value"),
+        Input(ids.FROM, "value"),
+        Input(ids.TO, "value"),
+        Input(ids.COMPARISON, "value"),
+        Input(ids.ERRORS_ID, "value"),
+        Input(ids.FAMILY, "value"),
+        Input(ids.AGE, "value"),
+        Input(ids.OFFSET, "value"),
+        Input(ids.LOADED, "data"),
+    )(run_callback)
+    app.callback(
+        *[Output(i, p) for i, p in c.card_outputs(ids.PLAN)],
+        *controls,
+        Input(ids.FROM, "value"),
+        Input(ids.AGE, "value"),
+        Input(ids.PLAN_AFTER, "value"),
+        Input(ids.LOADED, "data"),
+    )(plan_callback)
