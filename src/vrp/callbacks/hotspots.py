@@ -440,12 +440,16 @@ def gi_class(hotspot: str) -> html.Span | str:
     return str(hotspot)
 
 
+# The place's name begins with its district's, so a phone drops the District column to leave the name room.
+WIDE_ONLY = "d-none d-md-table-cell"
+
+
 def _top_row(r) -> html.Tr:
     return html.Tr(
         [
             html.Td(rank_text(r.rank, r.tied)),
             html.Th([r.place, html.Span(f" ({r.lsoa21_code})", className="text-muted small")], scope="row"),
-            html.Td(r.district_name),
+            html.Td(r.district_name, className=WIDE_ONLY),
             html.Td("*" if pd.isna(r.count) else f"{int(r.count):,}", className="text-end"),
             html.Td("*" if pd.isna(r.share) else f"{r.share:.1%}", className="text-end"),
             html.Td("–" if pd.isna(r.cumulative_share) else f"{r.cumulative_share:.1%}", className="text-end"),
@@ -464,14 +468,14 @@ def top_table(top: pd.DataFrame, hot: pd.DataFrame | None = None) -> html.Div:
     head = html.Thead(
         html.Tr(
             [
-                html.Th(c, scope="col")
+                html.Th(c, scope="col", className=WIDE_ONLY if c == "District" else None)
                 for c in ("Rank", "Place", "District", "Count", "Share", "Cumulative share", "Gi* class")
             ]
         )
     )
     rows = [_top_row(r) for r in top.itertuples()]
     if len(outside):
-        note = f"Hotspots outside the top {len(top)} (by Gi*, strongest first; rank by count)"
+        note = f"Hotspots outside the top {len(top)}, strongest first"
         rows.append(html.Tr(html.Th(note, colSpan=7, scope="rowgroup", className="pt-3")))
         rows += [_top_row(r) for r in outside.itertuples()]
     body = html.Tbody(rows)
