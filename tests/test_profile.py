@@ -252,3 +252,6 @@ def test_every_card_is_offered_to_the_downloads(app, latest):
             assert isinstance(out[offset], str) and out[offset], card
             assert isinstance(out[offset + 2], dict) and "data" in out[offset + 2], card  # the chart
             assert "Source" in str(out[offset + 4]), card  # the footnote
+            if card in (ids.PLACES, ids.AGES):  # shares print as percentages, and download as fractions
+                shares = c.kept_data(out[offset + 3])["Share"].dropna()
+                assert len(shares) and shares.between(0, 1).all() and shares.dtype.kind == "f", card

@@ -111,23 +111,18 @@ def places_card(s: Section) -> tuple:
     summary += f" Statistically significant hot spots (Gi*) among them: {', '.join(hot) or 'none'}."
     if note:
         summary += f" {note}"
-    table = c.table(
-        top.assign(
-            rank=top["rank"].astype(int),
-            count=top["count"].astype(int),
-            share=top["share"].map(percent),
-            cumulative_share=top["cumulative_share"].map(percent),
-        ),
-        {
-            "place": "Place",
-            "rank": "Rank",
-            "count": "Offences",
-            "share": "Share",
-            "cumulative_share": "Cumulative share",
-            "hotspot": "Gi* class",
-        },
-        numeric=("rank", "count", "share", "cumulative_share"),
-    )
+    top = top.assign(rank=top["rank"].astype(int), count=top["count"].astype(int))
+    columns = {
+        "place": "Place",
+        "rank": "Rank",
+        "count": "Offences",
+        "share": "Share",
+        "cumulative_share": "Cumulative share",
+        "hotspot": "Gi* class",
+    }
+    printed = top.assign(share=top["share"].map(percent), cumulative_share=top["cumulative_share"].map(percent))
+    # Shares print as percentages; the CSV download keeps them as fractions (components.keep_data).
+    table = c.keep_data(c.table(printed, columns, numeric=("rank", "count", "share", "cumulative_share")), top, columns)
     figure = figs.bars(top.assign(count=top["count"].astype(int)), "place", "count", "Offences")
     return s.card(words, title, summary, figure, table, PLACES_METHOD, "hotspots")
 
@@ -193,7 +188,8 @@ def ages_card(s: Section) -> tuple:
     young_labels = {"Under 18", "18 to 24", "Under 25"}
     figure = figs.bars(bands, "label", "count", "Victims", emphasise=young_labels)
     shares = bands.assign(share=bands["share"].map(percent))
-    table = c.table(shares, {"label": "Victim age", "count": "Victims", "share": "Share"}, numeric=("count", "share"))
+    columns = {"label": "Victim age", "count": "Victims", "share": "Share"}
+    table = c.keep_data(c.table(shares, columns, numeric=("count", "share")), bands, columns)
     method = "Victim age as recorded by the police; the share of under-25s is of all victims, age not known included."
     return s.card(period, title, summary, figure, table, method, "small-number-suppression")
 
