@@ -178,3 +178,15 @@ def test_cli_refuses_hidden_months_to_the_public_in_one_line(capsys, demo_wareho
     assert plan["mde_drop"] is None or 0.02 <= plan["mde_drop"] <= 0.8
     powers = [p["power"] for p in plan["curve"]]
     assert powers[-1] > powers[0]  # more power to see a bigger drop
+
+
+def test_the_hotspots_link_carries_the_selection(app, partner_client):
+    from vrp.callbacks.evaluate import hotspots_link
+
+    state = {"districts": [PORTSMOUTH, SOUTHAMPTON], "measure": MEASURE, "start": "2025-04", "end": "2026-03"}
+    with app.server.test_request_context("/"):  # public: no LSOA (not published by month)
+        assert hotspots_link(state, "E01017027") == f"/evaluate#measure={MEASURE}&area={PORTSMOUTH},{SOUTHAMPTON}"
+        assert hotspots_link({**state, "measure": "ons_knife_crime", "districts": []}, None) == "/evaluate"
+    partner = partner_client.application
+    with partner.test_request_context("/"):
+        assert hotspots_link(state, "E01017027").endswith("&lsoa=E01017027")

@@ -244,6 +244,23 @@ def plan(measure, area, lsoas, start, first, age, months_after, loaded):
     )
 
 
+def hotspots_link(state_data, lsoa) -> str:
+    """The Hotspots page's link to /evaluate, carrying its selection: the measure (where it can be evaluated),
+    the districts and, for partners, the LSOA chosen on the map."""
+    if not isinstance(state_data, dict):
+        return "/evaluate"
+    wh = warehouse()
+    params = {}
+    if state_data.get("measure") in {o["value"] for o in ids.evaluable_measures(wh)}:
+        params["measure"] = state_data["measure"]
+    districts = [d for d in state_data.get("districts") or [] if isinstance(d, str) and d in wh.district_codes]
+    if districts:
+        params["area"] = ",".join(sorted(districts))
+    if wh.audience == "partner" and isinstance(lsoa, str) and len(lsoa) == 9 and lsoa[:3] in ("E01", "W01"):
+        params["lsoa"] = lsoa
+    return "/evaluate" + ("#" + urlencode(params, safe=",") if params else "")
+
+
 EMPTY_CARD = ("", None, {}, None, "", None)
 run_callback = guarded(
     polite, lambda _m: None, *[(lambda _m, v=v: v) for v in EMPTY_CARD], lambda _m: None, lambda _m: None,
@@ -253,6 +270,12 @@ plan_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)]
 
 
 def register(app: dash.Dash) -> None:
+    from vrp.dashboards import hotspots
+    from vrp.dashboards.filters import STATE
+
+    app.callback(Output(hotspots.EVALUATE_LINK, "href"), Input(STATE, "data"), Input(hotspots.LSOA, "data"))(
+        guarded(lambda _m: "/evaluate")(hotspots_link)
+    )
     app.callback(
         Output(ids.MEASURE, "value"),
         Output(ids.AREA, "value"),

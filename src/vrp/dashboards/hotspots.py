@@ -24,6 +24,7 @@ LSOA_SEARCH = "hotspots-lsoa-search"
 LSOA_LIST = "hotspots-lsoa-list"
 LSOA_NAMES = "hotspots-lsoa-names"
 PANEL = "hotspots-panel"
+EVALUATE_LINK = "hotspots-evaluate-link"  # to /evaluate with the measure, district and chosen LSOA
 TOP = "hotspots-top"
 CONCENTRATION = "hotspots-concentration"
 CONCENTRATION_TEXT = "hotspots-concentration-text"
@@ -145,6 +146,13 @@ def layout() -> html.Div:
                                 className="mt-2",
                                 role="region",
                                 **{"aria-live": "polite", "aria-label": "Selected LSOA"},
+                            ),
+                            # Its address carries the selection (callbacks/evaluate.py writes it).
+                            html.A(
+                                "Evaluate an intervention here",
+                                id=EVALUATE_LINK,
+                                href="/evaluate",
+                                className="d-inline-block mt-2",
                             ),
                         ],
                         lg=4,
