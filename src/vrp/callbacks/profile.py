@@ -265,7 +265,11 @@ def update_headline(state):
     problems = [f"{row['label']}: {row['problem']}" for row in rows if row["problem"]]
     headline = html.Div(
         [
-            c.table(frame, HEADLINE_COLUMNS, table_id="profile-headline-table"),
+            c.table(
+                frame,
+                HEADLINE_COLUMNS if p.districts else {k: v for k, v in HEADLINE_COLUMNS.items() if k != "hips"},
+                table_id="profile-headline-table",
+            ),
             html.P(
                 "Rates are a year per 100,000 residents (per million for homicide; under-25 measures per under-25 "
                 "residents). Against HIPS: lower, higher or similar (HIPS inside the interval). Changes: exact test "

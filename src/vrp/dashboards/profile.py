@@ -69,13 +69,14 @@ def layout() -> html.Div:
                 className="vrp-cover",
             ),
             section(
-                "Headline measures against HIPS",
+                "Headline measures",
                 "profile-h-headline",
                 html.Div(id=HEADLINE),
                 chart_card(RATIOS),
                 chart_card(TREND),
                 intro="The Outcomes Based Performance Framework's measures for this area: count, rate with its 95% "
-                "interval, against HIPS, against the year before, and the NHS Making Data Count variation icon.",
+                "interval, against HIPS (for a district), against the year before and the baseline year, and the NHS "
+                "Making Data Count variation icon.",
                 keep=False,
             ),
             section(
