@@ -163,6 +163,34 @@ def test_arrow_keys_in_a_select_update_the_page_once(started):
 
 
 @browser
+def test_arrow_keys_in_the_partner_from_box_update_the_page_once(dash_duo, demo_warehouse):
+    """The partner From box (free months): four steps back with the arrow keys, one update, for the last."""
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
+    duo = dash_duo
+    duo.start_server(app)
+    try:
+        open_page(duo, "/")
+        box = duo.find_element(f"#{filters.FROM}")
+        wait_for(lambda: len(box.find_elements(By.TAG_NAME, "option")) > 12 and box.get_attribute("value"))
+        duo.driver.execute_script(COUNT_POSTS)
+        values = [o.get_attribute("value") for o in box.find_elements(By.TAG_NAME, "option")]
+        start = values.index(box.get_attribute("value"))
+        duo.driver.execute_script("arguments[0].focus()", box)
+        for _ in range(4):
+            box.send_keys(Keys.UP)
+            time.sleep(0.1)
+        assert duo.driver.execute_script("return window.vrpPosts") == []
+        box.send_keys(Keys.TAB)  # leaving the box applies the choice at once
+        wait_for(lambda: duo.driver.execute_script("return window.vrpPosts.length"))
+        time.sleep(1.5)
+        posts = duo.driver.execute_script("return window.vrpPosts")
+        assert [p for p in posts if f"{filters.FROM}.value" in p] == [[f"{filters.FROM}.value"]]
+        wait_for(lambda: f"from={values[start - 4]}" in duo.driver.current_url)
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@browser
 def test_a_phone_folds_the_navigation_and_filters(started):
     duo = started
     screen(duo, 390, 844)
