@@ -56,11 +56,11 @@ def test_evaluate_from_a_link_in_the_browser(started):
         )
     )
     assert traces == [
-        "95% interval of the expected",
-        "Expected with no intervention",
+        "95% interval",
+        "Expected, no intervention",
         "Model fit",
         "Recorded",
-        "Comparison: Portsmouth",
+        "Portsmouth (right axis)",
     ]
     wait_for(lambda: "Smallest drop" in duo.find_element("#evaluate-plan-title").text, timeout=40)
     assert own_violations(duo.driver) == []

@@ -24,14 +24,14 @@ def its_chart(series: pd.DataFrame, start, phase_in: int, y_title: str, comparis
     fig.add_trace(
         go.Scatter(
             x=band_x, y=band_y, fill="toself", fillcolor=BAND, line={"width": 0}, hoverinfo="skip",
-            name="95% interval of the expected",
+            name="95% interval",
         )
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=x[after], y=series.loc[after, "counterfactual"], mode="lines",
             line={"color": DARK_PINK, "dash": "dash", "width": 2},
-            name="Expected with no intervention", hovertemplate="%{x|%b %Y}: %{y:,.1f} expected<extra></extra>",
+            name="Expected, no intervention", hovertemplate="%{x|%b %Y}: %{y:,.1f} expected<extra></extra>",
         )
     )  # fmt: skip
     fig.add_trace(
@@ -51,8 +51,14 @@ def its_chart(series: pd.DataFrame, start, phase_in: int, y_title: str, comparis
         fig.add_trace(
             go.Scatter(
                 x=x, y=series["comparison"], mode="lines", line={"color": ORANGE, "width": 1.5, "dash": "dot"},
-                name=f"Comparison: {comparison_name}", hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>",
+                name=f"{comparison_name} (right axis)", yaxis="y2",
+                hovertemplate="%{x|%b %Y}: %{y:,} in the comparison area<extra></extra>",
             )
+        )  # fmt: skip
+        # Its own axis: a comparison area many times larger would otherwise flatten the area evaluated.
+        fig.update_layout(
+            yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                    "title": {"text": f"{comparison_name} a month"}, "tickformat": ",.0f"},
         )  # fmt: skip
     t0 = pd.Timestamp(start)
     vertical_line(fig, t0 - pd.Timedelta(days=15), {"color": DARK_GREY, "width": 2})
@@ -72,11 +78,13 @@ def its_chart(series: pd.DataFrame, start, phase_in: int, y_title: str, comparis
         )  # fmt: skip
     fig.update_layout(
         height=420, hovermode="x unified", legend={"orientation": "h", "y": -0.22, "x": 0},
-        margin={"l": 60, "r": 10, "t": 10},
+        margin={"l": 60, "r": 60 if comparison_name else 10, "t": 10},
     )  # fmt: skip
-    fig.update_yaxes(title_text=y_title, rangemode="tozero")
+    fig.update_layout(yaxis={"title": {"text": y_title}, "rangemode": "tozero"})  # the left axis only
     month_axis(fig)
-    fig.update_layout(margin={"b": 120})  # the legend under the months
+    fig.update_layout(
+        margin={"b": 150}, legend={"font": {"size": 13}}
+    )  # the legend under the months, 3 rows on a phone
     return fig
 
 
