@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.test_cli import run
+from tests.test_public_release import cut_off  # noqa: F401  (the warehouse without unpublished tables)
 from vrp.data_access import tables as t
 from vrp.stats.its import evaluate as fit
 
@@ -190,3 +191,22 @@ def test_the_hotspots_link_carries_the_selection(app, partner_client):
     partner = partner_client.application
     with partner.test_request_context("/"):
         assert hotspots_link(state, "E01017027").endswith("&lsoa=E01017027")
+
+
+def test_public_evaluation_needs_nothing_but_the_published_cube(demo_warehouse, cut_off, hidden_district):  # noqa: F811
+    """On a copy of the warehouse without records, marts or the audit, the public evaluation is the same, and the
+    refusal too: it reads published cells only."""
+    from vrp.app import create_app
+
+    answers = []
+    for s in (demo_warehouse, cut_off):
+        application = create_app(s.with_(cache_type="NullCache", audience="public"))
+        c = application.server.test_client()
+        answers.append(
+            (
+                _get(c, f"measure={MEASURE}&area={SOUTHAMPTON}&start=2024-04&comparison={PORTSMOUTH}&phase_in=1"),
+                _get(c, f"measure={MEASURE}&area={hidden_district}&start=2024-04", 403),
+            )
+        )
+        application.server.config["VRP_WAREHOUSE"].dispose()
+    assert answers[0] == answers[1]
