@@ -22,6 +22,7 @@ IN_CHART = {
     ids.RATIOS: "Multiple of HIPS",
     ids.TREND: "Offences a month",
     ids.PLACES: "Offences",
+    ids.AGES: "Victims",
     ids.DEPRIVATION: "IMD 2019 decile of the LSOA",
     ids.FUNNEL: "Population",
 }

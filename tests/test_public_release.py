@@ -30,7 +30,7 @@ UNPUBLISHED_TABLES = (
     "quarantine",
     "load_audit",
 )
-PAGES = ("/", "/hotspots", "/knife-crime", "/hospital-admissions", "/homicide", "/national")
+PAGES = ("/", "/hotspots", "/knife-crime", "/hospital-admissions", "/homicide", "/national", "/profile")
 # Public states as the shell writes them: published periods of several kinds, HIPS and one district, both ages.
 STATES = [
     {"districts": [], "start": "2025-10", "end": "2026-09", "measure": "serious_violence", "age": "all"},
