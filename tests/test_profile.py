@@ -255,3 +255,18 @@ def test_every_card_is_offered_to_the_downloads(app, latest):
             if card in (ids.PLACES, ids.AGES):  # shares print as percentages, and download as fractions
                 shares = c.kept_data(out[offset + 3])["Share"].dropna()
                 assert len(shares) and shares.between(0, 1).all() and shares.dtype.kind == "f", card
+
+
+def test_a_release_without_lsoa_cells_says_so_in_the_lsoa_sections(app, latest, monkeypatch):
+    """Top places and deprivation read LSOA cells: a release without them gets the reason, not an error."""
+    from vrp.data_access import published_places
+
+    def no_lsoas(*_args, **_kwargs):
+        raise published.NotPublished("The public release holds serious violence by district only.")
+
+    monkeypatch.setattr(published_places, "lsoa_period", no_lsoas)
+    with app.server.test_request_context("/"):
+        s = sections.Section(state(start=latest[0], end=latest[1]))
+        where, deprivation = sections.places_card(s), sections.deprivation_card(s)
+    assert where[0] == "Top places in Southampton: shown to partners only"
+    assert deprivation[0].endswith("shown to partners only") and "by district only" in deprivation[1]

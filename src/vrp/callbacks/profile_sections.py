@@ -95,8 +95,11 @@ def place_words(wh, codes: list[str], fallback: pd.Series) -> list[str]:
 
 
 def places_card(s: Section) -> tuple:
-    words, start, end, note = s.lsoa_period()
-    top = places.top_places(s.wh, ids.FOCUS, s.districts, start, end, "all", n=10)
+    try:
+        words, start, end, note = s.lsoa_period()
+        top = places.top_places(s.wh, ids.FOCUS, s.districts, start, end, "all", n=10)
+    except NotPublished as refused:  # a release without LSOA cells: said, as the Hotspots page says it
+        return s.partner_only(f"Top places in {s.place}: shown to partners only", str(refused), s.period)
     if top.empty:
         return s.card(words, f"No serious violence recorded in {s.place}", "", {}, None, PLACES_METHOD, "hotspots")
     top["place"] = place_words(s.wh, top["lsoa21_code"].tolist(), top["lsoa21_name"])
@@ -204,12 +207,12 @@ def _lsoa_counts(s: Section, start, end) -> tuple[pd.DataFrame, float | None]:
 
 
 def deprivation_card(s: Section) -> tuple:
-    words, start, end = s.lsoa_period()[:3]
     title = f"Serious violence by deprivation in {s.place}"
     try:
+        words, start, end = s.lsoa_period()[:3]
         lsoas, total = _lsoa_counts(s, start, end)
     except NotPublished as refused:
-        return s.partner_only(f"{title}: shown to partners only", str(refused), words)
+        return s.partner_only(f"{title}: shown to partners only", str(refused), s.period)
     years = months_in(start, end) / 12 if start and end else 1.0
     deciles = by_decile(lsoas, per=s.measure.per, years=years)
     fifth = deprived_fifth_share(deciles, total)
