@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, ctx, html, no_update
 
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import guarded, inputs, polite
 from vrp.callbacks.text import period_text
 from vrp.dashboards import components as c
 from vrp.dashboards import evaluate as ids
@@ -62,6 +62,7 @@ def _defaults(options: list[dict]) -> tuple[str, str, str]:
 def load(fragment, measure, loaded, start, first, last):
     """First: the controls from the link's fragment (unknown values fall back to the defaults). Later: a change of
     measure refreshes the months, keeping the chosen ones where the measure has them."""
+    inputs.strings(fragment, measure, start, first, last)
     wh = warehouse()
     same = (no_update,) * 9
     if loaded and ctx.triggered_id != ids.MEASURE:

@@ -159,6 +159,12 @@ def lsoa_code(value) -> str | None:
     return code
 
 
+def strings(*values) -> None:
+    """Controls and link parts that the page always sends as text (or not at all): anything else is refused."""
+    if any(v is not None and not isinstance(v, str) for v in values):
+        raise InvalidQuery("A control on the page sent something that was not understood: please choose again.")
+
+
 def sync_inputs(search, districts, measure, age, start, end, preset, pathname) -> None:
     """The address and the filter bar as the shell's sync receives them: each of the type the page sends (a
     string, or for partners' districts a list of strings), else InvalidQuery. Their values are checked by
