@@ -136,60 +136,60 @@ def schemas() -> dict:
         },
     }
     text = {"type": "string"}
-    area = {"type": "object", "required": ["name"], "properties": {"name": text}}
     required = ["measure", "area", "start", "from", "to", "model", "level", "trend", "pre_trend", "did"]
     required += ["diagnostics", "sentences", "caveats", "series", "synthetic", "comparison", "phase_in", "age"]
     return {
         "Ratio": ratio,
         "TrendRatio": per_year,
-        "Evaluation": {
-            "type": "object",
-            "required": required,
-            "properties": {
-                "measure": {"type": "object", "required": ["id", "label"]},
-                "area": area,
-                "comparison": {"oneOf": [{"type": "null"}, area]},
-                "start": MONTH,
-                "from": MONTH,
-                "to": MONTH,
-                "phase_in": {"type": "integer"},
-                "age": {"enum": list(AGES)},
-                "model": {"type": "object", "required": ["family", "errors", "offset", "terms"]},
-                "level": {"$ref": "#/components/schemas/Ratio", "description": "exp(b_step): the level change"},
-                "trend": {"$ref": "#/components/schemas/TrendRatio", "description": "exp(12 b_after)"},
-                "pre_trend": {"$ref": "#/components/schemas/TrendRatio"},
-                "did": {
-                    "oneOf": [
-                        {"type": "null"},
-                        {
-                            "type": "object",
-                            "required": ["level", "trend"],
-                            "properties": {
-                                "level": {"$ref": "#/components/schemas/Ratio"},
-                                "trend": {"$ref": "#/components/schemas/TrendRatio"},
-                            },
-                        },
-                    ]
-                },
-                "diagnostics": {
+        "Evaluation": {"type": "object", "required": required, "properties": _evaluation(point, text, nullable)},
+    }
+
+
+def _evaluation(point: dict, text: dict, nullable: dict) -> dict:
+    area = {"type": "object", "required": ["name"], "properties": {"name": text}}
+    return {
+        "measure": {"type": "object", "required": ["id", "label"]},
+        "area": area,
+        "comparison": {"oneOf": [{"type": "null"}, area]},
+        "start": MONTH,
+        "from": MONTH,
+        "to": MONTH,
+        "phase_in": {"type": "integer"},
+        "age": {"enum": list(AGES)},
+        "model": {"type": "object", "required": ["family", "errors", "offset", "terms"]},
+        "level": {"$ref": "#/components/schemas/Ratio", "description": "exp(b_step): the level change"},
+        "trend": {"$ref": "#/components/schemas/TrendRatio", "description": "exp(12 b_after)"},
+        "pre_trend": {"$ref": "#/components/schemas/TrendRatio"},
+        "did": {
+            "oneOf": [
+                {"type": "null"},
+                {
                     "type": "object",
-                    "required": ["dispersion", "autocorrelation_lag1", "autocorrelation_p", "notes"],
+                    "required": ["level", "trend"],
                     "properties": {
-                        "dispersion": nullable,
-                        "autocorrelation_lag1": nullable,
-                        "autocorrelation_p": nullable,
-                        "notes": {"type": "array", "items": text},
+                        "level": {"$ref": "#/components/schemas/Ratio"},
+                        "trend": {"$ref": "#/components/schemas/TrendRatio"},
                     },
                 },
-                "sentences": {"type": "array", "items": text},
-                "caveats": {
-                    "type": "array",
-                    "items": {"type": "object", "required": ["check", "message"]},
-                },
-                "series": {"type": "array", "items": point},
-                "synthetic": {"type": "boolean"},
+            ]
+        },
+        "diagnostics": {
+            "type": "object",
+            "required": ["dispersion", "autocorrelation_lag1", "autocorrelation_p", "notes"],
+            "properties": {
+                "dispersion": nullable,
+                "autocorrelation_lag1": nullable,
+                "autocorrelation_p": nullable,
+                "notes": {"type": "array", "items": text},
             },
         },
+        "sentences": {"type": "array", "items": text},
+        "caveats": {
+            "type": "array",
+            "items": {"type": "object", "required": ["check", "message"]},
+        },
+        "series": {"type": "array", "items": point},
+        "synthetic": {"type": "boolean"},
     }
 
 
