@@ -95,6 +95,8 @@ def check_card(card: str, state: dict) -> ex.CardExport:
             for text, col in zip(cells, data_columns, strict=True):
                 if text == "*":
                     assert record[col] == "", (card, col, record[col])
+                elif re.fullmatch(r"-?[0-9.]+%", text):  # a share printed as a percentage: a fraction in the CSV
+                    assert abs(float(text[:-1]) / 100 - float(record[col])) <= 0.0051, (card, col, text)
                 elif re.fullmatch(r"-?[0-9,]+(\.[0-9]+)?", text):
                     assert abs(float(text.replace(",", "")) - float(record[col])) <= 0.051, (card, col, text)
                 else:

@@ -38,6 +38,7 @@ from vrp.callbacks import profile as profile_cb
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime, national
 from vrp.dashboards import components as c
+from vrp.dashboards import home as home_page
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access.cube import CubeReader
@@ -177,15 +178,12 @@ def _registry() -> dict[str, Card]:
         hotspots.TOP,
         hotspots.CONCENTRATION,
         hotspots.HEATMAP,
-        HOME_FIGURES,
+        home_page.FIGURES,
     ]
     registry = dict(zip(ids, cards, strict=True))
     for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
         registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
     return registry
-
-
-HOME_FIGURES = "home-figures"
 
 
 @dataclass
