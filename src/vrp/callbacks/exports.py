@@ -62,8 +62,8 @@ META_COLUMNS = (
 _PERIOD = re.compile(r"Period: (.+?)\.(?: |$)")
 _MEASURE_ID = re.compile(r"Measure id: ([a-z0-9_]+)\.")
 NO_IMAGES = (
-    "Images cannot be made on this server just now (its chart renderer is not available). The chart's camera "
-    "button, top right of the chart, still saves a PNG; the CSV download works as usual."
+    "Labelled images cannot be made on this server just now (its chart renderer is not available); the CSV "
+    "download works as usual, and the chart's table shows the same figures."
 )
 
 
