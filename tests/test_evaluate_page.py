@@ -27,13 +27,6 @@ def started(dash_duo, demo_warehouse):
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 
-def own_violations(driver) -> list[dict]:
-    """axe-core's serious findings, less those on the chart cards' shared download buttons (components.py, the
-    exports work: label-content-name-mismatch on PNG/SVG, reported to its owner), which every page shares."""
-    found = serious_violations(driver)
-    return [v for v in found if not all("vrp-export" in str(n) for n in v["nodes"])]
-
-
 def fragment(duo) -> dict:
     return {k: v[-1] for k, v in parse_qs(urlparse(duo.driver.current_url).fragment).items()}
 
@@ -63,7 +56,7 @@ def test_evaluate_from_a_link_in_the_browser(started):
         "Portsmouth (right axis)",
     ]
     wait_for(lambda: "Smallest drop" in duo.find_element("#evaluate-plan-title").text, timeout=40)
-    assert own_violations(duo.driver) == []
+    assert serious_violations(duo.driver) == []
 
     Select(duo.find_element("#evaluate-phase-in")).select_by_value("3")
     wait_for(lambda: fragment(duo).get("phase_in") == "3")

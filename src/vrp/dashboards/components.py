@@ -65,18 +65,28 @@ def export_controls(prefix: str, *, graph_id: str | None = None, image: bool = T
     controls = [html.Button("Download data (CSV)", id={"type": EXPORT_CSV, "card": prefix}, className=button)]
     if image:
         graph_id = graph_id or f"{prefix}-graph"
+        label_id = f"{prefix}-image-label"
+        # The buttons' names stay their visible text ("PNG"); the group's label says what they download, so a
+        # screen reader hears "Download image, group, PNG, button" and voice control can say "click PNG".
         controls += [
-            html.Span("Download image:", className="small text-muted ms-2 me-1 align-self-center"),
-            *[
-                html.Button(
-                    kind.upper(),
-                    id={"type": type_, "card": prefix},
-                    className=button + f" vrp-export-{kind}",
-                    title=f"Download the chart as a labelled {kind.upper()} image",
-                    **{"aria-label": f"Download image ({kind.upper()})", "data-vrp-graph": graph_id},
-                )
-                for kind, type_ in (("png", EXPORT_PNG), ("svg", EXPORT_SVG))
-            ],
+            html.Div(
+                [
+                    html.Span("Download image:", id=label_id, className="small text-muted ms-2 me-1 align-self-center"),
+                    *[
+                        html.Button(
+                            kind.upper(),
+                            id={"type": type_, "card": prefix},
+                            className=button + f" vrp-export-{kind}",
+                            title=f"Download the chart as a labelled {kind.upper()} image",
+                            **{"data-vrp-graph": graph_id},
+                        )
+                        for kind, type_ in (("png", EXPORT_PNG), ("svg", EXPORT_SVG))
+                    ],
+                ],
+                role="group",
+                className="d-flex flex-wrap gap-1",
+                **{"aria-labelledby": label_id},
+            ),
             dcc.Download(id={"type": DOWNLOAD_IMAGE, "card": prefix}),
             dcc.Store(id={"type": EXPORT_VIEW, "card": prefix}),
         ]
