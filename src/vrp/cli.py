@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 import pandas as pd
 import sqlalchemy as sa
 
-from vrp import settings as settings_mod
+from vrp.cli_common import (
+    emit,
+    format_option,
+    parse_month,
+    reader,
+    settings_for,
+    wait_option,
+    warehouse_option,
+    write_engine,
+)
+from vrp.cli_evaluate import evaluate
 from vrp.data_access import published
 from vrp.data_access.audience import SUPPRESSED
 from vrp.data_access.cube import CubeReader
-from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, is_warehouse, make_engine
+from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, make_engine
 from vrp.data_access.measures import MeasureConfigError, load_registry
 from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
@@ -22,7 +31,7 @@ from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
 from vrp.periods import financial_year
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.cube import CubeNotSafe
-from vrp.pipeline.lock import duckdb_busy, lock_warehouse
+from vrp.pipeline.lock import lock_warehouse
 from vrp.pipeline.reference import ReferenceDataError
 
 EXPECTED = (
@@ -35,92 +44,6 @@ EXPECTED = (
     ReferenceDataError,
     FileNotFoundError,
 )
-
-warehouse_option = click.option(
-    "--warehouse",
-    "warehouse_url",
-    metavar="URL",
-    default=None,
-    help="duckdb:///FILE or postgresql+psycopg://USER@HOST/DB (default: $VRP_WAREHOUSE_URL, else the demo file).",
-)
-wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0,
-    metavar="SECONDS",
-    help="If another load is writing to the warehouse, wait up to this long for it (default: refuse at once).",
-)
-format_option = click.option("--format", "fmt", type=click.Choice(["csv", "table"]), default="table", show_default=True)
-
-
-def _settings(warehouse_url: str | None) -> settings_mod.Settings:
-    s = settings_mod.from_env()
-    return s.with_(warehouse_url=warehouse_url) if warehouse_url else s
-
-
-def _close_later(closer) -> None:
-    """Release the warehouse when the command ends: DuckDB lets a process hold a file in one mode at a time."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(closer)
-
-
-def _write_engine(s: settings_mod.Settings, *, must_exist: bool = True, wait: float = 0.0):
-    engine = make_engine(s.warehouse)
-    _close_later(engine.dispose)
-    _open_for_writing(engine, wait)
-    if must_exist and not is_warehouse(engine):
-        engine.dispose()
-        raise WarehouseError(f"{s.warehouse} is not a warehouse yet: run `vrp init` or `vrp build-demo`")
-    return engine
-
-
-def _open_for_writing(engine, wait: float) -> None:
-    """Reach the warehouse; a DuckDB file another process holds is retried for ``wait`` seconds, then refused in
-    one line (PostgreSQL loads wait for their turn in vrp.pipeline.lock instead)."""
-    import time
-
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            check_reachable(engine)
-            return
-        except WarehouseError as exc:
-            busy = duckdb_busy(exc.__cause__ or exc)
-            if busy is None:
-                raise
-            if time.monotonic() >= deadline:
-                raise busy from None
-            engine.dispose()
-            time.sleep(0.5)
-
-
-def _reader(s: settings_mod.Settings) -> Warehouse:
-    wh = Warehouse(s)
-    _close_later(wh.dispose)
-    check_reachable(wh.engine)
-    if not is_warehouse(wh.engine):
-        raise WarehouseError(f"{s.warehouse} is not a warehouse yet: run `vrp init` or `vrp build-demo`")
-    return wh
-
-
-def _emit(frame: pd.DataFrame, fmt: str) -> None:
-    if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
-    elif frame.empty:
-        click.echo("(nothing)")
-    else:
-        click.echo(frame.to_string(index=False))
-
-
-def _month(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        y, m = value.split("-")
-        return date(int(y), int(m), 1)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a month like 2026-09") from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,8 +58,8 @@ def init(warehouse_url, wait):
     """Create the warehouse tables and load the reference data (idempotent)."""
     from vrp.pipeline.warehouse import init_warehouse
 
-    s = _settings(warehouse_url)
-    engine = _write_engine(s, must_exist=False, wait=wait)
+    s = settings_for(warehouse_url)
+    engine = write_engine(s, must_exist=False, wait=wait)
     counts = init_warehouse(engine, s, lock_wait=wait)
     click.echo("reference loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
@@ -160,8 +83,8 @@ def build_demo_cmd(warehouse_url, seed, scale, end, quiet):
     from vrp.pipeline.demo import DemoOptions, build_demo
     from vrp.pipeline.synthetic import DEFAULT_START
 
-    s = _settings(warehouse_url)
-    end_month = _month(end)
+    s = settings_for(warehouse_url)
+    end_month = parse_month(end)
     if end_month < DEFAULT_START:
         raise click.BadParameter(f"--end must be {DEFAULT_START:%Y-%m} or later")
     if not s.warehouse.startswith("duckdb"):
@@ -187,9 +110,9 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, opti
 
     # A mapping is checked whole before the warehouse is even opened: a broken one changes nothing.
     mapping = read_mapping(options["mapping"], source) if options.get("mapping") else None
-    s = _settings(warehouse_url)
+    s = settings_for(warehouse_url)
     registry = load_registry(s.measures_file)
-    engine = _write_engine(s, wait=options["wait"])
+    engine = write_engine(s, wait=options["wait"])
     max_rejected = options["max_rejected"]
     failed = False
     for f in files:  # each file its own transaction: one refused file does not stop the rest
@@ -286,9 +209,9 @@ def mapping_check(warehouse_url, rows, mapping_file, file):
     """Check MAPPING.toml against FILE and show its first rows as they will load (nothing is loaded)."""
     from vrp.pipeline.mapping_preview import preview
 
-    s = _settings(warehouse_url)
+    s = settings_for(warehouse_url)
     try:
-        wh = _reader(s)
+        wh = reader(s)
     except WarehouseError as exc:  # still worth a preview of the conversion: the checks need the warehouse
         click.echo(f"vrp: note: rows shown converted but not checked ({exc})", err=True)
         wh = None
@@ -305,9 +228,9 @@ def rebuild_marts_cmd(warehouse_url, wait):
     from vrp.pipeline.marts import rebuild_marts
     from vrp.pipeline.warehouse import sources_config
 
-    s = _settings(warehouse_url)
+    s = settings_for(warehouse_url)
     registry = load_registry(s.measures_file)
-    engine = _write_engine(s, wait=wait)
+    engine = write_engine(s, wait=wait)
     with engine.begin() as conn:
         lock_warehouse(conn, wait)
         written = rebuild_marts(conn, registry, sources_config(s), s.public_min_count)
@@ -348,13 +271,13 @@ def summary(warehouse_url, by, districts, start, end, measures, fmt):
     The public audience (the default) gets the published cube's cells: whole periods only, one area, "*" where a
     cell is hidden. VRP_AUDIENCE=partner gives true counts for any window and sum of districts."""
     for month in (start, end):
-        _month(month)  # a malformed month is a usage error in either audience
-    wh = _reader(_settings(warehouse_url))
+        parse_month(month)  # a malformed month is a usage error in either audience
+    wh = reader(settings_for(warehouse_url))
     if wh.audience == "public":
         out = _public_summary(wh, by, districts, start, end, measures)
     else:
         out = _partner_summary(wh, by, districts, start, end, measures)
-    _emit(out.reindex(columns=["measure", "period", "district", "count"]), fmt)
+    emit(out.reindex(columns=["measure", "period", "district", "count"]), fmt)
 
 
 def _partner_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.DataFrame:
@@ -412,10 +335,10 @@ def _public_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.Da
 @format_option
 def loads(warehouse_url, fmt):
     """The load audit: one row per file loaded (partner audience: VRP_AUDIENCE=partner)."""
-    wh = _reader(_settings(warehouse_url))
+    wh = reader(settings_for(warehouse_url))
     _partner_only(wh, "The load audit", "its row counts per file are totals of partner records")
     frame = wh.load_audit().rename(columns={"file_name": "file"})
-    _emit(
+    emit(
         frame[["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]],
         fmt,
     )
@@ -427,7 +350,7 @@ def loads(warehouse_url, fmt):
 def sources(warehouse_url, fmt):
     """The source registry: owner, coverage, last load, synthetic or real, sharing status (and row counts, for
     the partner audience)."""
-    frame = _reader(_settings(warehouse_url)).sources()
+    frame = reader(settings_for(warehouse_url)).sources()
     frame = frame.rename(columns={"source_id": "source", "synthetic": "data"})
     cols = [
         "source",
@@ -448,7 +371,7 @@ def sources(warehouse_url, fmt):
             for c in cols[1:]:
                 click.echo(f"  {c:15} {row[c] if pd.notna(row[c]) else '-'}")
         return
-    _emit(frame[cols], fmt)
+    emit(frame[cols], fmt)
 
 
 @cli.command()
@@ -457,16 +380,14 @@ def sources(warehouse_url, fmt):
 @format_option
 def quarantine(warehouse_url, load_id, fmt):
     """Quarantined rows with file, line and reason (partner audience: VRP_AUDIENCE=partner)."""
-    wh = _reader(_settings(warehouse_url))
+    wh = reader(settings_for(warehouse_url))
     _partner_only(wh, "Quarantined rows", "they are raw partner records")
     frame = wh.quarantine(load_id)
     frame["raw"] = frame["raw"].str.slice(0, 200)
-    _emit(frame, fmt)
+    emit(frame, fmt)
 
 
-from vrp.cli_evaluate import evaluate as _evaluate  # noqa: E402  (its own module: this one is long enough)
-
-cli.add_command(_evaluate)
+cli.add_command(evaluate)
 
 
 def main(argv: list[str] | None = None) -> None:

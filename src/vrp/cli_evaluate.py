@@ -8,7 +8,7 @@ import json
 
 import click
 
-from vrp.cli import _reader, _settings, warehouse_option
+from vrp.cli_common import reader, settings_for, warehouse_option
 from vrp.data_access import evaluation as ev
 
 
@@ -108,7 +108,7 @@ def evaluate(
     The public audience (the default) gets an evaluation only where every month is a published cell of one
     district or of HIPS; VRP_AUDIENCE=partner any area, sums of districts and sets of LSOAs. --plan N gives the
     minimum detectable level change for N months after a planned start instead. csv: the monthly series."""
-    wh = _reader(_settings(warehouse_url))
+    wh = reader(settings_for(warehouse_url))
     q = ev.question(
         wh,
         measure,
