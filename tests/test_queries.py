@@ -118,6 +118,7 @@ def test_data_version_changes_with_every_load(tmp_path, engine, load, settings):
     from tests.helpers import POLICE_HEADER, police_row, write_csv
 
     wh = Warehouse(settings, engine=engine)
+    wh.VERSION_TTL = 3600.0  # so a slow load (a loaded CI machine) cannot outlast it
     before = wh.data_version()
     load("police_records", write_csv(tmp_path / "r.csv", POLICE_HEADER, [police_row("Q1")]))
     # Within the TTL a reader keeps the version it has (one round trip per callback, not one per lookup) ...
