@@ -8,7 +8,7 @@ PLOTLYJS  := build/plotlyjs/plotly-vrp.json
 IDP       := build/idp/node_modules/oidc-provider/package.json
 export VRP_BUILD_DIR ?= $(CURDIR)/build
 
-.PHONY: run test setup setup-test demo browser nginx lint clean bench idp
+.PHONY: run test setup setup-test demo browser nginx pdftotext lint clean bench idp
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 
 setup: $(VENV)/.installed $(PLOTLYJS)
 
-setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser nginx build/axe/axe.min.js $(IDP)
+setup-test: $(VENV)/.installed-test $(PLOTLYJS) browser nginx pdftotext build/axe/axe.min.js $(IDP)
 
 # The partial plotly.js bundle the pages load (only the dashboard's trace types), built with npm from plotlyjs/.
 # The target is the manifest build.js writes last. Without npm the app still runs, on Dash's full plotly.js.
@@ -70,6 +70,14 @@ nginx:
 	  if [ "$$(id -u)" = "0" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; \
 	  else echo "tests/test_nginx.py will skip: sudo apt-get install nginx-light"; fi; \
+	fi
+
+# Debian's poppler-utils: the briefing-pack tests read the PDF's text with pdftotext, as a reader's tools would.
+pdftotext:
+	@if ! command -v pdftotext >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null; \
+	  else echo "tests/test_briefing.py's PDF test will skip: sudo apt-get install poppler-utils"; fi; \
 	fi
 
 $(WAREHOUSE): | $(VENV)/.installed

@@ -9,6 +9,7 @@ import click
 import pandas as pd
 import sqlalchemy as sa
 
+from vrp.cli_briefing import briefing
 from vrp.cli_common import (
     emit,
     format_option,
@@ -387,6 +388,7 @@ def quarantine(warehouse_url, load_id, fmt):
     emit(frame, fmt)
 
 
+cli.add_command(briefing)
 cli.add_command(evaluate)
 
 

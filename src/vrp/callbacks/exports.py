@@ -83,11 +83,12 @@ class Card:
     is_map: bool = False
     frame_from_figure: Callable | None = None  # a chart with no table: its data read from its traces
     period: Callable | None = None  # (wh, state) -> the period in words, when the card has no footnote
+    summary: int | None = None  # the card's plain-language summary (the briefing pack's slide text)
 
 
 def _chart_card(page: str, name: str, view, offset: int, measure: str) -> Card:
     """A ``components.chart_card``: title, summary, figure, table, footnote, about from ``offset``."""
-    return Card(page, name, view, offset, offset + 2, offset + 3, offset + 4, offset + 5, measure)
+    return Card(page, name, view, offset, offset + 2, offset + 3, offset + 4, offset + 5, measure, summary=offset + 1)
 
 
 def _state_view(fn, normaliser=inputs.PAGE_STATE):
@@ -144,7 +145,7 @@ def _registry() -> dict[str, Card]:
         _chart_card("national", "trend", national_view, 1, nat),
         _chart_card("national", "forces", national_view, 7, nat),
         _chart_card("national", "quarters", national_view, 13, nat),
-        Card("hotspots", "map", _map_view(), 2, 0, 5, is_map=True, period=_hotspots_period),
+        Card("hotspots", "map", _map_view(), 2, 0, 5, is_map=True, period=_hotspots_period, summary=3),
         Card("hotspots", "top-places", lower, "Top places", None, 0, period=_hotspots_period),
         Card(
             "hotspots",
@@ -197,6 +198,7 @@ class CardExport:
     stem: str  # the file name without its extension
     figure: go.Figure | None = None
     is_map: bool = field(default=False, repr=False)
+    summary: str = ""  # the card's summary sentence(s), as the page shows them
 
     def csv(self) -> str:
         rows = [{k: _cell(v) for k, v in row.items()} for row in self.frame.to_dict("records")]
@@ -351,7 +353,8 @@ def card_export(state_data, card: str, options: dict | None = None) -> CardExpor
     if has_chart and spec.is_map:
         figure = _inline_geometry(figure, wh)
     labelled = fx.labelled(figure, labels, is_map=spec.is_map) if has_chart else None
-    return CardExport(card, data, meta, labels, stem, labelled, spec.is_map)
+    summary = _text(outputs[spec.summary]) if spec.summary is not None else ""
+    return CardExport(card, data, meta, labels, stem, labelled, spec.is_map, summary)
 
 
 def card_image(state_data, card: str, fmt: str, options: dict | None = None) -> tuple[bytes, str]:
