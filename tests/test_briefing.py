@@ -81,7 +81,8 @@ def test_powerpoint_slides_pictures_notes_and_labels(made):
         assert len(pictures) == (1 if item.figure is not None else 0)
         for picture in pictures:  # the chart's own shape, inside its box, with alt text
             width, height = images.png_size(item.picture)
-            assert abs(Emu(picture.width) / Emu(picture.height) - width / height) < 0.01
+            assert abs(width / height - 16 / 9) < 0.01 and width == 2 * slides.PICTURE_SIZE[0]  # 16:9 at 2x
+            assert abs(Emu(picture.width) / Emu(picture.height) - 16 / 9) < 0.01
             assert Emu(picture.width).inches <= 8.61 and Emu(picture.height).inches <= 5.01
             assert picture.image.content_type == "image/png"
             assert picture._element.nvPicPr.cNvPr.get("descr").startswith(item.title)

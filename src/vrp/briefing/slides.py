@@ -28,6 +28,7 @@ CHART_CARDS = (
     ("Districts compared", knife_crime.DISTRICTS),
 )
 TOP_PLACES_SHOWN = 5
+PICTURE_SIZE = (1024, 576)  # px, 16:9, drawn at 2x: sharp on a projector, chart text readable on the slide
 
 
 def text_of(value) -> str:
@@ -81,7 +82,7 @@ def _headline_lines(wh, districts: tuple[str, ...], start: str, end: str) -> lis
 
 def _chart(heading: str, card: str, state: dict) -> Slide | None:
     """A card as a slide: its title, its labelled chart as a picture, its summary as text and speaker notes."""
-    shown = card_export(state, card, {"mode": "count"} if card == hotspots.MAP else None)
+    shown = card_export(state, card, {"mode": "count"} if card == hotspots.MAP else None, size=PICTURE_SIZE)
     if shown.figure is None:
         return None
     lines = [shown.summary] if shown.summary else []

@@ -294,10 +294,11 @@ def _inline_geometry(figure: dict, wh) -> dict:
     return {**figure, "layout": layout}
 
 
-def card_export(state_data, card: str, options: dict | None = None) -> CardExport:
+def card_export(state_data, card: str, options: dict | None = None, size: tuple[int, int] | None = None) -> CardExport:
     """The CSV frame, labels and labelled figure of ``card`` for the filter state (as the URL and the page's store
-    carry it). A card that is not in the registry, a malformed state, or a card with nothing to download is
-    refused with InvalidQuery (a polite message on the page)."""
+    carry it); ``size`` fixes the image's width and height (the briefing pack's 16:9). A card that is not in the
+    registry, a malformed state, or a card with nothing to download is refused with InvalidQuery (a polite message
+    on the page)."""
     spec = CARDS.get(card) if isinstance(card, str) else None
     if spec is None:
         raise InvalidQuery("There is no download of that name on this dashboard.")
@@ -352,7 +353,7 @@ def card_export(state_data, card: str, options: dict | None = None) -> CardExpor
     has_chart = bool(figure and figure.get("data"))
     if has_chart and spec.is_map:
         figure = _inline_geometry(figure, wh)
-    labelled = fx.labelled(figure, labels, is_map=spec.is_map) if has_chart else None
+    labelled = fx.labelled(figure, labels, is_map=spec.is_map, size=size) if has_chart else None
     summary = _text(outputs[spec.summary]) if spec.summary is not None else ""
     return CardExport(card, data, meta, labels, stem, labelled, spec.is_map, summary)
 

@@ -25,6 +25,7 @@ MAP_SIZE = (1100, 800)
 SCALE = 2
 TITLE_SIZE, LABEL_SIZE = 20, 13
 TITLE_LINE, LABEL_LINE = 26, 18  # px per wrapped line
+BLOCK_GAP = 44  # px between the labels and the chart: room for a legend drawn above the plot (homicide)
 _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _MONTH_WORDS = re.compile(r"\b(" + "|".join(_MONTHS) + r")[a-z]*\.? (\d{4})\b", re.IGNORECASE)
 _ROLLING = re.compile(r"^(\d+) months to ", re.IGNORECASE)
@@ -103,10 +104,11 @@ def _unstamp(layout: dict) -> None:
     layout.pop("title", None)
 
 
-def labelled(figure, labels: Labels, *, is_map: bool = False) -> go.Figure:
+def labelled(figure, labels: Labels, *, is_map: bool = False, size: tuple[int, int] | None = None) -> go.Figure:
     """The card's figure (a go.Figure or its dict) with its labels in a block above the chart: the title, then
     measure, place and period, then source, extract date and licence, and the synthetic label. The chart keeps
-    its own margins below the block, so axis labels and legends stay where the page drew them."""
+    its own margins below the block, so axis labels and legends stay where the page drew them. ``size`` fixes the
+    whole image's width and height (a 16:9 slide), the chart taking what the labels leave."""
     fig = copy.deepcopy(figure.to_plotly_json() if isinstance(figure, go.Figure) else dict(figure))
     layout = fig.setdefault("layout", {})
     _unstamp(layout)
@@ -117,8 +119,10 @@ def labelled(figure, labels: Labels, *, is_map: bool = False) -> go.Figure:
     if labels.classification:
         lines.append(f"<b>{labels.classification}</b>")
     sub = "<br>".join(wrap(line, 140) for line in lines)
-    block = (title.count("<br>") + 1) * TITLE_LINE + (sub.count("<br>") + 1) * LABEL_LINE + 24
+    block = (title.count("<br>") + 1) * TITLE_LINE + (sub.count("<br>") + 1) * LABEL_LINE + BLOCK_GAP
     width, height = MAP_SIZE if is_map else (WIDTH, (layout.get("height") or 450))
+    if size is not None:
+        width, height = size[0], size[1] - block
     margin = dict(layout.get("margin") or {})
     margin["t"] = (margin.get("t") if margin.get("t") is not None else (0 if is_map else 40)) + block
     layout.update(
