@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
     auth.install(app.server, settings)  # sessions; /login, /auth/callback, /logout when a provider is configured
 
     from vrp.callbacks import admissions as admissions_callbacks
+    from vrp.callbacks import briefing as briefing_callbacks
     from vrp.callbacks import evaluate as evaluate_callbacks
     from vrp.callbacks import exports as export_callbacks
     from vrp.callbacks import home as home_callbacks
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, warehouse: Warehouse | None = N
         evaluate_callbacks,
         profile_callbacks,
         export_callbacks,
+        briefing_callbacks,
     ):
         module.register(app)
     from vrp import hardening, health, ratelimits

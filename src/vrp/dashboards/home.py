@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from vrp.dashboards.briefing import pack_controls
 from vrp.dashboards.components import export_controls, keep_data
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def layout() -> html.Div:
                 "12 months before. Counts of small numbers are hidden where publishing them could identify someone."
             ),
             html.P(id=PROFILE_LINK, className="mb-2"),
+            pack_controls("home"),
             html.H2("Headline measures", id=HEADING, className="h4 mt-3"),
             dbc.Row(
                 [dbc.Col(html.Div(id=slot, className="h-100"), md=6, xl=3, className="mb-3") for slot in slots],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from vrp.dashboards.briefing import pack_controls
 from vrp.dashboards.components import chart_card
 
 PAGE_TITLE = "District profile"
@@ -65,6 +66,7 @@ def layout() -> html.Div:
                         ],
                         className="vrp-no-print my-2",
                     ),
+                    pack_controls("profile"),
                 ],
                 className="vrp-cover",
             ),
