@@ -132,3 +132,36 @@ def test_the_command_writes_a_pack(tmp_path, demo_warehouse, monkeypatch, capsys
     prs = Presentation(str(out))
     assert prs.slides[0].shapes.title.text == "Serious violence briefing: all of HIPS"
     assert "9 slides, all of HIPS" in capsys.readouterr().out
+
+
+def test_a_partner_pack_has_any_months_and_the_marking_everywhere(tmp_path, demo_warehouse, monkeypatch, capsys):
+    """Partners choose any months (a public pack only published periods); every slide and every chart picture is
+    marked OFFICIAL-SENSITIVE; an unknown district is refused, not quietly turned into HIPS."""
+    monkeypatch.setenv("VRP_WAREHOUSE_URL", demo_warehouse.warehouse_url)
+    monkeypatch.setenv("VRP_AUDIENCE", "partner")
+    monkeypatch.setenv("VRP_INSECURE_NO_AUTH", "1")
+    out = tmp_path / "portsmouth.pptx"
+    main(["briefing", "--district", "E06000044", "--from", "2025-05", "--to", "2026-02", "--out", str(out)])
+    assert "Portsmouth, May 2025 to February 2026 (partner audience)" in capsys.readouterr().out
+    deck = Presentation(str(out))
+    for slide in deck.slides:
+        assert PARTNER_MARKING in " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+    with pytest.raises(SystemExit):
+        main(["briefing", "--district", "E06999999", "--out", str(tmp_path / "x.pptx")])
+    assert "Unknown district 'E06999999'" in capsys.readouterr().err
+    assert not (tmp_path / "x.pptx").exists()
+
+
+def test_partner_chart_pictures_carry_the_classification(demo_warehouse):
+    from vrp.app import create_app
+
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
+    try:
+        with app.server.test_request_context("/"):
+            pack = slides.collect(("E06000044",), "2025-05", "2026-02")
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
+    charts = [s for s in pack.slides if s.figure is not None]
+    assert len(charts) == 6 and pack.period == "May 2025 to February 2026"
+    for chart in charts:
+        assert "OFFICIAL-SENSITIVE" in chart.figure.layout.title.subtitle.text

@@ -11,11 +11,13 @@ from dash.development.base_component import Component
 
 from vrp.briefing.model import Pack, Slide
 from vrp.callbacks.exports import card_export
-from vrp.callbacks.text import where
+from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime
 from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import resolve
 from vrp.dashboards.home import HEADLINES
 from vrp.data_access import outcomes, published
+from vrp.data_access.validation import InvalidQuery
 
 # The cards a pack shows, in order, by their ids in callbacks.exports.CARDS; the map between homicide and the
 # districts compared. Each slide is the card's labelled chart and its summary, as the page and its download show.
@@ -27,6 +29,7 @@ CHART_CARDS = (
     ("Where harm is concentrated", hotspots.MAP),
     ("Districts compared", knife_crime.DISTRICTS),
 )
+MEASURE = knife_crime.MEASURE_ID  # the pack's period is chosen as the Knife crime page chooses it
 TOP_PLACES_SHOWN = 5
 PICTURE_SIZE = (1024, 576)  # px, 16:9, drawn at 2x: sharp on a projector, chart text readable on the slide
 
@@ -45,7 +48,7 @@ def text_of(value) -> str:
 
 
 def _state(districts: tuple[str, ...], start: str, end: str) -> dict:
-    return {"districts": list(districts), "start": start, "end": end, "measure": "knife_enabled_sv", "age": "all"}
+    return {"districts": list(districts), "start": start, "end": end, "measure": MEASURE, "age": "all"}
 
 
 def _when(current: dict) -> str:
@@ -141,10 +144,15 @@ def collect(districts: tuple[str, ...] = (), start: str = "", end: str = "", mad
     wh = warehouse()
     if wh.audience == "public":
         published.area_of(wh, districts)
-        shown, _note = published.page_period(wh, "knife_enabled_sv", start or None, end or None)
+        shown, _note = published.page_period(wh, MEASURE, start or None, end or None)
         start, end, period = f"{shown.start:%Y-%m}", f"{shown.end:%Y-%m}", shown.label
-    else:
-        period = f"{start or 'the first month'} to {end or 'the latest month'}"
+    else:  # partners: any months, as the pages resolve them (the latest 12 months by default)
+        unknown = sorted(set(districts) - set(wh.district_codes))
+        if unknown:
+            raise InvalidQuery(f"Unknown district {unknown[0]!r}: give a HIPS district code, or HIPS.")
+        chosen = resolve(wh, districts=list(districts), start=start or None, end=end or None, measure=MEASURE)
+        start, end = chosen.start, chosen.end
+        period = period_text(start, end)
     state = _state(districts, start, end)
     synthetic_sources = wh.synthetic_sources()
     synthetic = bool(synthetic_sources - {"police_uk", "ons_knife"})
