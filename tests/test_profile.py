@@ -270,3 +270,17 @@ def test_a_release_without_lsoa_cells_says_so_in_the_lsoa_sections(app, latest, 
         where, deprivation = sections.places_card(s), sections.deprivation_card(s)
     assert where[0] == "Top places in Southampton: shown to partners only"
     assert deprivation[0].endswith("shown to partners only") and "by district only" in deprivation[1]
+
+
+def test_a_partners_hour_weekday_csv_is_the_grid_the_chart_draws(partner_app, latest):
+    """The card's table holds only the day and hour totals; its CSV is the 7 x 24 cells, which add up to them."""
+    from vrp.callbacks.exports import card_export
+
+    chosen = {**state(start=latest[0], end=latest[1]), "measure": "serious_violence", "age": "all"}
+    with partner_app.server.test_request_context("/"):
+        cells = card_export(chosen, ids.GRID).frame
+        totals = c.kept_data(sections.update_where_when(chosen)[len(c.card_outputs(ids.PLACES)) + 3])
+    assert len(cells) == 7 * 24 and cells["Offences"].notna().all()
+    days = totals[totals["Totals by"] == "Day"].set_index("Day or hour")["Offences"].astype(int)
+    assert cells.groupby("Day")["Offences"].sum().astype(int).reindex(days.index).tolist() == days.tolist()
+    assert set(cells["audience"]) == {"partner"}

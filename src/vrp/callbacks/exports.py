@@ -14,6 +14,7 @@ its metadata columns), ``.csv()``, ``.figure`` (the labelled go.Figure) and ``.i
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import re
@@ -39,6 +40,7 @@ from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime, national
 from vrp.dashboards import components as c
 from vrp.dashboards import home as home_page
+from vrp.dashboards import profile as profile_page
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access.cube import CubeReader
@@ -184,6 +186,11 @@ def _registry() -> dict[str, Card]:
     registry = dict(zip(ids, cards, strict=True))
     for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
         registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
+    # The profile's hour-by-weekday table holds only the day and hour totals: its CSV is the grid the chart draws,
+    # cell by cell, as the Hotspots page's is.
+    registry[profile_page.GRID] = dataclasses.replace(
+        registry[profile_page.GRID], table=None, frame_from_figure=_heatmap_frame
+    )
     return registry
 
 
