@@ -4,6 +4,9 @@ serious."""
 
 from __future__ import annotations
 
+import csv
+import glob
+import os
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -57,6 +60,13 @@ def test_evaluate_from_a_link_in_the_browser(started):
     ]
     wait_for(lambda: "Smallest drop" in duo.find_element("#evaluate-plan-title").text, timeout=40)
     assert serious_violations(duo.driver) == []
+    # The chart's CSV is the evaluation the page shows (its question comes from the page, not the filters).
+    csv_button = duo.find_element("""[id='{"card":"evaluate-its","type":"vrp-export-csv"}']""")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", csv_button)
+    saved = wait_for(lambda: glob.glob(os.path.join(duo.download_path, "knife-enabled-sv_evaluation_southampton*.csv")))
+    with open(saved[0], encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["place"] for r in rows} == {"Southampton"} and {r["Phase"] for r in rows} >= {"before", "after"}
 
     Select(duo.find_element("#evaluate-phase-in")).select_by_value("3")
     wait_for(lambda: fragment(duo).get("phase_in") == "3")
@@ -75,3 +85,31 @@ def test_evaluate_from_a_link_in_the_browser(started):
     message = wait_for(refusal)
     assert "signed-in partners" in message
     assert duo.get_logs() == []
+
+
+def test_both_cards_download_what_the_page_asked(demo_warehouse):
+    """In-process: the evaluation's CSV is its table, month by month; the plan's is its power curve; a forged or
+    missing question is refused in a sentence."""
+    from vrp.callbacks import evaluate as cb
+    from vrp.callbacks.exports import card_export
+    from vrp.data_access.validation import InvalidQuery
+
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    state = {"districts": [], "start": "2025-10", "end": "2026-09", "measure": "knife_enabled_sv", "age": "all"}
+    asked = {"measure": "knife_enabled_sv", "area": [SOUTHAMPTON], "start": "2024-04", "phase_in": "0"}
+    try:
+        with app.server.test_request_context("/"):
+            chart = card_export(state, "evaluate-its", asked)
+            shown = cb.chart_view(asked)
+            plan = card_export(state, "evaluate-plan", {**asked, "months_after": "12"})
+            with pytest.raises(InvalidQuery, match="Choose an evaluation"):
+                card_export(state, "evaluate-its", None)
+            with pytest.raises(InvalidQuery):
+                card_export(state, "evaluate-its", {**asked, "measure": "no_such_measure"})
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
+    table = shown[3]
+    assert len(chart.frame) == len(table.children[1].children)  # a row a month, as the card's table
+    assert chart.stem.startswith("knife-enabled-sv_evaluation_southampton") and chart.figure is not None
+    assert set(chart.frame["place"]) == {"Southampton"}
+    assert list(plan.frame.columns[:2]) == ["Drop in level (%)", "Power (%)"] and plan.stem.count("_plan_") == 1

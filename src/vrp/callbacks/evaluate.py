@@ -17,6 +17,7 @@ from vrp.dashboards import evaluate as ids
 from vrp.dashboards.context import warehouse
 from vrp.dashboards.shell import URL
 from vrp.data_access import evaluation as ev
+from vrp.data_access.validation import InvalidQuery
 from vrp.figures import evaluate as figs
 from vrp.periods import add_months
 
@@ -181,15 +182,26 @@ def _card(wh, q: ev.Question, r: dict) -> tuple:
     series = pd.DataFrame(r["series"])
     comparison = r["comparison"]["name"] if r["comparison"] else None
     figure = figs.its_chart(series, f"{q.start:%Y-%m}", q.phase_in, "Count a month", comparison)
+    before = series["phase"] == "before"
     shown = series.assign(
         month=pd.to_datetime(series["month"]).dt.strftime("%b %Y"),
         observed=series["observed"].round().astype("Int64"),
         fitted=series["fitted"].round(1),
-        counterfactual=series["counterfactual"].where(series["phase"] != "before").round(1),
+        counterfactual=series["counterfactual"].mask(before).round(1),
+        cf_lower=series["cf_lower"].mask(before).round(1),
+        cf_upper=series["cf_upper"].mask(before).round(1),
     )
+    # Every line and the band the chart draws is a column, so the table (and so the CSV) is the chart's data.
     columns = {"month": "Month", "observed": "Recorded", "phase": "Phase", "fitted": "Fitted"}
-    columns["counterfactual"] = "Expected, no intervention"
-    table = c.keep_data(c.table(shown, columns, numeric=("observed", "fitted", "counterfactual")), shown, columns)
+    columns |= {
+        "counterfactual": "Expected, no intervention",
+        "cf_lower": "Expected: 95% low",
+        "cf_upper": "Expected: 95% high",
+    }
+    if comparison and "comparison" in series:
+        columns["comparison"] = f"{comparison} (comparison)"
+    numeric = tuple(k for k in columns if k not in ("month", "phase"))
+    table = c.keep_data(c.table(shown, columns, numeric=numeric), shown, columns)
     title = f"{measure.label} in {r['area']['name']}: recorded, fitted, and expected with no intervention"
     summary = (
         f"{len(series)} months. The dashed line continues the months before the start (their trend and season); "
@@ -201,18 +213,55 @@ def _card(wh, q: ev.Question, r: dict) -> tuple:
 
 def run(measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset, loaded):
     if not loaded or not start:
-        return (no_update,) * 11
+        return (no_update,) * 12
     wh = warehouse()
     q = _question(wh, measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset)
     r = ev.evaluate(wh, q)
     caveats = [dbc.Alert(cv["message"], color="warning", className="my-1 py-2") for cv in r["caveats"]]
     link = ["The same evaluation from the API: ", html.Code(_api_link(q))]
-    return (_result(r), html.Div(caveats), *_card(wh, q, r), _diagnostics(r), link, _fragment(q))
+    asked = dict(zip(CHART_ASKED, (measure, area, lsoas, start, phase_in, first, last, comparison, errors, family,
+                                   age, offset), strict=True))  # fmt: skip
+    return (_result(r), html.Div(caveats), *_card(wh, q, r), _diagnostics(r), link, _fragment(q), asked)
+
+
+# What the page asked, kept in each card's export store so its downloads ask the same again (checked again there:
+# the store comes back from the browser).
+CHART_ASKED = (
+    "measure", "area", "lsoas", "start", "phase_in", "first", "last", "comparison", "errors", "family", "age", "offset"
+)  # fmt: skip
+PLAN_ASKED = ("measure", "area", "lsoas", "start", "first", "age", "months_after")
+
+
+def _asked(options, keys: tuple[str, ...]) -> list:
+    if not isinstance(options, dict) or not options.get("measure"):
+        raise InvalidQuery("Choose an evaluation on the page first, then download it.")
+    return [options.get(k) for k in keys]
+
+
+def chart_view(options) -> tuple:
+    """The evaluation card's outputs for what the page asked (its downloads: callbacks/exports.py)."""
+    wh = warehouse()
+    q = _question(wh, *_asked(options, CHART_ASKED))
+    return _card(wh, q, ev.evaluate(wh, q))
+
+
+def plan_view(options) -> tuple:
+    """The plan card's outputs for what the page asked (its downloads)."""
+    return plan(*_asked(options, PLAN_ASKED), True)[:6]
+
+
+def export_context(options) -> dict:
+    """The place and age group a download of either card is about, from what the page asked."""
+    wh = warehouse()
+    measure, area, lsoas, start, _phase, first, *_rest = _asked(options, CHART_ASKED)
+    age = options.get("age") or "all"
+    q = _question(wh, measure, area, lsoas, start, 0, first, None, None, "quasi", "poisson", age, False)
+    return {"place": ev.area_name(wh, q.districts, q.lsoas), "age": q.age}
 
 
 def plan(measure, area, lsoas, start, first, age, months_after, loaded):
     if not loaded or not start:
-        return (no_update,) * 6
+        return (no_update,) * 7
     wh = warehouse()
     q = _question(wh, measure, area, lsoas, start, 0, first, None, None, "quasi", "poisson", age, False)
     after = int(months_after) if str(months_after).isdigit() else 12
@@ -231,7 +280,7 @@ def plan(measure, area, lsoas, start, first, age, months_after, loaded):
         + f" would be detected {p['power']:.0%} of the time"
         + ("." if mde is not None else " (it would not).")
     )
-    shown = curve.assign(drop=(curve["drop"] * 100).round(), power=(curve["power"] * 100).round())
+    shown = curve.assign(drop=(curve["drop"] * 100).round(1), power=(curve["power"] * 100).round(1))
     columns = {"drop": "Drop in level (%)", "power": "Power (%)"}
     table = c.keep_data(c.table(shown, columns, numeric=("drop", "power")), shown, columns)
     footnote = c.footnote(
@@ -242,7 +291,7 @@ def plan(measure, area, lsoas, start, first, age, months_after, loaded):
     figure = figs.power_chart(curve, p["power"], mde)
     return c.fill_card(
         title, summary, figure, table, footnote, c.about(measure_def, PLAN_METHOD, "interrupted-time-series")
-    )
+    ) + (dict(zip(PLAN_ASKED, (measure, area, lsoas, start, first, age, months_after), strict=True)),)
 
 
 def hotspots_link(state_data, lsoa) -> str:
@@ -265,9 +314,9 @@ def hotspots_link(state_data, lsoa) -> str:
 EMPTY_CARD = ("", None, {}, None, "", None)
 run_callback = guarded(
     polite, lambda _m: None, *[(lambda _m, v=v: v) for v in EMPTY_CARD], lambda _m: None, lambda _m: None,
-    lambda _m: no_update,
+    lambda _m: no_update, lambda _m: None,
 )(run)  # fmt: skip
-plan_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)])(plan)
+plan_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)], lambda _m: None)(plan)
 
 
 def register(app: dash.Dash) -> None:
@@ -313,6 +362,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.DIAGNOSTICS, "children"),
         Output(ids.API_LINK, "children"),
         Output(URL, "hash"),
+        Output({"type": c.EXPORT_VIEW, "card": ids.CHART}, "data"),
         *controls,
         Input(ids.PHASE_IN, "value"),
         Input(ids.FROM, "value"),
@@ -326,6 +376,7 @@ def register(app: dash.Dash) -> None:
     )(run_callback)
     app.callback(
         *[Output(i, p) for i, p in c.card_outputs(ids.PLAN)],
+        Output({"type": c.EXPORT_VIEW, "card": ids.PLAN}, "data"),
         *controls,
         Input(ids.FROM, "value"),
         Input(ids.AGE, "value"),

@@ -30,6 +30,7 @@ from dash import MATCH, Input, Output, State, ctx, dcc, no_update
 from vrp.api import to_csv
 from vrp.callbacks import admissions as admissions_cb
 from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import evaluate as evaluate_cb
 from vrp.callbacks import home as home_cb
 from vrp.callbacks import homicide as homicide_cb
 from vrp.callbacks import hotspots as hotspots_cb
@@ -39,6 +40,7 @@ from vrp.callbacks import profile as profile_cb
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime, national
 from vrp.dashboards import components as c
+from vrp.dashboards import evaluate as evaluate_page
 from vrp.dashboards import home as home_page
 from vrp.dashboards import profile as profile_page
 from vrp.dashboards.context import warehouse
@@ -86,6 +88,7 @@ class Card:
     frame_from_figure: Callable | None = None  # a chart with no table: its data read from its traces
     period: Callable | None = None  # (wh, state) -> the period in words, when the card has no footnote
     summary: int | None = None  # the card's plain-language summary (the briefing pack's slide text)
+    context: Callable | None = None  # (options) -> {"place", "age"}: a card whose area is not the filter's
 
 
 def _chart_card(page: str, name: str, view, offset: int, measure: str) -> Card:
@@ -184,6 +187,13 @@ def _registry() -> dict[str, Card]:
         home_page.FIGURES,
     ]
     registry = dict(zip(ids, cards, strict=True))
+    for card, name, view in ((evaluate_page.CHART, "evaluation", evaluate_cb.chart_view),
+                             (evaluate_page.PLAN, "plan", evaluate_cb.plan_view)):  # fmt: skip
+        # The evaluate page's question is its own (kept in the card's export store), not the filter's.
+        registry[card] = dataclasses.replace(
+            _chart_card("evaluate", name, lambda _state, options, view=view: view(options), 0, None),
+            context=evaluate_cb.export_context,
+        )
     for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
         registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
     # The profile's hour-by-weekday table holds only the day and hour totals: its CSV is the grid the chart draws,
@@ -338,6 +348,9 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     )
     place = "Hampshire" if spec.page == "national" else where(wh, state.districts)
     age = "all" if spec.page in ("home", "national") else state.age
+    if spec.context is not None:
+        about_area = spec.context(options)
+        place, age = about_area["place"], about_area["age"]
     data = _with_meta(frame, wh, measure_id, place, period, age)
     meta = _source_meta(wh, measure_id) | {"place": place, "period": period, "age": age}
     title = spec.title if isinstance(spec.title, str) else _text(outputs[spec.title])
@@ -385,10 +398,10 @@ def _card_id(triggered) -> str:
     return triggered["card"]
 
 
-def download_csv(n_clicks, state_data):
+def download_csv(n_clicks, state_data, view_options):
     if not n_clicks:
         return no_update, no_update
-    export = card_export(state_data, _card_id(ctx.triggered_id))
+    export = card_export(state_data, _card_id(ctx.triggered_id), view_options)
     return dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), None
 
 
@@ -420,6 +433,7 @@ def register(app: dash.Dash) -> None:
         Output(card(c.EXPORT_MESSAGE), "children"),
         Input(card(c.EXPORT_CSV), "n_clicks"),
         State(STATE, "data"),
+        State(card(c.EXPORT_VIEW), "data"),
         prevent_initial_call=True,
     )(csv_callback)
     app.callback(

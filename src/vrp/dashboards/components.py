@@ -88,9 +88,12 @@ def export_controls(prefix: str, *, graph_id: str | None = None, image: bool = T
                 **{"aria-labelledby": label_id},
             ),
             dcc.Download(id={"type": DOWNLOAD_IMAGE, "card": prefix}),
-            dcc.Store(id={"type": EXPORT_VIEW, "card": prefix}),
         ]
-    controls.append(dcc.Download(id={"type": DOWNLOAD_CSV, "card": prefix}))
+    # What the card's view was asked beyond the filters (the map's colouring, the evaluate page's question).
+    controls += [
+        dcc.Download(id={"type": DOWNLOAD_CSV, "card": prefix}),
+        dcc.Store(id={"type": EXPORT_VIEW, "card": prefix}),
+    ]
     return html.Div(
         [
             html.Div(controls, className="d-flex flex-wrap gap-1"),
