@@ -13,7 +13,9 @@ from pptx.util import Emu
 from vrp.briefing import images, make, slides
 from vrp.briefing.model import PARTNER_MARKING, SYNTHETIC_LABEL
 from vrp.callbacks import knife_crime
+from vrp.callbacks.briefing import district_of
 from vrp.cli import main
+from vrp.dashboards import home, profile
 from vrp.data_access import outcomes
 from vrp.data_access.validation import InvalidQuery
 
@@ -139,10 +141,14 @@ def test_a_partner_pack_has_any_months_and_the_marking_everywhere(tmp_path, demo
     marked OFFICIAL-SENSITIVE; an unknown district is refused, not quietly turned into HIPS."""
     monkeypatch.setenv("VRP_WAREHOUSE_URL", demo_warehouse.warehouse_url)
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    monkeypatch.setenv("VRP_INSECURE_NO_AUTH", "1")
+    # The operator's audience, as for `vrp loads`: sign-in settings (for the web server's visitors) do not apply.
+    for name, value in (("ISSUER", "http://127.0.0.1:9/"), ("CLIENT_ID", "vrp"), ("CLIENT_SECRET", "s")):
+        monkeypatch.setenv(f"VRP_OIDC_{name}", value)
+    monkeypatch.setenv("VRP_SECRET_KEY", "x" * 40)
     out = tmp_path / "portsmouth.pptx"
     main(["briefing", "--district", "E06000044", "--from", "2025-05", "--to", "2026-02", "--out", str(out)])
-    assert "Portsmouth, May 2025 to February 2026 (partner audience)" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "Portsmouth, May 2025 to February 2026 (partner audience)" in said.out and said.err == ""
     deck = Presentation(str(out))
     for slide in deck.slides:
         assert PARTNER_MARKING in " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
@@ -160,8 +166,43 @@ def test_partner_chart_pictures_carry_the_classification(demo_warehouse):
         with app.server.test_request_context("/"):
             pack = slides.collect(("E06000044",), "2025-05", "2026-02")
     finally:
-        app.server.config["VRP_WAREHOUSE"].dispose()
+        for warehouse in app.server.config["VRP_WAREHOUSES"].values():
+            warehouse.dispose()
     charts = [s for s in pack.slides if s.figure is not None]
     assert len(charts) == 6 and pack.period == "May 2025 to February 2026"
     for chart in charts:
         assert "OFFICIAL-SENSITIVE" in chart.figure.layout.title.subtitle.text
+
+
+def test_the_overview_and_the_profile_offer_both_formats():
+    """One callback serves both pages (callbacks/briefing.py); the PDF itself is read back in test_briefing.py."""
+    for page, layout in (("home", home.layout()), ("profile", profile.layout())):
+        found = {str(getattr(node, "id", None)) for node in layout._traverse()}
+        assert {f"{page}-pack-pptx", f"{page}-pack-pdf", f"{page}-pack-progress"} <= found
+
+
+def test_a_pack_covers_one_district_or_hips():
+    """Partners may choose several districts; a pack is about one place, so the page says so."""
+    assert district_of({"districts": []}) == "HIPS"
+    assert district_of({"districts": ["E06000045"]}) == "E06000045"
+    with pytest.raises(InvalidQuery, match="one district or all of HIPS"):
+        district_of({"districts": ["E06000045", "E07000086"]})
+
+
+def test_a_card_the_warehouse_cannot_give_is_a_slide_that_says_why(app, monkeypatch):
+    """A deployment without one source (admissions not loaded yet) still gets its pack: that slide says why."""
+    real = slides.card_export
+
+    def without_admissions(state, card, *args, **kwargs):
+        if card == "admissions-trend":
+            raise InvalidQuery("No data are loaded yet for hospital admissions.")
+        return real(state, card, *args, **kwargs)
+
+    monkeypatch.setattr(slides, "card_export", without_admissions)
+    with app.server.test_request_context("/"):
+        pack = slides.collect((SOUTHAMPTON,))
+    missing = next(s for s in pack.slides if s.title == "Hospital admissions for assault with a sharp object")
+    assert missing.figure is None and missing.lines == (
+        "Not in this pack: No data are loaded yet for hospital admissions.",
+    )
+    assert sum(s.figure is not None for s in pack.slides) == 5

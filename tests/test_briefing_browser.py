@@ -11,9 +11,7 @@ from pptx import Presentation
 from tests.a11y import serious_violations
 from tests.test_browser import wait_for
 from vrp.app import create_app
-from vrp.callbacks.briefing import MAKING, district_of
-from vrp.dashboards import home, profile
-from vrp.data_access.validation import InvalidQuery
+from vrp.callbacks.briefing import MAKING
 
 pytestmark = pytest.mark.browser
 
@@ -47,18 +45,3 @@ def test_the_profile_downloads_a_powerpoint_pack_with_progress(duo):
     assert deck.slides[0].shapes.title.text == "Serious violence briefing: Southampton"
     assert len(deck.slides) == 9
     assert serious_violations(duo.driver) == []
-
-
-def test_the_overview_and_the_profile_offer_both_formats():
-    """One callback serves both pages (callbacks/briefing.py); the PDF itself is read back in test_briefing.py."""
-    for page, layout in (("home", home.layout()), ("profile", profile.layout())):
-        found = {str(getattr(node, "id", None)) for node in layout._traverse()}
-        assert {f"{page}-pack-pptx", f"{page}-pack-pdf", f"{page}-pack-progress"} <= found
-
-
-def test_a_pack_covers_one_district_or_hips():
-    """Partners may choose several districts; a pack is about one place, so the page says so."""
-    assert district_of({"districts": []}) == "HIPS"
-    assert district_of({"districts": ["E06000045"]}) == "E06000045"
-    with pytest.raises(InvalidQuery, match="one district or all of HIPS"):
-        district_of({"districts": ["E06000045", "E07000086"]})

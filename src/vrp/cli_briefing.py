@@ -21,9 +21,14 @@ def briefing(warehouse_url, district, start, end, fmt, out):
     """A briefing pack (PowerPoint or PDF) for a district or HIPS, in the settings' audience (VRP_AUDIENCE)."""
     from vrp.briefing.make import write
     from vrp.briefing.pdf_pack import PrintFailed
+    from vrp.figures.export import ImagesUnavailable
 
     try:
         pack = write(settings_for(warehouse_url), district, start, end, fmt, Path(out))
     except (PrintFailed, NotPublished) as exc:
         raise click.ClickException(str(exc)) from None
+    except ImagesUnavailable as exc:
+        raise click.ClickException(f"the charts cannot be drawn here (is chromium installed?): {exc}") from None
+    except OSError as exc:
+        raise click.ClickException(f"{out}: {exc.strerror or exc}") from None
     click.echo(f"{out}: {len(pack.slides) + 1} slides, {pack.place}, {pack.period} ({pack.audience} audience)")

@@ -2,4 +2,4 @@
 meetings, written as PowerPoint (python-pptx) or PDF (the same slides as HTML, printed by chromium).
 
 The content comes from the pages' own views, so a pack says exactly what the dashboard says to the same
-audience: ``slides.collect`` gathers it, ``pptx_pack.write`` and ``pdf_pack.write`` write it."""
+audience: ``slides.collect`` gathers it, ``images.draw`` draws its charts, ``make.render`` writes either format."""

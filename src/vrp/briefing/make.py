@@ -55,11 +55,30 @@ def file_name(pack: Pack, fmt: str) -> str:
     return f"briefing_{slug}.{fmt}"
 
 
-def write(settings, district: str, start: str | None, end: str | None, fmt: str, out: Path) -> Pack:
-    """The command line's pack: the app on ``settings``, one request in the settings' audience, the file written."""
+def _operator_app(settings):
+    """The app as the operator's own tool: its audience is VRP_AUDIENCE, as for ``vrp loads``, never a browser's
+    sign-in (a command line has none), so sign-in settings are set aside and a partner operator gets partners'
+    figures. The warning about partner data served to visitors without sign-in is for web servers: none here."""
     from vrp.app import create_app
 
-    app = create_app(settings.with_(cache_type="SimpleCache"))
+    own = settings.with_(
+        cache_type="SimpleCache",
+        oidc_issuer="",
+        oidc_client_id="",
+        oidc_client_secret="",
+        insecure_no_auth=settings.audience == "partner",
+    )
+    auth_log = logging.getLogger("vrp.auth")
+    auth_log.disabled = True
+    try:
+        return create_app(own)
+    finally:
+        auth_log.disabled = False
+
+
+def write(settings, district: str, start: str | None, end: str | None, fmt: str, out: Path) -> Pack:
+    """The command line's pack: the app on ``settings``, one request in the settings' audience, the file written."""
+    app = _operator_app(settings)
     try:
         with app.server.test_request_context("/"):
             pack, body = build(district, start, end, fmt)

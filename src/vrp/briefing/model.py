@@ -21,7 +21,6 @@ class Slide:
     figure: go.Figure | None = None
     picture: bytes | None = None  # the figure drawn (images.draw), once for every format written
     notes: str = ""
-    footer: str = ""  # source and period of what the slide shows
     synthetic: bool = False  # the slide shows synthetic demonstration data: labelled on the slide
 
     @property

@@ -53,7 +53,7 @@ def _browser() -> str:
 def _footer(pack: Pack, item: Slide) -> str:
     labels = marks(pack, item)
     mark = f'<div class="mark">{html.escape(" ".join(labels))}</div>' if labels else ""
-    return f"<footer><div>{html.escape(item.footer)}</div>{mark}</footer>"
+    return f"<footer>{mark}</footer>"
 
 
 def _section(pack: Pack, item: Slide) -> str:
@@ -99,7 +99,3 @@ def render(pack: Pack) -> bytes:
         if not target.exists() or target.stat().st_size == 0:
             raise PrintFailed("chromium printed nothing: check that chromium runs headless on this machine.")
         return target.read_bytes()
-
-
-def write(pack: Pack, out: Path) -> None:
-    Path(out).write_bytes(render(pack))

@@ -47,9 +47,7 @@ def _title(slide, text: str, *, size: int | None = None) -> None:
 
 
 def _footer(slide, pack: Pack, item: Slide) -> None:
-    """Source and period, then the labels the slide must carry, along the bottom edge."""
-    lines = [item.footer] if item.footer else []
-    _text(slide, MARGIN, Inches(6.45), WIDTH - 2 * MARGIN, Inches(0.45), lines, size=11)
+    """The labels the slide must carry, along the bottom edge (each chart's source is written into its picture)."""
     labels = marks(pack, item)
     if labels:
         _text(

@@ -17,7 +17,7 @@ from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import resolve
 from vrp.dashboards.home import HEADLINES
 from vrp.data_access import outcomes, published
-from vrp.data_access.validation import InvalidQuery
+from vrp.data_access.validation import InvalidQuery, NotPermitted
 
 # The cards a pack shows, in order, by their ids in callbacks.exports.CARDS; the map between homicide and the
 # districts compared. Each slide is the card's labelled chart and its summary, as the page and its download show.
@@ -65,7 +65,11 @@ def _headline_lines(wh, districts: tuple[str, ...], start: str, end: str) -> lis
         if measure_id not in wh.registry:
             continue
         measure = wh.registry.get(measure_id)
-        comp = outcomes.comparisons(wh, measure_id, districts, end or None, start=start or None)
+        try:
+            comp = outcomes.comparisons(wh, measure_id, districts, end or None, start=start or None)
+        except (InvalidQuery, NotPermitted) as refused:
+            lines.append(f"{measure.label}: not available ({refused}).")
+            continue
         cur, change = comp.get("current"), comp.get("year_on_year")
         if not cur or cur.get("count") is None:
             lines.append(f"{measure.label}: hidden (a small number, or one that would reveal one).")
@@ -85,7 +89,10 @@ def _headline_lines(wh, districts: tuple[str, ...], start: str, end: str) -> lis
 
 def _chart(heading: str, card: str, state: dict) -> Slide | None:
     """A card as a slide: its title, its labelled chart as a picture, its summary as text and speaker notes."""
-    shown = card_export(state, card, {"mode": "count"} if card == hotspots.MAP else None, size=PICTURE_SIZE)
+    try:
+        shown = card_export(state, card, {"mode": "count"} if card == hotspots.MAP else None, size=PICTURE_SIZE)
+    except (InvalidQuery, NotPermitted) as refused:  # a measure not loaded, or not published: the slide says so
+        return Slide(title=heading, lines=(f"Not in this pack: {refused}",), notes=f"{heading}: not available.")
     if shown.figure is None:
         return None
     lines = [shown.summary] if shown.summary else []
@@ -155,7 +162,7 @@ def collect(districts: tuple[str, ...] = (), start: str = "", end: str = "", mad
         period = period_text(start, end)
     state = _state(districts, start, end)
     synthetic_sources = wh.synthetic_sources()
-    synthetic = bool(synthetic_sources - {"police_uk", "ons_knife"})
+    synthetic = any(wh.registry.get(m).source in synthetic_sources for m in HEADLINES if m in wh.registry)
     place = where(wh, districts)
     headlines = tuple(_headline_lines(wh, districts, start, end))
     slides = [Slide("Headline figures", headlines, notes=" ".join(headlines), synthetic=synthetic)]

@@ -4,6 +4,8 @@ are disabled and the progress line says what is happening (Dash's ``running``)."
 
 from __future__ import annotations
 
+import threading
+
 import dash
 from dash import Input, Output, State, ctx, dcc, no_update
 
@@ -16,6 +18,10 @@ from vrp.data_access.validation import HIPS, InvalidQuery
 from vrp.figures.export import ImagesUnavailable
 
 MAKING = "Making the briefing pack: it takes about 15 seconds. It downloads when ready."
+BUSY = "Another briefing pack is being made on this server just now: please try again in a minute."
+# One pack at a time per worker: a pack holds the chart renderer for several seconds, and every other user's
+# image downloads wait behind it; a second request is turned away in a sentence rather than queued.
+_making = threading.BoundedSemaphore(1)
 NO_RENDERER = (
     "The briefing pack cannot be made on this server just now (its chart renderer is not available). "
     "Every chart's own CSV and table still work."
@@ -35,10 +41,15 @@ def download_pack(_pptx, _pdf, state_data):
     if fmt is None or not (ctx.triggered and ctx.triggered[0].get("value")):
         return no_update, no_update
     state = read_state(state_data)
+    district = district_of(state_data)
+    if not _making.acquire(blocking=False):
+        return no_update, polite(BUSY)
     try:
-        pack, body = make.build(district_of(state_data), state.start, state.end, fmt)
+        pack, body = make.build(district, state.start, state.end, fmt)
     except (ImagesUnavailable, PrintFailed):
         return no_update, polite(NO_RENDERER)
+    finally:
+        _making.release()
     return dcc.send_bytes(body, make.file_name(pack, fmt), type=make.FORMATS[fmt]), None
 
 

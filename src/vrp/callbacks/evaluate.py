@@ -103,12 +103,17 @@ def _areas(value) -> list[str]:
     return [v for v in (value or []) if isinstance(v, str)]
 
 
+def _word(value, default: str) -> str:
+    """A choice as text: a list or number from a forged store becomes text the checks refuse, never a TypeError."""
+    return default if value in (None, "") else str(value)
+
+
 def _question(wh, measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset):
     phase = int(phase_in) if isinstance(phase_in, (int, str)) and str(phase_in).isdigit() else phase_in
     versus = None if comparison in (None, "", "none") else comparison
     return ev.question(
         wh, measure, _areas(area), start, first, last, lsoas=lsoas or None, phase_in=phase, comparison=versus,
-        age=age or "all", errors=errors or "quasi", family=family or "poisson", offset=bool(offset),
+        age=_word(age, "all"), errors=_word(errors, "quasi"), family=_word(family, "poisson"), offset=bool(offset),
     )  # fmt: skip
 
 

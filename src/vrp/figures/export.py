@@ -163,7 +163,9 @@ def _start() -> None:
     import kaleido
 
     try:
-        kaleido.start_sync_server(silence_warnings=True)
+        # No MathJax: kaleido's default fetches it from a CDN, which offline costs a failed (or, where DNS is
+        # black-holed, a timed-out) request; plotly.js comes from the plotly package, so nothing leaves the machine.
+        kaleido.start_sync_server(silence_warnings=True, mathjax=False)
     except Exception as exc:  # no chromium, or it will not start: logged once, a polite message per request
         log.warning("image export unavailable: %s", exc)
         raise ImagesUnavailable(str(exc)) from exc
