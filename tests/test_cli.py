@@ -145,7 +145,9 @@ def test_loads_lists_one_row_per_file_for_partners(capsys, demo_url, monkeypatch
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
     code, out, _ = run(capsys, "loads", "--warehouse", demo_url, "--format", "csv")
     assert code == 0
-    assert out.splitlines()[0] == "file,sha256,rows_read,rows_loaded,rows_out_of_area,rows_rejected,loaded_at"
+    assert out.splitlines()[0] == (
+        "file,sha256,rows_read,rows_loaded,rows_out_of_area,rows_rejected,rows_lsoa11_split,mapping,loaded_at"
+    )
     files = [r["file"] for r in csv.DictReader(io.StringIO(out))]
     assert "2022-02-hampshire-street.csv" in files and len(files) == 5
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from datetime import date, datetime
 from pathlib import Path
@@ -461,7 +463,7 @@ def test_an_older_warehouse_gains_the_audit_columns(shared):
         assert {"mapping", "rows_lsoa11_split"} <= set(conn.execute(sa.text(columns)).scalars().all())
 
 
-def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_path):
+def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_path, monkeypatch):
     workbook = partner_workbook(tmp_path / "cli_crimes.xlsx")
     url = shared.url.render_as_string(hide_password=False)
     shared.dispose()
@@ -474,3 +476,8 @@ def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_pat
         "(most common: 1 x ho_offence_code: unknown Home Office offence code); mapping police-workbook.toml (sha256 "
         in out
     )
+    # The load audit says which mapping the load used (the Data Tracker's record of how each file arrived).
+    monkeypatch.setenv("VRP_AUDIENCE", "partner")
+    code, out, _ = run(capsys, "loads", "--warehouse", url, "--format", "csv")
+    audit = {r["file"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert code == 0 and audit["cli_crimes.xlsx"]["mapping"].startswith("police-workbook.toml")

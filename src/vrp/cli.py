@@ -340,7 +340,19 @@ def loads(warehouse_url, fmt):
     _partner_only(wh, "The load audit", "its row counts per file are totals of partner records")
     frame = wh.load_audit().rename(columns={"file_name": "file"})
     emit(
-        frame[["file", "sha256", "rows_read", "rows_loaded", "rows_out_of_area", "rows_rejected", "loaded_at"]],
+        frame[
+            [
+                "file",
+                "sha256",
+                "rows_read",
+                "rows_loaded",
+                "rows_out_of_area",
+                "rows_rejected",
+                "rows_lsoa11_split",
+                "mapping",
+                "loaded_at",
+            ]
+        ],
         fmt,
     )
 
