@@ -618,7 +618,8 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
         "District"
     )
     client = app.server.test_client()
-    for path, hidden in (("/knife-crime", True), ("/hospital-admissions", True), ("/hotspots", False), ("/", False)):
+    pages = (("/knife-crime", True), ("/hospital-admissions", True), ("/hotspots", False), ("/", True))
+    for path, hidden in (*pages, ("/national", True), ("/profile", True)):  # "/": every measure; national: ONS
         inputs = [{"id": "url", "property": "pathname", "value": path}]
         style = _post(client, app, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
         assert (style.get("style") == {"display": "none"}) is hidden, path

@@ -40,9 +40,9 @@ def register(app: dash.Dash) -> None:
         page = find(pathname)
         if page is None:
             return not_found(pathname if isinstance(pathname, str) else "that address"), True, None
-        # A page with a measure of its own ignores the Measure box: hide it rather than show a choice that does
-        # nothing (the page's title names its measure).
-        return page.layout(), not page.uses_filters, {"display": "none"} if page.measure else None
+        # A page with a measure of its own, or one showing every measure, ignores the Measure box: hide it rather
+        # than show a choice that does nothing (the page's title names what it shows).
+        return page.layout(), not page.uses_filters, {"display": "none"} if page.hides_measure else None
 
     # Page titles for the browser tab, from the page registry (one place to add a page).
     titles = json.dumps({p.path: p.title for p in pages()})

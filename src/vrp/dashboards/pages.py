@@ -20,6 +20,12 @@ class Page:
     measure: str | None = None  # a page that shows one measure of its own, whatever the Measure filter says
     period_level: str = "hips"  # whose published periods the public chooses from: "lsoa" for the map's years
     in_nav: bool = True  # False: linked from elsewhere (the footer), not the navigation
+    uses_measure: bool = True  # False: the page reads no measure from the filter (the Overview shows them all)
+
+    @property
+    def hides_measure(self) -> bool:
+        """Whether the Measure box would be a choice that does nothing here."""
+        return self.measure is not None or not self.uses_measure
 
 
 def pages() -> list[Page]:
@@ -27,7 +33,7 @@ def pages() -> list[Page]:
     from vrp.dashboards import evaluate as evaluate_page
 
     return [
-        Page("/", "Overview", "Overview", home.layout),
+        Page("/", "Overview", "Overview", home.layout, uses_measure=False),
         Page("/hotspots", "Hotspots", "Hotspots", hotspots.layout, period_level="lsoa"),
         Page(
             "/knife-crime",
@@ -46,7 +52,9 @@ def pages() -> list[Page]:
             "sharp_object_admissions",
         ),
         Page("/homicide", "Homicide", homicide.PAGE_TITLE, homicide.layout, True, "homicide"),
-        Page("/national", "National comparison", "Knife crime: national comparison", national.layout),
+        Page(
+            "/national", "National comparison", "Knife crime: national comparison", national.layout, uses_measure=False
+        ),
         Page("/evaluate", "Evaluate", "Evaluate an intervention", evaluate_page.layout, uses_filters=False),
         # The profile reads the district and period (its own measures): the Measure box is hidden.
         Page("/profile", "Profile", profile.PAGE_TITLE, profile.layout, True, profile.FOCUS),
