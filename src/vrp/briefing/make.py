@@ -16,7 +16,6 @@ FORMATS = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "pdf": "application/pdf",
 }
-log = logging.getLogger(__name__)
 
 
 def check_request(district: str, start: str | None, end: str | None, fmt: str) -> tuple[tuple[str, ...], str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from dash.development.base_component import Component
 
 from vrp.briefing.model import Pack, Slide
 from vrp.callbacks.exports import card_export
@@ -32,19 +31,6 @@ CHART_CARDS = (
 MEASURE = knife_crime.MEASURE_ID  # the pack's period is chosen as the Knife crime page chooses it
 TOP_PLACES_SHOWN = 5
 PICTURE_SIZE = (1024, 576)  # px, 16:9, drawn at 2x: sharp on a projector, chart text readable on the slide
-
-
-def text_of(value) -> str:
-    """The words of a card part: a string, or the text inside a Dash component (a list of parts, an html.P)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, tuple)):
-        return " ".join(t for t in (text_of(v) for v in value) if t).strip()
-    if isinstance(value, Component):
-        return text_of(getattr(value, "children", None))
-    return str(value)
 
 
 def _state(districts: tuple[str, ...], start: str, end: str) -> dict:
@@ -128,7 +114,7 @@ def _value(value) -> str:
     return f"{value:,.1f}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value):,}"
 
 
-def _sources(wh, synthetic_sources: set[str]) -> Slide:
+def _sources(wh, synthetic_sources: set[str], synthetic: bool) -> Slide:
     lines = []
     for measure_id in (*HEADLINES, "ons_knife_crime"):
         if measure_id in wh.registry:
@@ -140,7 +126,6 @@ def _sources(wh, synthetic_sources: set[str]) -> Slide:
         "each measure's threshold, with further counts hidden where a total would reveal them. "
         + ("Every figure is a cell of the published, audited release." if wh.audience == "public" else "")
     )
-    synthetic = any(wh.registry.get(m).source in synthetic_sources for m in HEADLINES if m in wh.registry)
     return Slide(
         "Definitions, sources and what is hidden", tuple(lines), notes="Definitions and sources.", synthetic=synthetic
     )
@@ -167,6 +152,6 @@ def collect(districts: tuple[str, ...] = (), start: str = "", end: str = "", mad
     headlines = tuple(_headline_lines(wh, districts, start, end))
     slides = [Slide("Headline figures", headlines, notes=" ".join(headlines), synthetic=synthetic)]
     slides += [_chart(heading, card, state) for heading, card in CHART_CARDS]
-    slides.append(_sources(wh, synthetic_sources))
+    slides.append(_sources(wh, synthetic_sources, synthetic))
     made = made_on or date.today()
     return Pack(place, period, wh.audience, f"{made:%-d %B %Y}", (start, end), [s for s in slides if s is not None])

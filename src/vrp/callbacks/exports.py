@@ -240,15 +240,15 @@ def _cell(value):
     return value
 
 
-def _text(value) -> str:
+def words_of(value) -> str:
     """The words of a component or list of strings (a footnote, a title)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
-        return "".join(_text(v) for v in value)
-    return _text(getattr(value, "children", None))
+        return "".join(words_of(v) for v in value)
+    return words_of(getattr(value, "children", None))
 
 
 def cards(page: str | None = None) -> list[str]:
@@ -334,10 +334,10 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
         frame = spec.frame_from_figure(figure)
     if frame is None:
         raise InvalidQuery("This card has no data to download for the filters chosen.")
-    about = _text(outputs[spec.about]) if spec.about is not None else ""
+    about = words_of(outputs[spec.about]) if spec.about is not None else ""
     found = _MEASURE_ID.search(about)
     measure_id = found.group(1) if found else spec.measure or read_state(state_data).measure
-    footnote = _text(outputs[spec.footnote]) if spec.footnote is not None else ""
+    footnote = words_of(outputs[spec.footnote]) if spec.footnote is not None else ""
     found = _PERIOD.search(footnote)
     period = (
         found.group(1)
@@ -353,7 +353,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
         place, age = about_area["place"], about_area["age"]
     data = _with_meta(frame, wh, measure_id, place, period, age)
     meta = _source_meta(wh, measure_id) | {"place": place, "period": period, "age": age}
-    title = spec.title if isinstance(spec.title, str) else _text(outputs[spec.title])
+    title = spec.title if isinstance(spec.title, str) else words_of(outputs[spec.title])
     labels = fx.Labels(
         title=title or meta["measure"],
         measure=meta["measure"] + (" (victims under 25)" if age == "u25" else ""),
@@ -374,7 +374,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     if has_chart and spec.is_map:
         figure = _inline_geometry(figure, wh)
     labelled = fx.labelled(figure, labels, is_map=spec.is_map, size=size) if has_chart else None
-    summary = _text(outputs[spec.summary]) if spec.summary is not None else ""
+    summary = words_of(outputs[spec.summary]) if spec.summary is not None else ""
     return CardExport(card, data, meta, labels, stem, labelled, spec.is_map, summary)
 
 
@@ -452,4 +452,4 @@ def register(app: dash.Dash) -> None:
     )
 
 
-__all__ = ["CARDS", "CardExport", "card_export", "card_image", "cards", "register"]
+__all__ = ["CARDS", "CardExport", "card_export", "card_image", "cards", "register", "words_of"]
