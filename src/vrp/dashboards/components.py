@@ -125,7 +125,7 @@ def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
                 html.Div(id=f"{prefix}-about"),
             ]
         ),
-        className="mb-3 shadow-sm",
+        className="mb-3 shadow-sm vrp-card-sourced",  # its footnote repeats the chart's source (assets/vrp.css)
     )
 
 

@@ -101,6 +101,10 @@ def yearly_lines(
     return fig
 
 
+#: Names longer than this put their verdict on a second line ("Basingstoke and Deane:" over "similar").
+LABEL_LINE = 14
+
+
 def intervals_labelled(
     frame: pd.DataFrame, label_col: str, benchmark: float, unit: str, name: str, words: dict[str, str]
 ) -> go.Figure:
@@ -109,7 +113,8 @@ def intervals_labelled(
     labelled = frame.assign(
         **{
             label_col: [
-                f"{lab}: {words.get(v, v)}"
+                # A long name takes two lines: on a phone one line left the plot a sliver, its labels clipped.
+                f"{lab}:{'<br>' if len(lab) > LABEL_LINE else ' '}{words.get(v, v)}"
                 for lab, v in zip(frame[label_col], frame["compared_with_hips"], strict=True)
             ]
         }

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from vrp.figures.theme import DARK_BLUE, DARK_GREY, DARK_PINK, FONT_SIZE, GREY, ORANGE, TURQUOISE
+from vrp.figures.theme import DARK_BLUE, DARK_GREY, DARK_PINK, FONT_SIZE, GREY, ORANGE, TURQUOISE, wrap
 
 POINT_STYLE = {
     # point_type from stats.xmr -> (colour, marker symbol, legend name): shape as well as colour.
@@ -203,13 +203,35 @@ def rate_intervals(
             )
         )
     vertical_line(fig, benchmark, {"color": DARK_PINK, "dash": "dash"})
+    # Beside the line, towards the middle of the axis: centred on a line near the right edge it ran off the chart.
+    right_half = benchmark > shown["upper"].max() / 2 if len(shown) else False
     fig.add_annotation(
-        x=benchmark, y=1, yref="paper", text=f"{benchmark_name} {benchmark:,.1f}", showarrow=False, yanchor="bottom"
+        x=benchmark,
+        y=1,
+        yref="paper",
+        text=f"{benchmark_name} {benchmark:,.1f}",
+        showarrow=False,
+        yanchor="bottom",
+        xanchor="right" if right_half else "left",
     )
     labels = list(shown[label_col])  # hidden rates are not drawn, so they take no row (the table lists them)
     # Every area labelled, in table order (a categorical axis otherwise skips labels when crowded).
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickmode="array", tickvals=labels)
-    return _layout(fig, 140 + 30 * len(labels), None, unit)
+    # The unit over two lines: the plot beside long names is narrow on a phone, and a centred title ran off it.
+    return _layout(fig, 140 + 30 * len(labels), None, wrap(unit, 12))
+
+
+def _label_positions(x: pd.Series, named) -> list[str]:
+    """Where each named point's label goes: neighbours in turn above and below (two big districts side by side
+    printed over each other), and pulled inwards near the ends of the axis (clipped at the chart's edge)."""
+    named = pd.Series(named, index=x.index) if not isinstance(named, pd.Series) else named
+    low, high = x.min(), x.max()
+    span = (high - low) or 1
+    positions = pd.Series("top center", index=x.index)
+    for turn, i in enumerate(x[named].sort_values().index):
+        side = "left" if x[i] > high - 0.2 * span else "right" if x[i] < low + 0.2 * span else "center"
+        positions[i] = f"{'top' if turn % 2 == 0 else 'bottom'} {side}"
+    return list(positions)
 
 
 def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit: str) -> go.Figure:
@@ -250,7 +272,7 @@ def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit:
             mode="markers+text",
             text=shown[label_col].where(outside, ""),
             customdata=shown[label_col],
-            textposition="top center",
+            textposition=_label_positions(shown["population"], outside),
             textfont={"size": FONT_SIZE - 4},
             marker={"color": DARK_BLUE, "size": 9},
             name="Districts",
@@ -261,10 +283,27 @@ def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit:
     return _layout(fig, 420, unit, "Population")
 
 
+#: Bar labels longer than this wrap ("Southampton 023E, around Pirelli Street" takes two lines).
+BAR_LABEL = 24
+
+
+def _bar_label(label) -> str:
+    """A long label over two lines, broken after its comma where it has one ("Southampton 023E," over "around
+    Pirelli Street")."""
+    text = str(label)
+    if len(text) <= BAR_LABEL:
+        return text
+    head, comma, tail = text.partition(", ")
+    return f"{head},<br>{tail}" if comma and max(len(head), len(tail)) <= BAR_LABEL + 4 else wrap(text, BAR_LABEL)
+
+
 def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphasise: set | None = None) -> go.Figure:
     """Horizontal bars; ``emphasise`` labels are drawn in the accent colour (and named in the table)."""
     emphasise = emphasise or set()
     colours = [DARK_PINK if lab in emphasise else DARK_BLUE for lab in frame[label_col]]
+    # Long names over two lines: on a phone one line left the bars no room and cut the names off at the left.
+    frame = frame.assign(**{label_col: frame[label_col].map(_bar_label)})
+    row = 52 if frame[label_col].str.contains("<br>").any() else 40
     fig = go.Figure(
         go.Bar(
             x=frame[value_col].astype(float),
@@ -294,4 +333,4 @@ def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphas
     top = float(frame[value_col].astype(float).max()) if frame[value_col].notna().any() else 1.0
     fig.update_xaxes(range=[0, top * 1.15 or 1])
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, 80 + 40 * len(frame), None, title)
+    return _layout(fig, 80 + row * len(frame), None, title)

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from vrp.figures.outcomes import _layout, vertical_line
-from vrp.figures.theme import DARK_BLUE, DARK_GREY, DARK_PINK, FONT_SIZE, GREY, ORANGE, TURQUOISE
+from vrp.figures.theme import DARK_BLUE, DARK_GREY, DARK_PINK, FONT_SIZE, GREY, ORANGE, TURQUOISE, wrap
 
 VERDICT_STYLE = {
     # verdict -> (colour, marker): shape as well as colour, never colour alone.
@@ -31,7 +31,7 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
     label. ``frame``: label, ratio, lower, upper, verdict; rows without a ratio are left out (the table says why)."""
     shown = frame.dropna(subset=["ratio"]).reset_index(drop=True)
     labels = [
-        "<br>".join(textwrap.wrap(f"{r.label} ({VERDICT_WORDS.get(r.verdict, r.verdict)})", 30))
+        "<br>".join(textwrap.wrap(f"{r.label} ({VERDICT_WORDS.get(r.verdict, r.verdict)})", 22))
         for r in shown.itertuples()
     ]
     fig = go.Figure()
@@ -63,7 +63,17 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
         )
     vertical_line(fig, 1, {"color": DARK_PINK, "dash": "dash"})
     # On a log axis an annotation's x is the log of the value (a shape's is the value itself).
-    fig.add_annotation(x=0, y=1, yref="paper", text=f"{reference} = 1", showarrow=False, yanchor="bottom")
+    # Named at the plot's right edge: centred on the line it ran off a phone's narrow plot.
+    fig.add_annotation(
+        x=1,
+        xref="paper",
+        xanchor="right",
+        y=1,
+        yref="paper",
+        yanchor="bottom",
+        showarrow=False,
+        text=f"dashed line: {reference} = 1",
+    )
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
     # A log axis: half and double sit equally far from 1, and one wide interval does not squash the others.
     top = float(np.nanmax(shown["upper"].to_numpy(dtype=float))) if len(shown) else 2.0
@@ -76,7 +86,9 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
         ticktext=[f"{t:g}" for t in ticks],
     )
     # Each row names its verdict, and shape and colour repeat it: no legend to crowd the chart.
-    return _layout(fig, 150 + 56 * len(labels), None, f"Multiple of {reference}").update_layout(showlegend=False)
+    return _layout(fig, 150 + 56 * len(labels), None, wrap(f"Multiple of {reference}", 16)).update_layout(
+        showlegend=False
+    )
 
 
 def decile_chart(deciles: pd.DataFrame, unit: str) -> go.Figure:
@@ -109,7 +121,7 @@ def decile_chart(deciles: pd.DataFrame, unit: str) -> go.Figure:
     fig.update_layout(font_size=FONT_SIZE - 2)
     top = float(np.nanmax(frame["upper"].where(complete, frame["rate"]).to_numpy(dtype=float))) if len(frame) else 1
     fig.update_yaxes(range=[0, top * 1.15 or 1])
-    return _layout(fig, 380, unit, "IMD 2019 decile of the LSOA (1 = most deprived 10% in England)")
+    return _layout(fig, 380, unit, wrap("IMD 2019 decile of the LSOA (1 = most deprived 10% in England)", 32))
 
 
 def mark_areas(fig: go.Figure, frame: pd.DataFrame, label_col: str, chosen: set[str]) -> go.Figure:
