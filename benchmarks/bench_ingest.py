@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--kind", choices=["good", "junk"], default="good")
-    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument("--chunk-rows", type=int, default=20_000)  # vrp.pipeline.load.DEFAULT_CHUNK_ROWS
     parser.add_argument("--warehouse", default=None)
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--child", choices=["init", "load"], default=None)

@@ -66,7 +66,7 @@ class Settings:
     rate_limit_api: str = "60 per minute"
     # Loading files (vrp ingest): rows read and checked at a time (memory follows this, not the file), and the share
     # of a file's rows that may be rejected before the whole file is refused.
-    load_chunk_rows: int = 50_000
+    load_chunk_rows: int = 20_000
     max_rejected_share: float = 0.5
     # Partner sign-in with OpenID Connect (vrp/auth.py): the provider's issuer (its discovery document lives at
     # ISSUER/.well-known/openid-configuration), this app's client id and secret, and the claim and value that

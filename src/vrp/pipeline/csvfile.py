@@ -175,7 +175,7 @@ class CsvStream:
                     raise FileRefused(f"{self.path.name}: the file is delimited by {name}; expected commas")
         return header
 
-    def chunks(self, size: int = 50_000) -> Iterator[CsvChunk]:
+    def chunks(self, size: int = 20_000) -> Iterator[CsvChunk]:
         """The rows after the header, ``size`` at a time (malformed rows count towards the size)."""
         with open(self.path, encoding=self.encoding, newline="") as fh:
             reader = csv.reader(fh)

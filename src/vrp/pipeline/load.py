@@ -1,8 +1,9 @@
 """Loading one file: refuse it whole, or load it in one transaction with its bad rows quarantined.
 
 The file is read and checked in chunks of rows (memory follows the chunk size, not the file); a file whose rows are
-mostly rejected is refused whole at the end, and its transaction rolls back. Repeated keys are found in the
-warehouse itself (vrp.pipeline.keys), not in a copy of its keys held in memory.
+mostly rejected is refused whole at the end, and its transaction rolls back. Accepted rows wait in
+vrp.pipeline.staging until the file is accepted (on DuckDB, in Parquet files). Repeated keys are found in the
+warehouse and the staged rows (vrp.pipeline.keys), not in a copy of its keys held in memory.
 
 Idempotent twice over: a file already loaded (same source and SHA-256) changes nothing, and rows whose natural
 key is already in the warehouse are never inserted again.
@@ -32,6 +33,7 @@ from vrp.pipeline.mapping import Mapping, open_stream
 from vrp.pipeline.reference import reference_loaded
 from vrp.pipeline.sources import SPECS
 from vrp.pipeline.sources.base import Context, Prepared, split_assignment
+from vrp.pipeline.staging import Staging
 
 
 @dataclass
@@ -109,7 +111,7 @@ def _generic_reason(reason: str) -> str:
     return "; ".join(part.split(" '")[0].split(" (")[0] for part in reason.split("; "))
 
 
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 20_000
 DEFAULT_MAX_REJECTED_SHARE = 0.5
 FIRST_REASONS = 3
 
@@ -161,15 +163,20 @@ def load_file(
     ctx = context_for(conn, reference_dir)
     load_id = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.load_audit.c.load_id), 0))).scalar()) + 1
     tally = _Tally()
-    keys = KeyLookup(conn, t.FACT_TABLES[source], spec.key, load_id)
+    staging = Staging(conn, t.FACT_TABLES[source])
+    keys = KeyLookup(conn, t.FACT_TABLES[source], spec.key, load_id, staging)
     # Quarantined rows wait on disk until the file is accepted: a refused file never writes them.
     with tempfile.TemporaryFile() as spool:
-        for chunk in stream.chunks(chunk_rows):
-            if tally.rows_rejected > max_rejected_share * stream.max_rows:  # refused whatever the rest holds
-                _refuse_if_mostly_rejected(path.name, tally, max_rejected_share, stream.max_rows)
-            _load_chunk(conn, spec, chunk, ctx, keys, path.name, tally, spool)
-        keys.close()
-        _refuse_if_mostly_rejected(path.name, tally, max_rejected_share)
+        try:
+            for chunk in stream.chunks(chunk_rows):
+                if tally.rows_rejected > max_rejected_share * stream.max_rows:  # refused whatever the rest holds
+                    _refuse_if_mostly_rejected(path.name, tally, max_rejected_share, stream.max_rows)
+                _load_chunk(conn, spec, chunk, ctx, keys, path.name, tally, spool, staging)
+            keys.close()
+            _refuse_if_mostly_rejected(path.name, tally, max_rejected_share)
+            staging.finish()
+        finally:
+            staging.close()
         spool.seek(0)
         while True:
             try:
@@ -263,7 +270,7 @@ def _refuse_if_mostly_rejected(file_name: str, tally: _Tally, max_share: float, 
     )
 
 
-def _load_chunk(conn, spec, chunk, ctx: Context, keys: KeyLookup, file_name: str, tally: _Tally, spool):
+def _load_chunk(conn, spec, chunk, ctx: Context, keys: KeyLookup, file_name: str, tally: _Tally, spool, staging):
     """Check one chunk of rows, insert its good rows, spool its bad ones for quarantine, and add to the totals."""
     rows = chunk.rows
     prepared = spec.prepare(rows, ctx)
@@ -289,7 +296,7 @@ def _load_chunk(conn, spec, chunk, ctx: Context, keys: KeyLookup, file_name: str
     accepted = (reasons == "") & ~dup_in_file & ~dup_in_warehouse
     keys.remember(key[accepted], rows.loc[accepted, "_line"])
 
-    bulk_insert(conn, t.FACT_TABLES[spec.name], _insertable(conn, frame[accepted].assign(load_id=keys.load_id)))
+    staging.add(_insertable(conn, frame[accepted].assign(load_id=keys.load_id)))
 
     bad = reasons != ""
     quarantined = pd.DataFrame(

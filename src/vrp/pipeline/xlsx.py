@@ -131,7 +131,7 @@ class XlsxStream:
             f"first sheet: {str(first_problem).split(': ', 1)[1]}"
         )
 
-    def chunks(self, size: int = 50_000) -> Iterator[CsvChunk]:
+    def chunks(self, size: int = 20_000) -> Iterator[CsvChunk]:
         """The rows after the header, ``size`` at a time; blank rows are skipped, as in a CSV file."""
         cols = list(self.positions)
         take = [(self.positions[c], self.kinds.get(c)) for c in cols]
