@@ -38,7 +38,7 @@ def _named_lsoas(wh: Warehouse) -> pd.DataFrame:
         )
         try:
             return wh.read(q)
-        except sa.exc.SQLAlchemyError:
+        except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError):  # pandas wraps the driver's error in its own
             # A warehouse built before pub_place_names existed: names without streets until `vrp rebuild-marts`.
             log.warning("pub_place_names is missing: places are named without their streets until a rebuild")
             frame = wh.read(sa.select(a.c.lsoa21_code, a.c.lsoa21_name))
