@@ -139,6 +139,9 @@ def layout() -> html.Div:
                             **{"aria-label": "Pages"},
                         ),
                     ],
+                    # As wide as the page below it: the fixed 1,140 px container wrapped the links to two lines
+                    # at 1366 px and set the title off from the content.
+                    fluid="xxl",
                     className="py-2",
                 ),
                 className="vrp-header",
@@ -161,6 +164,7 @@ def layout() -> html.Div:
                         html.P(f"Data last updated: {updated[:10] if updated else 'unknown'}.", className="mb-1"),
                         html.P(html.A("Accessibility statement", href=ACCESSIBILITY_PATH), className="mb-0"),
                     ],
+                    fluid="xxl",
                     className="py-3",
                 ),
                 className="vrp-footer mt-4",

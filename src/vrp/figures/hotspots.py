@@ -200,8 +200,9 @@ def concentration_figure(conc: dict, label: str) -> dict:
         )
     return figure(
         data,
-        height=340,
-        margin={"l": 60, "r": 10, "t": 10, "b": 70},  # room for the tick labels and the axis title
+        height=360,
+        # Room below for the tick labels and the axis title, above for the modebar (it sat on the curve's end).
+        margin={"l": 60, "r": 10, "t": 30, "b": 70},
         font={"size": FONT_SIZE - 2},
         # Inside, below the curve (where the plot is empty): under the axis it met the export note.
         legend={"x": 0.98, "xanchor": "right", "y": 0.04, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.9)"},

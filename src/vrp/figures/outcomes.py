@@ -23,7 +23,8 @@ def _layout(fig: go.Figure, height: int, y_title: str, x_title: str | None = Non
     fig.update_layout(
         height=height,
         font_size=FONT_SIZE - 1,
-        margin={"l": 70, "r": 20, "t": 40, "b": 60},
+        # A title wrapped over lines takes a line's height more each, or it runs into the source note below.
+        margin={"l": 70, "r": 20, "t": 40, "b": 60 + 18 * (x_title or "").count("<br>")},
         # Legends above the plot: the source line written into the figure sits below it.
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         yaxis={"title": y_title, "rangemode": "tozero"},

@@ -62,12 +62,12 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
             )
         )
     vertical_line(fig, 1, {"color": DARK_PINK, "dash": "dash"})
-    # On a log axis an annotation's x is the log of the value (a shape's is the value itself).
-    # Named at the plot's right edge: centred on the line it ran off a phone's narrow plot.
+    # Named at the plot's left edge: centred on the line it ran off a phone's narrow plot (and the modebar is
+    # at the right).
     fig.add_annotation(
-        x=1,
+        x=0,
         xref="paper",
-        xanchor="right",
+        xanchor="left",
         y=1,
         yref="paper",
         yanchor="bottom",

@@ -1,0 +1,74 @@
+"""Issue 14, "Done when": the pages as a user should see them at 390x844, 1366x900 and 1920x1080. On a phone every
+chart fits inside its card and no page scrolls sideways; on a laptop the navigation keeps to one line.
+
+Each page is drawn at its size from the start (device metrics set before it loads), as that screen would draw it."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.support.ui import WebDriverWait
+
+from vrp.app import create_app
+
+pytestmark = pytest.mark.browser
+
+CHART_PAGES = ["/hotspots", "/knife-crime", "/hospital-admissions", "/homicide", "/national", "/profile"]
+
+# Every drawn chart with its card: [graph id, chart left, chart right, card left, card right] in CSS pixels.
+CHARTS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(g => g.offsetParent !== null).map(g => {
+  const chart = g.getBoundingClientRect(), card = (g.closest('.card') || g.parentElement).getBoundingClientRect();
+  return [g.parentElement.id || g.id, chart.left, chart.right, card.left, card.right];
+});
+"""
+DRAWN = "return document.querySelectorAll('.js-plotly-plot .main-svg').length"
+SIDEWAYS = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+LINKS = "return Array.from(document.querySelectorAll('#nav-pages .nav-link')).map(a => a.getBoundingClientRect().top)"
+
+
+def screen(driver, width: int, height: int) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768},
+    )
+
+
+def test_every_chart_fits_its_card_on_a_phone(dash_duo, demo_warehouse):
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    screen(driver, 390, 844)
+    try:
+        for path in CHART_PAGES:
+            driver.get(dash_duo.server_url + path)
+            WebDriverWait(driver, 40).until(lambda d: d.execute_script(DRAWN), f"no chart drawn on {path}")
+            assert driver.execute_script("return window.innerWidth") == 390
+            charts = driver.execute_script(CHARTS)
+            too_wide = [c for c in charts if c[1] < c[3] - 0.5 or c[2] > c[4] + 0.5]
+            assert charts and too_wide == [], f"charts wider than their cards on {path}: {too_wide}"
+            assert driver.execute_script(SIDEWAYS) <= 0, f"{path} scrolls sideways on a phone"
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+def test_the_navigation_keeps_to_one_line_on_a_laptop(dash_duo, demo_warehouse):
+    """At 1366 px the nine links wrapped to a second line inside a 1,140 px header; the header now spans the page's
+    own width, and its title lines up with the content."""
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    try:
+        for width, height in ((1366, 900), (1920, 1080)):
+            screen(driver, width, height)
+            driver.get(dash_duo.server_url + "/")
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(LINKS))
+            tops = {round(top) for top in driver.execute_script(LINKS)}
+            assert len(tops) == 1, f"navigation on {len(tops)} lines at {width} px"
+            left = (
+                "return [document.querySelector('.vrp-title').getBoundingClientRect().left, "
+                "document.querySelector('#page-content').getBoundingClientRect().left]"
+            )
+            title, content = driver.execute_script(left)
+            assert abs(title - content) < 2, (title, content)
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
