@@ -80,93 +80,105 @@ def _problem(what: str, why: str, criteria: str, instead: str) -> html.Li:
     )
 
 
+def _what_you_can_do() -> list:
+    return [
+        html.H1(f"{PAGE_TITLE} for {SERVICE}", className="h2 mt-3"),
+        html.P(
+            f"This statement applies to {SERVICE}, run by the Hampshire, Isle of Wight, Portsmouth and "
+            "Southampton Violence Reduction Partnership. We want as many people as possible to be able to use "
+            "it. You should be able to:"
+        ),
+        html.Ul(
+            [
+                html.Li("change colours, contrast levels and fonts using your browser or device settings;"),
+                html.Li("zoom in up to 400% with the text staying on the screen;"),
+                html.Li("move around every page using just a keyboard;"),
+                html.Li("use every page with a screen reader, except for the map and chart hover details;"),
+                html.Li("read every chart's numbers as a table and its finding as a sentence."),
+            ]
+        ),
+        html.H2("How accessible this website is", className="h4 mt-4"),
+        html.P("We know some parts are not fully accessible:"),
+        html.Ul([html.Li(what) for what, *_ in KNOWN_PROBLEMS]),
+    ]
+
+
+def _other_ways_and_contact() -> list:
+    return [
+        html.H2("Getting the data another way", className="h4 mt-4", id="another-way"),
+        html.Ul(
+            [
+                html.Li("Each chart has a “Show the data as a table” section with the numbers it shows."),
+                html.Li(
+                    [
+                        "The ",
+                        html.A("Data and definitions", href="/data"),
+                        " page defines every measure and lists the sources.",
+                    ]
+                ),
+                html.Li(
+                    [
+                        "The published figures are available as data from the ",
+                        html.A("API", href="/api"),
+                        " (JSON), to use in a spreadsheet or your own software.",
+                    ]
+                ),
+                html.Li(f"For any other format (large print, easy read, audio or braille), contact {CONTACT}."),
+            ]
+        ),
+        html.H2("Feedback and contact information", className="h4 mt-4"),
+        html.P(
+            f"If you find a problem not listed on this page, or think we are not meeting the accessibility "
+            f"requirements, contact {CONTACT}. Tell us the address of the page and what went wrong."
+        ),
+        html.H2("Enforcement procedure", className="h4 mt-4"),
+        html.P(
+            [
+                "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public Sector "
+                "Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 (the "
+                "“accessibility regulations”). If you are not happy with how we respond to your complaint, "
+                "contact the ",
+                html.A("Equality Advisory and Support Service (EASS)", href=EASS),
+                ".",
+            ]
+        ),
+    ]
+
+
+def _technical() -> list:
+    return [
+        html.H2("Technical information about this website’s accessibility", className="h4 mt-4"),
+        html.P(
+            "The partnership is committed to making its website accessible, in accordance with the "
+            "accessibility regulations."
+        ),
+        html.H3("Compliance status", className="h5"),
+        html.P(
+            [
+                "This website is partially compliant with the ",
+                html.A("Web Content Accessibility Guidelines version 2.2", href=WCAG),
+                " AA standard, due to the non-compliances listed below.",
+            ],
+            id="compliance-status",
+        ),
+        html.H2("Non-accessible content", className="h4 mt-4"),
+        html.H3("Non-compliance with the accessibility regulations", className="h5"),
+        html.Ul([_problem(*p) for p in KNOWN_PROBLEMS], id="known-problems"),
+        html.H3("Disproportionate burden", className="h5"),
+        html.P("We do not claim disproportionate burden for any content."),
+        html.H2("What we are doing to improve accessibility", className="h4 mt-4"),
+        html.P(
+            "The automated checks run on every change, so a new problem is caught before release. We plan to "
+            "test the pages with screen readers (NVDA, JAWS and VoiceOver) and with disabled users, which has "
+            "not been done yet."
+        ),
+        html.H2("Preparation of this accessibility statement", className="h4 mt-4"),
+        html.P(f"This statement was prepared on {PREPARED}. The website was last tested on {LAST_TESTED}."),
+        html.P("The pages were tested by the team that builds them, using:"),
+        html.Ul([html.Li(t) for t in TESTING], id="how-tested"),
+    ]
+
+
 def layout() -> html.Div:
-    return html.Div(
-        [
-            html.H1(f"{PAGE_TITLE} for {SERVICE}", className="h2 mt-3"),
-            html.P(
-                f"This statement applies to {SERVICE}, run by the Hampshire, Isle of Wight, Portsmouth and "
-                "Southampton Violence Reduction Partnership. We want as many people as possible to be able to use "
-                "it. You should be able to:"
-            ),
-            html.Ul(
-                [
-                    html.Li("change colours, contrast levels and fonts using your browser or device settings;"),
-                    html.Li("zoom in up to 400% with the text staying on the screen;"),
-                    html.Li("move around every page using just a keyboard;"),
-                    html.Li("use every page with a screen reader, except for the map and chart hover details;"),
-                    html.Li("read every chart's numbers as a table and its finding as a sentence."),
-                ]
-            ),
-            html.H2("How accessible this website is", className="h4 mt-4"),
-            html.P("We know some parts are not fully accessible:"),
-            html.Ul([html.Li(what) for what, *_ in KNOWN_PROBLEMS]),
-            html.H2("Getting the data another way", className="h4 mt-4", id="another-way"),
-            html.Ul(
-                [
-                    html.Li("Each chart has a “Show the data as a table” section with the numbers it shows."),
-                    html.Li(
-                        [
-                            "The ",
-                            html.A("Data and definitions", href="/data"),
-                            " page defines every measure and lists the sources.",
-                        ]
-                    ),
-                    html.Li(
-                        [
-                            "The published figures are available as data from the ",
-                            html.A("API", href="/api"),
-                            " (JSON), to use in a spreadsheet or your own software.",
-                        ]
-                    ),
-                    html.Li(f"For any other format (large print, easy read, audio or braille), contact {CONTACT}."),
-                ]
-            ),
-            html.H2("Feedback and contact information", className="h4 mt-4"),
-            html.P(
-                f"If you find a problem not listed on this page, or think we are not meeting the accessibility "
-                f"requirements, contact {CONTACT}. Tell us the address of the page and what went wrong."
-            ),
-            html.H2("Enforcement procedure", className="h4 mt-4"),
-            html.P(
-                [
-                    "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public Sector "
-                    "Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 (the "
-                    "“accessibility regulations”). If you are not happy with how we respond to your complaint, "
-                    "contact the ",
-                    html.A("Equality Advisory and Support Service (EASS)", href=EASS),
-                    ".",
-                ]
-            ),
-            html.H2("Technical information about this website’s accessibility", className="h4 mt-4"),
-            html.P(
-                "The partnership is committed to making its website accessible, in accordance with the "
-                "accessibility regulations."
-            ),
-            html.H3("Compliance status", className="h5"),
-            html.P(
-                [
-                    "This website is partially compliant with the ",
-                    html.A("Web Content Accessibility Guidelines version 2.2", href=WCAG),
-                    " AA standard, due to the non-compliances listed below.",
-                ],
-                id="compliance-status",
-            ),
-            html.H2("Non-accessible content", className="h4 mt-4"),
-            html.H3("Non-compliance with the accessibility regulations", className="h5"),
-            html.Ul([_problem(*p) for p in KNOWN_PROBLEMS], id="known-problems"),
-            html.H3("Disproportionate burden", className="h5"),
-            html.P("We do not claim disproportionate burden for any content."),
-            html.H2("What we are doing to improve accessibility", className="h4 mt-4"),
-            html.P(
-                "The automated checks run on every change, so a new problem is caught before release. We plan to "
-                "test the pages with screen readers (NVDA, JAWS and VoiceOver) and with disabled users, which has "
-                "not been done yet."
-            ),
-            html.H2("Preparation of this accessibility statement", className="h4 mt-4"),
-            html.P(f"This statement was prepared on {PREPARED}. The website was last tested on {LAST_TESTED}."),
-            html.P("The pages were tested by the team that builds them, using:"),
-            html.Ul([html.Li(t) for t in TESTING], id="how-tested"),
-        ],
-        className="vrp-statement",
-    )
+    """The statement in the form the accessibility regulations' model statement takes."""
+    return html.Div([*_what_you_can_do(), *_other_ways_and_contact(), *_technical()], className="vrp-statement")
