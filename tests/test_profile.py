@@ -24,7 +24,7 @@ from vrp.data_access import published
 from vrp.stats.deprivation import by_decile, deprived_fifth_share
 
 SOTON = "E06000045"
-CARD = len(c.card_outputs(ids.RATIOS))
+CARD = len(c.card_output_list(ids.RATIOS))
 
 
 def state(districts=(SOTON,), start="", end=""):
@@ -279,7 +279,7 @@ def test_a_partners_hour_weekday_csv_is_the_grid_the_chart_draws(partner_app, la
     chosen = {**state(start=latest[0], end=latest[1]), "measure": "serious_violence", "age": "all"}
     with partner_app.server.test_request_context("/"):
         cells = card_export(chosen, ids.GRID).frame
-        totals = c.kept_data(sections.update_where_when(chosen)[len(c.card_outputs(ids.PLACES)) + 3])
+        totals = c.kept_data(sections.update_where_when(chosen)[len(c.card_output_list(ids.PLACES)) + 3])
     assert len(cells) == 7 * 24 and cells["Offences"].notna().all()
     days = totals[totals["Totals by"] == "Day"].set_index("Day or hour")["Offences"].astype(int)
     assert cells.groupby("Day")["Offences"].sum().astype(int).reindex(days.index).tolist() == days.tolist()

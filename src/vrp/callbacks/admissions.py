@@ -464,7 +464,7 @@ districts_callback = guarded(*CARD_FAILS)(cached_view(update_districts, inputs.P
 
 
 def card(prefix: str) -> list[Output]:
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+    return [Output(i, p) for i, p in c.card_output_list(prefix)]
 
 
 def register(app: dash.Dash) -> None:

@@ -363,7 +363,7 @@ def register(app: dash.Dash) -> None:
     app.callback(
         Output(ids.RESULT, "children"),
         Output(ids.CAVEATS, "children"),
-        *[Output(i, p) for i, p in c.card_outputs(ids.CHART)],
+        *[Output(i, p) for i, p in c.card_output_list(ids.CHART)],
         Output(ids.DIAGNOSTICS, "children"),
         Output(ids.API_LINK, "children"),
         Output(URL, "hash"),
@@ -380,7 +380,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.LOADED, "data"),
     )(run_callback)
     app.callback(
-        *[Output(i, p) for i, p in c.card_outputs(ids.PLAN)],
+        *[Output(i, p) for i, p in c.card_output_list(ids.PLAN)],
         Output({"type": c.EXPORT_VIEW, "card": ids.PLAN}, "data"),
         *controls,
         Input(ids.FROM, "value"),

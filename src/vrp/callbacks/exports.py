@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -73,27 +74,44 @@ NO_IMAGES = (
 
 @dataclass(frozen=True)
 class Card:
-    """Where one card's parts sit in its page's view output; ``view(state, options)`` returns that output."""
+    """Where one card's parts sit in its page's view output. ``view(state, options)`` returns that output, a dict
+    of named outputs; ``group`` names the card's own outputs in it (None: the whole output is the card's); each
+    part names the output it is read from (None: the card has no such part)."""
 
     page: str
     name: str  # the card in file names: a page has several cards of one measure
     view: Callable
-    title: int | str
-    figure: int | None
-    table: int | None
-    footnote: int | None = None
-    about: int | None = None
+    group: str | None = None
+    title: str = "title"
+    figure: str | None = "figure"
+    table: str | None = "table"
+    footnote: str | None = "footnote"
+    about: str | None = "about"
+    summary: str | None = "summary"  # the card's plain-language summary (the briefing pack's slide text)
+    fixed_title: str | None = None  # a card whose title is not among its outputs
     measure: str | None = None  # the page's own measure; None: the filter's
     is_map: bool = False
     frame_from_figure: Callable | None = None  # a chart with no table: its data read from its traces
     period: Callable | None = None  # (wh, state) -> the period in words, when the card has no footnote
-    summary: int | None = None  # the card's plain-language summary (the briefing pack's slide text)
     context: Callable | None = None  # (options) -> {"place", "age"}: a card whose area is not the filter's
 
+    def parts(self, outputs: dict) -> dict:
+        """The card's named values in its view's output."""
+        return outputs[self.group] if self.group is not None else outputs
 
-def _chart_card(page: str, name: str, view, offset: int, measure: str) -> Card:
-    """A ``components.chart_card``: title, summary, figure, table, footnote, about from ``offset``."""
-    return Card(page, name, view, offset, offset + 2, offset + 3, offset + 4, offset + 5, measure, summary=offset + 1)
+
+def _chart_card(page: str, name: str, view, group: str | None, measure: str | None) -> Card:
+    """A ``components.chart_card``: its six outputs (components.CARD_PARTS) are the view's ``group``."""
+    return Card(page, name, view, group, measure=measure)
+
+
+def _positional(view, offset: int = 0, names: tuple[str, ...] = c.CARD_PARTS) -> Callable:
+    """A view still returning a tuple, its values from ``offset`` named (while pages move to named outputs)."""
+
+    def named(state, options) -> dict:
+        return dict(zip(names, view(state, options)[offset : offset + len(names)], strict=True))
+
+    return named
 
 
 def _state_view(fn, normaliser=inputs.PAGE_STATE):
@@ -122,6 +140,11 @@ def _heatmap_frame(figure: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+MAP_OUTPUTS = ("figure", "meta", "title", "summary", "message", "table")
+LOWER_OUTPUTS = ("top", "concentration", "concentration_text", "heatmap", "heatmap_text", "heatmap_hidden")
+HOME_OUTPUTS = ("heading", "figures")
+
+
 def _map_view():
     the_map = cached_view(hotspots_cb.cached_map, hotspots_cb.MAP_STATE, hotspots_cb.MAP_MODE, inputs.flag)
     table = cached_view(hotspots_cb.update_table, inputs.flag, inputs.filter_state())
@@ -133,69 +156,69 @@ def _registry() -> dict[str, Card]:
     knife_breakdowns = _state_view(knife_cb.update_breakdowns)
     knife_districts = _state_view(knife_cb.update_districts)
     national_view = _state_view(national_cb.update)
-    lower = _state_view(hotspots_cb.update_lower, inputs.filter_state())
+    admissions_view = {"trend": _state_view(admissions_cb.update_trend), "ages": _state_view(admissions_cb.update_ages),
+                       "districts": _state_view(admissions_cb.update_districts)}.get  # fmt: skip
+    homicide_view = {"rolling": _state_view(homicide_cb.update_rolling),
+                     "methods": _state_view(homicide_cb.update_methods)}.get  # fmt: skip
+    lower = _positional(_state_view(hotspots_cb.update_lower, inputs.filter_state()), names=LOWER_OUTPUTS)
+    the_map = _positional(_map_view(), names=MAP_OUTPUTS)
     knife, adm, hom, nat = knife_crime.MEASURE_ID, admissions.MEASURE_ID, homicide.ALL_ID, national.MEASURE_ID
-    cards = [
-        _chart_card("knife_crime", "monthly-spc", knife_trend, 2, knife),
-        _chart_card("knife_crime", "rolling-rate", knife_trend, 8, knife),
-        _chart_card("knife_crime", "offence-groups", knife_breakdowns, 0, knife),
-        _chart_card("knife_crime", "victim-ages", knife_breakdowns, 6, knife),
-        _chart_card("knife_crime", "districts", knife_districts, 0, knife),
-        _chart_card("knife_crime", "funnel", knife_districts, 6, knife),
-        _chart_card("admissions", "trend", _state_view(admissions_cb.update_trend), 0, adm),
-        _chart_card("admissions", "ages", _state_view(admissions_cb.update_ages), 0, adm),
-        _chart_card("admissions", "districts", _state_view(admissions_cb.update_districts), 0, adm),
-        _chart_card("homicide", "rolling", _state_view(homicide_cb.update_rolling), 0, hom),
-        _chart_card("homicide", "methods", _state_view(homicide_cb.update_methods), 0, hom),
-        _chart_card("national", "trend", national_view, 1, nat),
-        _chart_card("national", "forces", national_view, 7, nat),
-        _chart_card("national", "quarters", national_view, 13, nat),
-        Card("hotspots", "map", _map_view(), 2, 0, 5, is_map=True, period=_hotspots_period, summary=3),
-        Card("hotspots", "top-places", lower, "Top places", None, 0, period=_hotspots_period),
-        Card(
-            "hotspots",
-            "concentration",
-            lower,
-            2,
-            1,
-            None,
-            frame_from_figure=_curve_frame,
-            period=_hotspots_period,
+    lower_card = functools.partial(
+        Card, "hotspots", view=lower, footnote=None, about=None, summary=None, period=_hotspots_period
+    )
+    home_view = _positional(_state_view(home_cb.update_tables, home_cb.PLACE), names=HOME_OUTPUTS)
+    registry = {
+        knife_crime.SPC: _chart_card("knife_crime", "monthly-spc", _positional(knife_trend, 2), None, knife),
+        knife_crime.ROLLING: _chart_card("knife_crime", "rolling-rate", _positional(knife_trend, 8), None, knife),
+        knife_crime.OFFENCES: _chart_card("knife_crime", "offence-groups", _positional(knife_breakdowns), None, knife),
+        knife_crime.AGES: _chart_card("knife_crime", "victim-ages", _positional(knife_breakdowns, 6), None, knife),
+        knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", _positional(knife_districts), None, knife),
+        knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", _positional(knife_districts, 6), None, knife),
+        admissions.TREND: _chart_card("admissions", "trend", _positional(admissions_view("trend")), None, adm),
+        admissions.AGES: _chart_card("admissions", "ages", _positional(admissions_view("ages")), None, adm),
+        admissions.DISTRICTS: _chart_card(
+            "admissions", "districts", _positional(admissions_view("districts")), None, adm
         ),
-        Card("hotspots", "hour-weekday", lower, 4, 3, None, frame_from_figure=_heatmap_frame, period=_hotspots_period),
-        Card("home", "latest-figures", _state_view(home_cb.update_tables, home_cb.PLACE), 0, None, 1),
-    ]
-    ids = [
-        knife_crime.SPC,
-        knife_crime.ROLLING,
-        knife_crime.OFFENCES,
-        knife_crime.AGES,
-        knife_crime.DISTRICTS,
-        knife_crime.FUNNEL,
-        admissions.TREND,
-        admissions.AGES,
-        admissions.DISTRICTS,
-        homicide.ROLLING,
-        homicide.METHODS,
-        national.TREND,
-        national.FORCES,
-        national.QUARTERS,
-        hotspots.MAP,
-        hotspots.TOP,
-        hotspots.CONCENTRATION,
-        hotspots.HEATMAP,
-        home_page.FIGURES,
-    ]
-    registry = dict(zip(ids, cards, strict=True))
+        homicide.ROLLING: _chart_card("homicide", "rolling", _positional(homicide_view("rolling")), None, hom),
+        homicide.METHODS: _chart_card("homicide", "methods", _positional(homicide_view("methods")), None, hom),
+        national.TREND: _chart_card("national", "trend", _positional(national_view, 1), None, nat),
+        national.FORCES: _chart_card("national", "forces", _positional(national_view, 7), None, nat),
+        national.QUARTERS: _chart_card("national", "quarters", _positional(national_view, 13), None, nat),
+        hotspots.MAP: Card("hotspots", "map", the_map, footnote=None, about=None, is_map=True, period=_hotspots_period),
+        hotspots.TOP: lower_card("top-places", fixed_title="Top places", figure=None, table="top"),
+        hotspots.CONCENTRATION: lower_card(
+            "concentration",
+            title="concentration_text",
+            figure="concentration",
+            table=None,
+            frame_from_figure=_curve_frame,
+        ),
+        hotspots.HEATMAP: lower_card(
+            "hour-weekday", title="heatmap_text", figure="heatmap", table=None, frame_from_figure=_heatmap_frame
+        ),
+        home_page.FIGURES: Card(
+            "home",
+            "latest-figures",
+            home_view,
+            title="heading",
+            figure=None,
+            table="figures",
+            footnote=None,
+            about=None,
+            summary=None,
+        ),  # fmt: skip
+    }
     for card, name, view in ((evaluate_page.CHART, "evaluation", evaluate_cb.chart_view),
                              (evaluate_page.PLAN, "plan", evaluate_cb.plan_view)):  # fmt: skip
         # The evaluate page's question is its own (kept in the card's export store), not the filter's.
         registry[card] = dataclasses.replace(
-            _chart_card("evaluate", name, lambda _state, options, view=view: view(options), 0, None),
+            _chart_card("evaluate", name, _positional(lambda _state, options, view=view: view(options)), None, None),
             context=evaluate_cb.export_context,
         )
     for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
-        registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
+        registry[card] = _chart_card(
+            "profile", name, _positional(lambda state, _o, view=view: view(state), offset), None, measure
+        )
     # The profile's hour-by-weekday table holds only the day and hour totals: its CSV is the grid the chart draws,
     # cell by cell, as the Hotspots page's is.
     registry[profile_page.GRID] = dataclasses.replace(
@@ -324,20 +347,24 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     state = read_state(state_data)  # the shape; the cached view's normalisers check every value
     if spec.is_map:
         options = {"mode": hotspots_cb.MAP_MODE((options or {}).get("mode"))}
-    outputs = spec.view(state_data, options)
+    parts = spec.parts(spec.view(state_data, options))
+
+    def part(name: str | None):
+        return parts[name] if name is not None else None
+
     wh = warehouse()
-    figure = outputs[spec.figure] if spec.figure is not None else None
+    figure = part(spec.figure)
     figure = figure.to_plotly_json() if isinstance(figure, go.Figure) else figure
-    table = outputs[spec.table] if spec.table is not None else None
+    table = part(spec.table)
     frame = c.kept_data(table)
     if frame is None and spec.frame_from_figure is not None and figure and figure.get("data"):
         frame = spec.frame_from_figure(figure)
     if frame is None:
         raise InvalidQuery("This card has no data to download for the filters chosen.")
-    about = words_of(outputs[spec.about]) if spec.about is not None else ""
+    about = words_of(part(spec.about))
     found = _MEASURE_ID.search(about)
     measure_id = found.group(1) if found else spec.measure or read_state(state_data).measure
-    footnote = words_of(outputs[spec.footnote]) if spec.footnote is not None else ""
+    footnote = words_of(part(spec.footnote))
     found = _PERIOD.search(footnote)
     period = (
         found.group(1)
@@ -353,7 +380,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
         place, age = about_area["place"], about_area["age"]
     data = _with_meta(frame, wh, measure_id, place, period, age)
     meta = _source_meta(wh, measure_id) | {"place": place, "period": period, "age": age}
-    title = spec.title if isinstance(spec.title, str) else words_of(outputs[spec.title])
+    title = spec.fixed_title or words_of(part(spec.title))
     labels = fx.Labels(
         title=title or meta["measure"],
         measure=meta["measure"] + (" (victims under 25)" if age == "u25" else ""),
@@ -374,7 +401,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     if has_chart and spec.is_map:
         figure = _inline_geometry(figure, wh)
     labelled = fx.labelled(figure, labels, is_map=spec.is_map, size=size) if has_chart else None
-    summary = words_of(outputs[spec.summary]) if spec.summary is not None else ""
+    summary = words_of(part(spec.summary))
     return CardExport(card, data, meta, labels, stem, labelled, spec.is_map, summary)
 
 

@@ -24,7 +24,7 @@ from vrp.stats import funnel_limits
 
 
 def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+    return [Output(i, p) for i, p in c.card_output_list(prefix)]
 
 
 class _Page:

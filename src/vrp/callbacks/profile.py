@@ -250,14 +250,14 @@ def trend_card(p: Profile) -> tuple:
     (the same chart, limits and words, and one cache entry for both pages)."""
     state = {"districts": list(p.districts), "start": p.start, "end": p.end, "age": "all"}
     out = knife_crime.trend_callback(state)
-    width = len(c.card_outputs(ids.TREND))
+    width = len(c.card_output_list(ids.TREND))
     return tuple(out[2 : 2 + width])
 
 
 def update_headline(state):
     """The cover's words, the headline table, the ratio chart and the knife crime trend."""
     if not state:
-        return (no_update,) * (4 + len(c.card_outputs(ids.RATIOS)) + len(c.card_outputs(ids.TREND)))
+        return (no_update,) * (4 + len(c.card_output_list(ids.RATIOS)) + len(c.card_output_list(ids.TREND)))
     p = Profile(state)
     rows = [measure_row(p, m) for m in p.measures()]
     frame = headline_frame(p, rows)
@@ -300,7 +300,7 @@ def cover_note(p: Profile) -> list:
 
 def _fallbacks(prefixes: list[str], leading: int = 0):
     first = [lambda _m: ids.PAGE_TITLE, lambda _m: "", lambda _m: None, polite][:leading]
-    cards = [(lambda m, i=i: c.empty_card(m)[i]) for prefix in prefixes for i in range(len(c.card_outputs(prefix)))]
+    cards = [(lambda m, i=i: c.empty_card(m)[i]) for prefix in prefixes for i in range(len(c.card_output_list(prefix)))]
     return [*first, *cards]
 
 
@@ -312,7 +312,7 @@ def _export_cards() -> list[tuple]:
     """The profile's chart cards for the downloads (callbacks/exports.py's registry): card id, name in file names,
     view (the cached view the card was drawn from: same function, same normaliser), where the card's outputs
     start in it, and the card's measure."""
-    width = len(c.card_outputs(ids.RATIOS))
+    width = len(c.card_output_list(ids.RATIOS))
     where_view = cached_view(sections.update_where_when, PLACE_AND_PERIOD)
     who_view = cached_view(sections.update_who, PLACE_AND_PERIOD)
     headline = cached_view(update_headline, PLACE_AND_PERIOD)
@@ -331,7 +331,7 @@ EXPORT_CARDS = _export_cards()
 
 
 def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+    return [Output(i, p) for i, p in c.card_output_list(prefix)]
 
 
 def profile_href(districts, start: str = "", end: str = "") -> str:

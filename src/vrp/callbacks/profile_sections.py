@@ -297,25 +297,25 @@ def funnel_card(s: Section) -> tuple:
 
 def update_where_when(state):
     if not state:
-        return (no_update,) * (len(c.card_outputs(ids.PLACES)) * 2)
+        return (no_update,) * (len(c.card_output_list(ids.PLACES)) * 2)
     s = Section(state)
     return (*places_card(s), *grid_card(s))
 
 
 def update_who(state):
     if not state:
-        return (no_update,) * (len(c.card_outputs(ids.AGES)) * 3)
+        return (no_update,) * (len(c.card_output_list(ids.AGES)) * 3)
     s = Section(state)
     return (*ages_card(s), *deprivation_card(s), *funnel_card(s))
 
 
 def _fallbacks(n_cards: int):
-    width = len(c.card_outputs(ids.PLACES))
+    width = len(c.card_output_list(ids.PLACES))
     return [(lambda m, i=i: c.empty_card(m)[i % width]) for i in range(width * n_cards)]
 
 
 def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+    return [Output(i, p) for i, p in c.card_output_list(prefix)]
 
 
 PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
