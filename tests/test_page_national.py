@@ -48,15 +48,15 @@ def test_title_states_the_finding_and_districts_are_ignored(app):
     with app.server.test_request_context("/"):
         out = cb.update(state())
         with_district = cb.update(state(districts=(SOTON,)))
-    title = out[1]
+    title = out["trend"]["title"]
     assert title.startswith("Hampshire's knife crime rate rose from 19 to 41 per 100,000 between 2012/13 and 2018/19")
     assert "England and Wales" in title
-    assert pio.json.to_json_plotly(list(out[1:])) == pio.json.to_json_plotly(list(with_district[1:]))
-    assert "does not apply" in pio.json.to_json(with_district[0]) and "Southampton" in pio.json.to_json(
-        with_district[0]
-    )
-    for i in range(3):
-        _, summary, figure, table, footnote, about = out[1 + 6 * i : 7 + 6 * i]
+    cards = [out[name] for name in cb.CARDS]
+    assert pio.json.to_json_plotly(cards) == pio.json.to_json_plotly([with_district[name] for name in cb.CARDS])
+    assert "does not apply" in pio.json.to_json(with_district["note"])
+    assert "Southampton" in pio.json.to_json(with_district["note"])
+    for card in cards:
+        summary, figure, table, footnote, about = (card[k] for k in ("summary", "figure", "table", "footnote", "about"))
         assert summary and figure and table is not None
         assert "City of London" in "".join(footnote) and "SYNTHETIC" not in "".join(footnote)
         assert "About this measure" in pio.json.to_json(about)
@@ -67,9 +67,9 @@ def test_title_states_the_finding_and_districts_are_ignored(app):
 def test_period_outside_the_series_shows_every_year_and_says_so(app):
     with app.server.test_request_context("/"):
         out = cb.update(state(start="2025-10", end="2026-09", age="u25"))
-    note = pio.json.to_json(out[0])
+    note = pio.json.to_json(out["note"])
     assert "every year is shown" in note and "no victim ages" in note
-    assert "2008/09 and 2018/19" in out[1]
+    assert "2008/09 and 2018/19" in out["trend"]["title"]
 
 
 def test_break_logic_on_a_small_synthetic_frame():
@@ -104,13 +104,13 @@ def test_every_chart_that_crosses_april_2019_marks_the_break(app, wh):
         by_quarter = cb.quarters_card(wh, measure, quarters, years)
         forces = cb.forces_card(wh, measure, quarters, annual)
     for card in (trend, by_quarter):
-        fig = card[2]
+        fig = card["figure"]
         assert [s.x0 for s in fig.layout.shapes if s.type == "line"] == [SERIES_BREAK.isoformat()]
         assert BREAK_LABEL in [a.text for a in fig.layout.annotations]
         assert any(pd.isna(y) for y in fig.data[0].y)  # the line is not joined across the break
-        assert "April 2019" in card[1]
-    assert "2019/20" in forces[0]  # a single year crosses nothing
-    assert BREAK_LABEL not in pio.json.to_json(forces[2])
+        assert "April 2019" in card["summary"]
+    assert "2019/20" in forces["title"]  # a single year crosses nothing
+    assert BREAK_LABEL not in pio.json.to_json(forces["figure"])
     # The yearly axis itself: the break falls between 2018/19 and 2019/20.
     assert fy_mid("2018-19") < SERIES_BREAK < fy_mid("2019-20")
 
@@ -122,7 +122,8 @@ def test_every_chart_that_crosses_april_2019_marks_the_break(app, wh):
 def test_bad_filters_are_refused_politely(app, bad):
     with app.server.test_request_context("/"):
         out = cb.national_callback({**state(), **bad})
-    assert type(out[0]).__name__ == "Alert" and type(out[2]).__name__ == "Alert" and out[3] == {}
+    assert type(out["note"]).__name__ == "Alert"
+    assert all(type(out[name]["summary"]).__name__ == "Alert" and out[name]["figure"] == {} for name in cb.CARDS)
 
 
 @pytest.mark.parametrize(

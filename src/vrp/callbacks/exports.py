@@ -181,9 +181,9 @@ def _registry() -> dict[str, Card]:
         ),
         homicide.ROLLING: _chart_card("homicide", "rolling", _positional(homicide_view("rolling")), None, hom),
         homicide.METHODS: _chart_card("homicide", "methods", _positional(homicide_view("methods")), None, hom),
-        national.TREND: _chart_card("national", "trend", _positional(national_view, 1), None, nat),
-        national.FORCES: _chart_card("national", "forces", _positional(national_view, 7), None, nat),
-        national.QUARTERS: _chart_card("national", "quarters", _positional(national_view, 13), None, nat),
+        national.TREND: _chart_card("national", "trend", national_view, "trend", nat),
+        national.FORCES: _chart_card("national", "forces", national_view, "forces", nat),
+        national.QUARTERS: _chart_card("national", "quarters", national_view, "quarters", nat),
         hotspots.MAP: Card("hotspots", "map", the_map, footnote=None, about=None, is_map=True, period=_hotspots_period),
         hotspots.TOP: lower_card("top-places", fixed_title="Top places", figure=None, table="top"),
         hotspots.CONCENTRATION: lower_card(
