@@ -174,13 +174,11 @@ def _registry() -> dict[str, Card]:
         knife_crime.AGES: _chart_card("knife_crime", "victim-ages", _positional(knife_breakdowns, 6), None, knife),
         knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", _positional(knife_districts), None, knife),
         knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", _positional(knife_districts, 6), None, knife),
-        admissions.TREND: _chart_card("admissions", "trend", _positional(admissions_view("trend")), None, adm),
-        admissions.AGES: _chart_card("admissions", "ages", _positional(admissions_view("ages")), None, adm),
-        admissions.DISTRICTS: _chart_card(
-            "admissions", "districts", _positional(admissions_view("districts")), None, adm
-        ),
-        homicide.ROLLING: _chart_card("homicide", "rolling", _positional(homicide_view("rolling")), None, hom),
-        homicide.METHODS: _chart_card("homicide", "methods", _positional(homicide_view("methods")), None, hom),
+        admissions.TREND: _chart_card("admissions", "trend", admissions_view("trend"), None, adm),
+        admissions.AGES: _chart_card("admissions", "ages", admissions_view("ages"), None, adm),
+        admissions.DISTRICTS: _chart_card("admissions", "districts", admissions_view("districts"), None, adm),
+        homicide.ROLLING: _chart_card("homicide", "rolling", homicide_view("rolling"), None, hom),
+        homicide.METHODS: _chart_card("homicide", "methods", homicide_view("methods"), None, hom),
         national.TREND: _chart_card("national", "trend", national_view, "trend", nat),
         national.FORCES: _chart_card("national", "forces", national_view, "forces", nat),
         national.QUARTERS: _chart_card("national", "quarters", national_view, "quarters", nat),

@@ -178,11 +178,11 @@ def fill_card(title: str, summary: str, figure, table, footnote, about) -> tuple
 
 def measure_card(
     wh, measure: Measure, period: str, title: str, summary, figure, table, method: str, anchor: str
-) -> tuple:
+) -> dict:
     """A chart card for one measure: its source footnote (with the synthetic label when the source is synthetic)
     and "about this measure" with the method and where it is written up."""
     synthetic = measure.source in wh.synthetic_sources()
-    return fill_card(
+    return card_content(
         title, summary, figure, table, footnote(measure, period, synthetic), about(measure, method, anchor)
     )
 
