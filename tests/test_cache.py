@@ -233,7 +233,7 @@ def test_a_view_is_one_entry_whatever_the_browser_adds_to_the_state(demo_warehou
         first = knife_crime.trend_callback(state)
         again = knife_crime.trend_callback(same)
     assert len(calls) == 1  # one miss, so one entry: an entry is stored only on a miss
-    assert first[0] == again[0] == "Knife-enabled serious violence: Southampton"
+    assert first["title"] == again["title"] == "Knife-enabled serious violence: Southampton"
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 

@@ -168,12 +168,12 @@ def _registry() -> dict[str, Card]:
     )
     home_view = _positional(_state_view(home_cb.update_tables, home_cb.PLACE), names=HOME_OUTPUTS)
     registry = {
-        knife_crime.SPC: _chart_card("knife_crime", "monthly-spc", _positional(knife_trend, 2), None, knife),
-        knife_crime.ROLLING: _chart_card("knife_crime", "rolling-rate", _positional(knife_trend, 8), None, knife),
-        knife_crime.OFFENCES: _chart_card("knife_crime", "offence-groups", _positional(knife_breakdowns), None, knife),
-        knife_crime.AGES: _chart_card("knife_crime", "victim-ages", _positional(knife_breakdowns, 6), None, knife),
-        knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", _positional(knife_districts), None, knife),
-        knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", _positional(knife_districts, 6), None, knife),
+        knife_crime.SPC: _chart_card("knife_crime", "monthly-spc", knife_trend, "spc", knife),
+        knife_crime.ROLLING: _chart_card("knife_crime", "rolling-rate", knife_trend, "rolling", knife),
+        knife_crime.OFFENCES: _chart_card("knife_crime", "offence-groups", knife_breakdowns, "offences", knife),
+        knife_crime.AGES: _chart_card("knife_crime", "victim-ages", knife_breakdowns, "ages", knife),
+        knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", knife_districts, "districts", knife),
+        knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", knife_districts, "funnel", knife),
         admissions.TREND: _chart_card("admissions", "trend", admissions_view("trend"), None, adm),
         admissions.AGES: _chart_card("admissions", "ages", admissions_view("ages"), None, adm),
         admissions.DISTRICTS: _chart_card("admissions", "districts", admissions_view("districts"), None, adm),

@@ -249,9 +249,7 @@ def trend_card(p: Profile) -> tuple:
     """Knife-enabled serious violence month by month: the Knife crime page's SPC card itself, from its cached view
     (the same chart, limits and words, and one cache entry for both pages)."""
     state = {"districts": list(p.districts), "start": p.start, "end": p.end, "age": "all"}
-    out = knife_crime.trend_callback(state)
-    width = len(c.card_output_list(ids.TREND))
-    return tuple(out[2 : 2 + width])
+    return tuple(knife_crime.trend_callback(state)["spc"].values())
 
 
 def update_headline(state):
