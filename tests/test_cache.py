@@ -125,9 +125,9 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
     state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     with caplog.at_level(logging.WARNING), app.server.test_request_context("/"):
         out = cb.map_callback(state, "count", [], None)
-    assert "Isle of Wight" in out[2]
+    assert "Isle of Wight" in out["title"]
     year = cube_area_year(app.server.config["VRP_WAREHOUSE"], "serious_violence", "E06000046", "2024-04-01")
-    assert f"{year:,}" in str(out[3])  # the published district year, not an apology
+    assert f"{year:,}" in str(out["summary"])  # the published district year, not an apology
     assert "cache backend unavailable" in caplog.text
     app.server.config["VRP_WAREHOUSE"].dispose()
 

@@ -140,15 +140,13 @@ def _heatmap_frame(figure: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-MAP_OUTPUTS = ("figure", "meta", "title", "summary", "message", "table")
-LOWER_OUTPUTS = ("top", "concentration", "concentration_text", "heatmap", "heatmap_text", "heatmap_hidden")
 HOME_OUTPUTS = ("heading", "figures")
 
 
 def _map_view():
     the_map = cached_view(hotspots_cb.cached_map, hotspots_cb.MAP_STATE, hotspots_cb.MAP_MODE, inputs.flag)
     table = cached_view(hotspots_cb.update_table, inputs.flag, inputs.filter_state())
-    return lambda state, options: (*the_map(state, (options or {}).get("mode"), False), table(True, state))
+    return lambda state, options: the_map(state, (options or {}).get("mode"), False) | {"table": table(True, state)}
 
 
 def _registry() -> dict[str, Card]:
@@ -160,8 +158,8 @@ def _registry() -> dict[str, Card]:
                        "districts": _state_view(admissions_cb.update_districts)}.get  # fmt: skip
     homicide_view = {"rolling": _state_view(homicide_cb.update_rolling),
                      "methods": _state_view(homicide_cb.update_methods)}.get  # fmt: skip
-    lower = _positional(_state_view(hotspots_cb.update_lower, inputs.filter_state()), names=LOWER_OUTPUTS)
-    the_map = _positional(_map_view(), names=MAP_OUTPUTS)
+    lower = _state_view(hotspots_cb.update_lower, inputs.filter_state())
+    the_map = _map_view()
     knife, adm, hom, nat = knife_crime.MEASURE_ID, admissions.MEASURE_ID, homicide.ALL_ID, national.MEASURE_ID
     lower_card = functools.partial(
         Card, "hotspots", view=lower, footnote=None, about=None, summary=None, period=_hotspots_period
