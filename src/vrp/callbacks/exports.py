@@ -208,7 +208,7 @@ def _registry() -> dict[str, Card]:
                              (evaluate_page.PLAN, "plan", evaluate_cb.plan_view)):  # fmt: skip
         # The evaluate page's question is its own (kept in the card's export store), not the filter's.
         registry[card] = dataclasses.replace(
-            _chart_card("evaluate", name, _positional(lambda _state, options, view=view: view(options)), None, None),
+            _chart_card("evaluate", name, lambda _state, options, view=view: view(options), None, None),
             context=evaluate_cb.export_context,
         )
     for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
