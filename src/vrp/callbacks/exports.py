@@ -211,10 +211,8 @@ def _registry() -> dict[str, Card]:
             _chart_card("evaluate", name, lambda _state, options, view=view: view(options), None, None),
             context=evaluate_cb.export_context,
         )
-    for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
-        registry[card] = _chart_card(
-            "profile", name, _positional(lambda state, _o, view=view: view(state), offset), None, measure
-        )
+    for card, name, view, group, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
+        registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), group, measure)
     # The profile's hour-by-weekday table holds only the day and hour totals: its CSV is the grid the chart draws,
     # cell by cell, as the Hotspots page's is.
     registry[profile_page.GRID] = dataclasses.replace(
