@@ -21,11 +21,10 @@ def polite(message: str):
     return dbc.Alert(message, color="warning", className="my-2")
 
 
-def guarded(*failed):
+def guarded(failed: Callable[[str], object]):
     """Never a stack trace to the browser: a refused value becomes a message, anything unexpected is logged and
-    becomes an apology. ``failed(message)`` gives every output's value then, in the callback's own shape (one
-    value, or the dict of named outputs: see ``failure_outputs``). Several functions, one per positional output,
-    are still accepted while pages move to named outputs."""
+    becomes an apology. ``failed(message)`` gives every output's value then, in the callback's own shape: one
+    value (``polite``), or the dict of named outputs (``failure_outputs``, ``components.card_message``)."""
 
     def wrap(fn):
         @functools.wraps(fn)
@@ -37,9 +36,7 @@ def guarded(*failed):
             except Exception:  # logged with its traceback for the operator, never sent to the browser
                 log.exception("callback %s failed", fn.__name__)
                 message = "Something went wrong drawing this view; it has been logged. Please try again."
-            if len(failed) == 1:
-                return failed[0](message)
-            return tuple(f(message) for f in failed)
+            return failed(message)
 
         return inner
 

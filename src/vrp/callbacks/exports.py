@@ -1,7 +1,7 @@
 """Downloads of what a card shows: its data as CSV and its chart as a labelled PNG or SVG.
 
 Each card is named by its prefix (``knife-spc``) in a small explicit registry: the page's own cached view, and
-where in the view's outputs the card's title, chart, table, footnote and "about" sit. A download calls that view
+which of the view's named outputs hold the card's title, chart, table, footnote and "about". A download calls that view
 in-process with the filter state (checked by the same normalisers, so the same cache entry the card was drawn
 from), so the CSV is the very table the card shows (``components.keep_data``), from the same published data for
 the public, and nothing else: never the columns a table does not show, never a record-level layer.
@@ -30,7 +30,7 @@ from dash import MATCH, Input, Output, State, ctx, dcc, no_update
 
 from vrp.api import to_csv
 from vrp.callbacks import admissions as admissions_cb
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks import evaluate as evaluate_cb
 from vrp.callbacks import home as home_cb
 from vrp.callbacks import homicide as homicide_cb
@@ -105,15 +105,6 @@ def _chart_card(page: str, name: str, view, group: str | None, measure: str | No
     return Card(page, name, view, group, measure=measure)
 
 
-def _positional(view, offset: int = 0, names: tuple[str, ...] = c.CARD_PARTS) -> Callable:
-    """A view still returning a tuple, its values from ``offset`` named (while pages move to named outputs)."""
-
-    def named(state, options) -> dict:
-        return dict(zip(names, view(state, options)[offset : offset + len(names)], strict=True))
-
-    return named
-
-
 def _state_view(fn, normaliser=inputs.PAGE_STATE):
     """The page's cached view, keyed exactly as the page's callback keys it (same name, same normalised state)."""
     view = cached_view(fn, normaliser)
@@ -140,9 +131,6 @@ def _heatmap_frame(figure: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-HOME_OUTPUTS = ("heading", "figures")
-
-
 def _map_view():
     the_map = cached_view(hotspots_cb.cached_map, hotspots_cb.MAP_STATE, hotspots_cb.MAP_MODE, inputs.flag)
     table = cached_view(hotspots_cb.update_table, inputs.flag, inputs.filter_state())
@@ -154,17 +142,13 @@ def _registry() -> dict[str, Card]:
     knife_breakdowns = _state_view(knife_cb.update_breakdowns)
     knife_districts = _state_view(knife_cb.update_districts)
     national_view = _state_view(national_cb.update)
-    admissions_view = {"trend": _state_view(admissions_cb.update_trend), "ages": _state_view(admissions_cb.update_ages),
-                       "districts": _state_view(admissions_cb.update_districts)}.get  # fmt: skip
-    homicide_view = {"rolling": _state_view(homicide_cb.update_rolling),
-                     "methods": _state_view(homicide_cb.update_methods)}.get  # fmt: skip
     lower = _state_view(hotspots_cb.update_lower, inputs.filter_state())
     the_map = _map_view()
     knife, adm, hom, nat = knife_crime.MEASURE_ID, admissions.MEASURE_ID, homicide.ALL_ID, national.MEASURE_ID
     lower_card = functools.partial(
         Card, "hotspots", view=lower, footnote=None, about=None, summary=None, period=_hotspots_period
     )
-    home_view = _positional(_state_view(home_cb.update_tables, home_cb.PLACE), names=HOME_OUTPUTS)
+    home_view = _state_view(home_cb.update_tables, home_cb.PLACE)
     registry = {
         knife_crime.SPC: _chart_card("knife_crime", "monthly-spc", knife_trend, "spc", knife),
         knife_crime.ROLLING: _chart_card("knife_crime", "rolling-rate", knife_trend, "rolling", knife),
@@ -172,11 +156,13 @@ def _registry() -> dict[str, Card]:
         knife_crime.AGES: _chart_card("knife_crime", "victim-ages", knife_breakdowns, "ages", knife),
         knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", knife_districts, "districts", knife),
         knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", knife_districts, "funnel", knife),
-        admissions.TREND: _chart_card("admissions", "trend", admissions_view("trend"), None, adm),
-        admissions.AGES: _chart_card("admissions", "ages", admissions_view("ages"), None, adm),
-        admissions.DISTRICTS: _chart_card("admissions", "districts", admissions_view("districts"), None, adm),
-        homicide.ROLLING: _chart_card("homicide", "rolling", homicide_view("rolling"), None, hom),
-        homicide.METHODS: _chart_card("homicide", "methods", homicide_view("methods"), None, hom),
+        admissions.TREND: _chart_card("admissions", "trend", _state_view(admissions_cb.update_trend), None, adm),
+        admissions.AGES: _chart_card("admissions", "ages", _state_view(admissions_cb.update_ages), None, adm),
+        admissions.DISTRICTS: _chart_card(
+            "admissions", "districts", _state_view(admissions_cb.update_districts), None, adm
+        ),
+        homicide.ROLLING: _chart_card("homicide", "rolling", _state_view(homicide_cb.update_rolling), None, hom),
+        homicide.METHODS: _chart_card("homicide", "methods", _state_view(homicide_cb.update_methods), None, hom),
         national.TREND: _chart_card("national", "trend", national_view, "trend", nat),
         national.FORCES: _chart_card("national", "forces", national_view, "forces", nat),
         national.QUARTERS: _chart_card("national", "quarters", national_view, "quarters", nat),
@@ -202,7 +188,7 @@ def _registry() -> dict[str, Card]:
             footnote=None,
             about=None,
             summary=None,
-        ),  # fmt: skip
+        ),
     }
     for card, name, view in ((evaluate_page.CHART, "evaluation", evaluate_cb.chart_view),
                              (evaluate_page.PLAN, "plan", evaluate_cb.plan_view)):  # fmt: skip
@@ -421,25 +407,26 @@ def _card_id(triggered) -> str:
 
 def download_csv(n_clicks, state_data, view_options):
     if not n_clicks:
-        return no_update, no_update
+        return no_update
     export = card_export(state_data, _card_id(ctx.triggered_id), view_options)
-    return dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), None
+    return {"download": dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), "message": None}
 
 
 def download_image(_png, _svg, state_data, view_options):
     triggered = ctx.triggered_id
     if not triggered or not (ctx.triggered and ctx.triggered[0].get("value")):
-        return no_update, no_update
+        return no_update
     fmt = {c.EXPORT_PNG: "png", c.EXPORT_SVG: "svg"}.get(triggered.get("type"))
     try:
         data, name = card_image(state_data, _card_id(triggered), fmt or "", view_options)
     except fx.ImagesUnavailable:
-        return no_update, polite(NO_IMAGES)
-    return dcc.send_bytes(data, name, type=fx.FORMATS[fmt]), None
+        return {"download": no_update, "message": polite(NO_IMAGES)}
+    return {"download": dcc.send_bytes(data, name, type=fx.FORMATS[fmt]), "message": None}
 
 
-csv_callback = guarded(lambda _m: no_update, polite)(download_csv)
-image_callback = guarded(lambda _m: no_update, polite)(download_image)
+DOWNLOAD_FAILED = failure_outputs(download=no_update, message=polite)
+csv_callback = guarded(DOWNLOAD_FAILED)(download_csv)
+image_callback = guarded(DOWNLOAD_FAILED)(download_image)
 
 # The hotspot map's colouring reaches its image download through the card's view store.
 MAP_MODE_TO_VIEW = "function(mode) { return {mode: mode}; }"
@@ -449,21 +436,23 @@ def register(app: dash.Dash) -> None:
     def card(kind: str):
         return {"type": kind, "card": MATCH}
 
+    asked = [State(STATE, "data"), State(card(c.EXPORT_VIEW), "data")]
     app.callback(
-        Output(card(c.DOWNLOAD_CSV), "data"),
-        Output(card(c.EXPORT_MESSAGE), "children"),
-        Input(card(c.EXPORT_CSV), "n_clicks"),
-        State(STATE, "data"),
-        State(card(c.EXPORT_VIEW), "data"),
+        output={
+            "download": Output(card(c.DOWNLOAD_CSV), "data"),
+            "message": Output(card(c.EXPORT_MESSAGE), "children"),
+        },
+        inputs=[Input(card(c.EXPORT_CSV), "n_clicks")],
+        state=asked,
         prevent_initial_call=True,
     )(csv_callback)
     app.callback(
-        Output(card(c.DOWNLOAD_IMAGE), "data"),
-        Output(card(c.EXPORT_MESSAGE), "children", allow_duplicate=True),
-        Input(card(c.EXPORT_PNG), "n_clicks"),
-        Input(card(c.EXPORT_SVG), "n_clicks"),
-        State(STATE, "data"),
-        State(card(c.EXPORT_VIEW), "data"),
+        output={
+            "download": Output(card(c.DOWNLOAD_IMAGE), "data"),
+            "message": Output(card(c.EXPORT_MESSAGE), "children", allow_duplicate=True),
+        },
+        inputs=[Input(card(c.EXPORT_PNG), "n_clicks"), Input(card(c.EXPORT_SVG), "n_clicks")],
+        state=asked,
         prevent_initial_call=True,
     )(image_callback)
     app.clientside_callback(

@@ -129,19 +129,6 @@ def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
     )
 
 
-def card_output_list(prefix: str) -> list[tuple[str, str]]:
-    """(component id, property) of a chart card, in the order ``fill_card`` returns them (being replaced by
-    ``card_outputs``)."""
-    return [
-        (f"{prefix}-title", "children"),
-        (f"{prefix}-summary", "children"),
-        (f"{prefix}-graph", "figure"),
-        (f"{prefix}-table", "children"),
-        (f"{prefix}-footnote", "children"),
-        (f"{prefix}-about", "children"),
-    ]
-
-
 # A chart card's values by name: a callback's output group for one card (``card_outputs``) and the dict that fills
 # it (``card_content``, ``card_message``) use these keys, so no caller counts positions.
 CARD_PARTS = ("title", "summary", "figure", "table", "footnote", "about")
@@ -168,14 +155,6 @@ def card_message(message: str) -> dict:
     return card_content("", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None)
 
 
-def fill_card(title: str, summary: str, figure, table, footnote, about) -> tuple:
-    """The card's values; the footnote is also written into the figure, so a downloaded image carries its
-    source and, for synthetic data, the label."""
-    if isinstance(figure, go.Figure):
-        stamp(figure, wrap("".join(footnote) if isinstance(footnote, list) else str(footnote)))
-    return title, summary, figure, table, footnote, about
-
-
 def measure_card(
     wh, measure: Measure, period: str, title: str, summary, figure, table, method: str, anchor: str
 ) -> dict:
@@ -185,10 +164,6 @@ def measure_card(
     return card_content(
         title, summary, figure, table, footnote(measure, period, synthetic), about(measure, method, anchor)
     )
-
-
-def empty_card(message: str) -> tuple:
-    return "", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None
 
 
 def footnote(measure: Measure, period: str, synthetic: bool) -> list:
