@@ -9,7 +9,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from tests.conftest import REDIS_URL, need_service
-from tests.helpers import cube_area_year, cube_cells
+from tests.helpers import cube_area_year, cube_cells, post_callback
 from vrp.data_access import published
 from vrp.data_access.cache import QueryCache, cache_key
 from vrp.data_access.queries import Warehouse
@@ -133,20 +133,15 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
 
 
 def _knife_post(client, districts):
-    from tests.test_hotspots import _post
-
     state = {"districts": districts, "measure": "knife_enabled_sv", **FY}
-    return _post(client, None, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
+    return post_callback(client, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
 
 
 def _hotspots_patch_post(client):
-    from tests.test_hotspots import _post
-
     state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     meta = {"mode": "count", "districts": ["E06000046"], "points": False}
-    return _post(
+    return post_callback(
         client,
-        None,
         "hotspots-map.figure",
         [
             {"id": "filter-state", "property": "data", "value": state},

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.a11y import serious_violations
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser

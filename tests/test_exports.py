@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import pytest
 from dash import dcc, html
 
-from tests.test_page_admissions import partner_app  # noqa: F401  (the partner audience's app, one per module)
 from vrp.callbacks import exports as ex
 from vrp.dashboards import components as c
 from vrp.data_access.validation import InvalidQuery

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dash import Patch, no_update
 
-from tests.helpers import cube_area_year, cube_lsoa_year
+from tests.helpers import cube_area_year, cube_lsoa_year, filter_state, post_callback
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
 from vrp.callbacks.hotspots_panel import lsoa_headline
@@ -34,15 +34,7 @@ def partner(demo_warehouse):
     wh.dispose()
 
 
-@pytest.fixture(scope="module")
-def partner_app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-def state(districts=(SOTON,), measure="serious_violence", age="all"):
-    return {"districts": list(districts), "start": PERIOD[0], "end": PERIOD[1], "measure": measure, "age": age}
+state = filter_state  # Southampton, the rolling year PERIOD
 
 
 def test_every_lsoa_of_the_selection_is_on_the_map(wh, partner):
@@ -415,22 +407,6 @@ def test_callbacks_refuse_bad_values_politely(app):
         assert cb.pick_from_map(click) == {"lsoa": "E01035444", "search": "Southampton 023E (E01035444)"}
 
 
-def _post(client, app, callback_fn_name: str, inputs: list, state_: list | None = None):
-    """Call a callback the way the browser does: POST /_dash-update-component."""
-    deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if callback_fn_name in str(d.get("output")))
-    body = {
-        "output": dep["output"],
-        "outputs": [
-            {"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")
-        ],
-        "inputs": inputs,
-        "state": state_ or [],
-        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
-    }
-    return client.post("/_dash-update-component", json=body)
-
-
 @pytest.mark.parametrize(
     "bad",
     [
@@ -445,9 +421,8 @@ def _post(client, app, callback_fn_name: str, inputs: list, state_: list | None 
 )
 def test_bad_posts_never_give_a_500_or_a_stack_trace(app, bad):
     client = app.server.test_client()
-    response = _post(
+    response = post_callback(
         client,
-        app,
         "hotspots-map.figure",
         [
             {"id": "filter-state", "property": "data", "value": {**state(), **bad}},
@@ -467,7 +442,7 @@ def _open_link(app, search: str):
         for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
     ]
     pathname = [{"id": "url", "property": "pathname", "value": "/hotspots"}]
-    return _post(app.server.test_client(), app, "filter-district.value", inputs, pathname)
+    return post_callback(app.server.test_client(), "filter-district.value", inputs, pathname)
 
 
 @pytest.mark.parametrize(
@@ -623,7 +598,7 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
     pages = (("/knife-crime", True), ("/hospital-admissions", True), ("/hotspots", False), ("/", True))
     for path, hidden in (*pages, ("/national", True), ("/profile", True)):  # "/": every measure; national: ONS
         inputs = [{"id": "url", "property": "pathname", "value": path}]
-        style = _post(client, app, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
+        style = post_callback(client, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
         assert (style.get("style") == {"display": "none"}) is hidden, path
 
 
@@ -631,7 +606,9 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
 def test_a_malformed_pathname_is_a_page_not_found_without_a_traceback(app, pathname, caplog):
     client = app.server.test_client()
     with caplog.at_level("ERROR"):
-        routed = _post(client, app, "page-content.children", [{"id": "url", "property": "pathname", "value": pathname}])
+        routed = post_callback(
+            client, "page-content.children", [{"id": "url", "property": "pathname", "value": pathname}]
+        )
         synced = _open_link(app, "?district=E06000045")  # the shell's own sync still answers
     assert routed.status_code == 200 and "Page not found" in routed.get_data(as_text=True)
     assert synced.status_code == 200 and "Traceback" not in caplog.text
