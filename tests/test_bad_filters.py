@@ -20,8 +20,7 @@ PAGES = {
     "knife_crime": (
         filter_state(start="2025-04", end="2026-03"),
         PAGE_FIELDS,
-        [knife_crime.trend_callback, knife_crime.breakdowns_callback, knife_crime.districts_callback]
-        + [knife_crime.knife_callback],  # the three parts, and the whole page in one call
+        [knife_crime.trend_callback, knife_crime.breakdowns_callback, knife_crime.districts_callback],
         ["knife-title.children", "knife-funnel-graph.figure"],
     ),
     "admissions": (
