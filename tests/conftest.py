@@ -167,3 +167,36 @@ def app(demo_warehouse):
 @pytest.fixture(scope="module")
 def wh(app):
     return app.server.config["VRP_WAREHOUSE"]
+
+
+@pytest.fixture(scope="module")
+def partner_app(demo_warehouse):
+    """The app for the partner audience (the marts, true counts), signed in without an identity provider."""
+    from vrp.app import create_app
+
+    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
+    yield application
+    application.server.config["VRP_WAREHOUSE"].dispose()
+
+
+@pytest.fixture(scope="module")
+def partner(partner_app):
+    return partner_app.server.config["VRP_WAREHOUSE"]
+
+
+@pytest.fixture(scope="module")
+def cut_off(demo_warehouse, tmp_path_factory):
+    """A copy of the demo warehouse without anything the public may not read."""
+    import shutil
+
+    import duckdb
+
+    from tests.helpers import UNPUBLISHED_TABLES
+
+    build = tmp_path_factory.mktemp("cut-off")
+    path = build / "warehouse.duckdb"
+    shutil.copy(demo_warehouse.warehouse_url.removeprefix("duckdb:///"), path)
+    with duckdb.connect(str(path)) as conn:
+        for table in UNPUBLISHED_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+    return demo_warehouse.with_(build_dir=build, warehouse_url=f"duckdb:///{path}")

@@ -1,9 +1,25 @@
-"""Small builders for test files in the partner contracts."""
+"""What several test modules share: builders for test files in the partner contracts, independent references
+read straight from the cube, the filter state a page callback receives, posting a callback as the browser does,
+waiting on the browser, the command line, and starting gunicorn. Test modules import these from here, never
+from one another."""
 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
+
+from tests.conftest import REQUIRE_SERVICES
+from vrp.cli import main
+from vrp.settings import REPO_ROOT
 
 SOUTHAMPTON = (-1.4044, 50.9097)  # E01035444, Southampton
 PORTSMOUTH = (-1.0913, 50.7989)  # E01017034, Portsmouth
@@ -161,3 +177,162 @@ def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
                     sheet.write(r, c, value)
     book.close()
     return path
+
+
+# ---- page callbacks ------------------------------------------------------------------------------------------------
+
+SOTON = "E06000045"  # Southampton, the district most page tests choose
+
+
+def filter_state(districts=(SOTON,), start="2025-10", end="2026-09", measure="serious_violence", age="all") -> dict:
+    """The shell's filter state as a page's callbacks receive it (each page's tests fix their own defaults)."""
+    return {"districts": list(districts), "start": start, "end": end, "measure": measure, "age": age}
+
+
+def drawn(card: dict) -> tuple[list[str], str, int]:
+    """What a drawn chart card shows, as values to compare: its figure's trace types in order, its table's
+    component type, and the number of words in its summary."""
+    figure = card["figure"]
+    traces = figure.data if hasattr(figure, "data") else figure.get("data", [])
+    types = [t.type if hasattr(t, "type") else t["type"] for t in traces]
+    return types, type(card["table"]).__name__, len(str(card["summary"]).split())
+
+
+def post_callback(client, output: str, inputs: list, state: list | None = None):
+    """Call the callback whose outputs include ``output`` the way the browser does: POST /_dash-update-component."""
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if output in str(d.get("output")))
+    body = {
+        "output": dep["output"],
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")
+        ],
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+# Tables the public release must never need (tests/test_public_release.py drops them from a copy).
+UNPUBLISHED_TABLES = (
+    "fact_police_records",
+    "fact_admissions",
+    "fact_homicides",
+    "fact_police_uk",
+    "fact_ons_knife",
+    "mart_counts",
+    "pub_cube_audit",
+    "quarantine",
+    "load_audit",
+)
+
+
+# ---- the browser ---------------------------------------------------------------------------------------------------
+
+
+def wait_for(fn, timeout=20, interval=0.2):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = fn()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {fn}")
+
+
+def tick(duo, label_text):
+    """Tick a district with the keyboard: focus its checkbox, press space."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    label = next(
+        x for x in duo.driver.find_elements(By.CSS_SELECTOR, "#filter-district label") if x.text.strip() == label_text
+    )
+    box = duo.driver.find_element(By.ID, label.get_attribute("for"))
+    duo.driver.execute_script("arguments[0].focus()", box)
+    box.send_keys(Keys.SPACE)
+
+
+def screen(duo, width: int, height: int) -> None:
+    duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768},
+    )
+
+
+def open_page(duo, path: str) -> None:
+    duo.driver.get(duo.server_url + path)
+    drawn = "const c = document.getElementById('page-content'); return c ? c.innerText.length : 0"
+    wait_for(lambda: duo.driver.execute_script(drawn))
+
+
+def built_bundle(settings) -> dict:
+    """The manifest make writes beside the bundle; fails in CI (and skips elsewhere) when the bundle is missing."""
+    manifest = settings.plotlyjs_dir / "plotly-vrp.json"
+    if not manifest.exists():
+        message = f"{manifest} is missing: run `make build/plotlyjs/plotly-vrp.json`"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+# ---- the command line and gunicorn ---------------------------------------------------------------------------------
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """``vrp ARGS`` in-process: its exit code, standard output and standard error."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(settings, log_path, **extra):
+    """gunicorn with the repository's gunicorn.conf.py serving vrp.wsgi:server on a free port, once /healthz
+    answers. Returns (process, port)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VRP_") and k != "GUNICORN_CMD_ARGS"}
+    env.update(
+        VRP_WAREHOUSE_URL=settings.warehouse,
+        VRP_BUILD_DIR=str(settings.build_dir),
+        VRP_REFERENCE_DIR=str(settings.reference_dir),
+        VRP_CACHE_TYPE="NullCache",
+        **extra,
+    )
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "vrp.wsgi:server"],
+        cwd=REPO_ROOT,  # gunicorn reads ./gunicorn.conf.py, the production settings under test
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    log.close()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.3)
+    time.sleep(2)  # let the second worker finish its warm-up too
+    return server, port
+
+
+def stop_server(server) -> None:
+    server.terminate()
+    server.wait(timeout=30)

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.a11y import serious_violations
-from tests.test_browser import wait_for
+from tests.helpers import open_page, screen, wait_for
 from vrp.app import create_app
 from vrp.dashboards import accessibility, filters
 from vrp.dashboards.home import TABLE_ID
@@ -79,19 +79,6 @@ def started(dash_duo, demo_warehouse):
     dash_duo.start_server(app)
     yield dash_duo
     app.server.config["VRP_WAREHOUSE"].dispose()
-
-
-def screen(duo, width: int, height: int) -> None:
-    duo.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768},
-    )
-
-
-def open_page(duo, path: str) -> None:
-    duo.driver.get(duo.server_url + path)
-    drawn = "const c = document.getElementById('page-content'); return c ? c.innerText.length : 0"
-    wait_for(lambda: duo.driver.execute_script(drawn))
 
 
 @browser

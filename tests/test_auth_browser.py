@@ -5,8 +5,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.a11y import serious_violations
+from tests.helpers import wait_for
 from tests.idp import free_port, oidc_settings, start_provider
-from tests.test_browser import wait_for
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser

@@ -68,7 +68,7 @@ def test_headline_numbers_are_the_pages_numbers(app, made):
     line = next(x for x in pack.slides[0].lines if x.startswith("Knife-enabled serious violence:"))
     assert f": {current['count']:,} in " in line
     assert f"{current['rate']:.1f} per 100,000 a year (95% CI {current['lower']:.1f} to {current['upper']:.1f})" in line
-    assert f"{current['count']:,} offences, {current['rate']:.1f} per 100,000" in words_of(page[1])
+    assert f"{current['count']:,} offences, {current['rate']:.1f} per 100,000" in words_of(page["change"])
 
 
 def test_powerpoint_slides_pictures_notes_and_labels(made):

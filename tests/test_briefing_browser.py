@@ -9,7 +9,7 @@ import pytest
 from pptx import Presentation
 
 from tests.a11y import serious_violations
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 from vrp.callbacks.briefing import MAKING
 

@@ -1,7 +1,6 @@
 """End to end in headless chromium: pages draw from the warehouse with an empty browser log, the filters live in
 the URL, the map follows the district, an LSOA can be picked, and axe-core finds nothing serious."""
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.a11y import serious_violations
 from tests.conftest import REQUIRE_SERVICES
-from tests.test_plotlyjs import built_bundle
+from tests.helpers import built_bundle, tick, wait_for
 from vrp.app import create_app
 from vrp.dashboards.home import TABLE_ID
 from vrp.dashboards.shell import SYNTHETIC_ID
@@ -31,16 +30,6 @@ def started(dash_duo, demo_warehouse):
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 
-def wait_for(fn, timeout=20, interval=0.2):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {fn}")
-
-
 def query(duo) -> dict:
     return {k: v[-1] for k, v in parse_qs(urlparse(duo.driver.current_url).query).items()}
 
@@ -48,16 +37,6 @@ def query(duo) -> dict:
 def lsoas_of(app, district) -> set[str]:
     wh = app.server.config["VRP_WAREHOUSE"]
     return set(wh.read(f"SELECT lsoa21_code FROM dim_area WHERE district_code = '{district}'")["lsoa21_code"])
-
-
-def tick(duo, label_text):
-    """Tick a district with the keyboard: focus its checkbox, press space."""
-    label = next(
-        x for x in duo.driver.find_elements(By.CSS_SELECTOR, "#filter-district label") if x.text.strip() == label_text
-    )
-    box = duo.driver.find_element(By.ID, label.get_attribute("for"))
-    duo.driver.execute_script("arguments[0].focus()", box)
-    box.send_keys(Keys.SPACE)
 
 
 def type_and_enter(duo, selector, text):

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from tests.conftest import REDIS_URL, need_service
-from tests.helpers import cube_area_year, cube_cells
+from tests.helpers import cube_area_year, cube_cells, post_callback
 from vrp.data_access import published
 from vrp.data_access.cache import QueryCache, cache_key
 from vrp.data_access.queries import Warehouse
@@ -125,28 +125,23 @@ def test_the_app_still_serves_pages_when_redis_is_down(demo_warehouse, caplog):
     state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     with caplog.at_level(logging.WARNING), app.server.test_request_context("/"):
         out = cb.map_callback(state, "count", [], None)
-    assert "Isle of Wight" in out[2]
+    assert "Isle of Wight" in out["title"]
     year = cube_area_year(app.server.config["VRP_WAREHOUSE"], "serious_violence", "E06000046", "2024-04-01")
-    assert f"{year:,}" in str(out[3])  # the published district year, not an apology
+    assert f"{year:,}" in str(out["summary"])  # the published district year, not an apology
     assert "cache backend unavailable" in caplog.text
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 
 def _knife_post(client, districts):
-    from tests.test_hotspots import _post
-
     state = {"districts": districts, "measure": "knife_enabled_sv", **FY}
-    return _post(client, None, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
+    return post_callback(client, "knife-title.children", [{"id": "filter-state", "property": "data", "value": state}])
 
 
 def _hotspots_patch_post(client):
-    from tests.test_hotspots import _post
-
     state = {"districts": ["E06000046"], "measure": "serious_violence", **FY}
     meta = {"mode": "count", "districts": ["E06000046"], "points": False}
-    return _post(
+    return post_callback(
         client,
-        None,
         "hotspots-map.figure",
         [
             {"id": "filter-state", "property": "data", "value": state},
@@ -233,7 +228,7 @@ def test_a_view_is_one_entry_whatever_the_browser_adds_to_the_state(demo_warehou
         first = knife_crime.trend_callback(state)
         again = knife_crime.trend_callback(same)
     assert len(calls) == 1  # one miss, so one entry: an entry is stored only on a miss
-    assert first[0] == again[0] == "Knife-enabled serious violence: Southampton"
+    assert first["title"] == again["title"] == "Knife-enabled serious violence: Southampton"
     app.server.config["VRP_WAREHOUSE"].dispose()
 
 

@@ -7,18 +7,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from vrp.cli import main
+from tests.helpers import run_cli
 from vrp.data_access.engine import make_engine
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +37,7 @@ def _fy_start(label: str) -> str:
 
 
 def test_public_summary_by_financial_year_is_the_published_cells(capsys, demo_url):
-    code, out, err = run(capsys, "summary", "--warehouse", demo_url, "--format", "csv")
+    code, out, err = run_cli(capsys, "summary", "--warehouse", demo_url, "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert out.splitlines()[0] == "measure,period,district,count"
@@ -67,7 +57,9 @@ def test_public_summary_by_financial_year_is_the_published_cells(capsys, demo_ur
 
 def test_partner_summary_keeps_the_part_year(capsys, demo_url, monkeypatch):
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, _ = run(capsys, "summary", "--warehouse", demo_url, "--format", "csv", "--measure", "knife_enabled_sv")
+    code, out, _ = run_cli(
+        capsys, "summary", "--warehouse", demo_url, "--format", "csv", "--measure", "knife_enabled_sv"
+    )
     assert code == 0
     knife = [r["period"] for r in csv.DictReader(io.StringIO(out))]
     assert knife == ["2021-22", "2022-23", "2023-24", "2024-25", "2025-26", "2026-27"]
@@ -91,7 +83,7 @@ def _records(url: str, districts: tuple[str, ...], start: date, end: date) -> in
 
 
 def test_public_summary_by_month_for_a_district_is_the_published_cells(capsys, demo_url):
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         *("summary", "--warehouse", demo_url, "--by", "month", "--district", "e06000045"),
         *("--measure", "serious_violence", "--format", "csv"),
@@ -110,7 +102,7 @@ def test_public_summary_by_month_for_a_district_is_the_published_cells(capsys, d
 
 def test_partner_summary_sums_districts_over_a_window_like_sql(capsys, demo_url, monkeypatch):
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         *("summary", "--warehouse", demo_url, "--district", "E06000045", "--district", "E06000044"),
         *("--start", "2023-05", "--end", "2024-02", "--measure", "serious_violence", "--format", "csv"),
@@ -133,7 +125,7 @@ def test_partner_summary_sums_districts_over_a_window_like_sql(capsys, demo_url,
     ],
 )
 def test_public_refusals_are_one_line_naming_the_partner_audience(capsys, demo_url, args, says):
-    code, out, err = run(capsys, *args, "--warehouse", demo_url)
+    code, out, err = run_cli(capsys, *args, "--warehouse", demo_url)
     assert code == 1 and out == ""
     assert err.startswith("vrp: error: ") and says in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
@@ -143,7 +135,7 @@ def test_public_refusals_are_one_line_naming_the_partner_audience(capsys, demo_u
 
 def test_loads_lists_one_row_per_file_for_partners(capsys, demo_url, monkeypatch):
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, _ = run(capsys, "loads", "--warehouse", demo_url, "--format", "csv")
+    code, out, _ = run_cli(capsys, "loads", "--warehouse", demo_url, "--format", "csv")
     assert code == 0
     assert out.splitlines()[0] == (
         "file,sha256,rows_read,rows_loaded,rows_out_of_area,rows_rejected,rows_lsoa11_split,mapping,loaded_at"
@@ -153,7 +145,7 @@ def test_loads_lists_one_row_per_file_for_partners(capsys, demo_url, monkeypatch
 
 
 def test_sources_say_what_is_synthetic(capsys, demo_url):
-    code, out, _ = run(capsys, "sources", "--warehouse", demo_url, "--format", "csv")
+    code, out, _ = run_cli(capsys, "sources", "--warehouse", demo_url, "--format", "csv")
     rows = {r["source"]: r for r in csv.DictReader(io.StringIO(out))}
     assert code == 0
     assert rows["police_records"]["data"] == "synthetic" and rows["police_uk"]["data"] == "real"
@@ -163,7 +155,7 @@ def test_sources_say_what_is_synthetic(capsys, demo_url):
 
 def test_sources_give_row_counts_to_partners(capsys, demo_url, monkeypatch):
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, _ = run(capsys, "sources", "--warehouse", demo_url, "--format", "csv")
+    code, out, _ = run_cli(capsys, "sources", "--warehouse", demo_url, "--format", "csv")
     rows = {r["source"]: r for r in csv.DictReader(io.StringIO(out))}
     assert code == 0
     engine = make_engine(demo_url, read_only=True)
@@ -176,11 +168,11 @@ def test_sources_give_row_counts_to_partners(capsys, demo_url, monkeypatch):
 def test_ingest_on_each_backend_with_the_warehouse_option(capsys, warehouse_url, settings, tmp_path):
     from tests.helpers import POLICE_HEADER, police_row, write_csv
 
-    assert run(capsys, "init", "--warehouse", warehouse_url)[0] == 0
+    assert run_cli(capsys, "init", "--warehouse", warehouse_url)[0] == 0
     path = write_csv(tmp_path / "r.csv", POLICE_HEADER, [police_row("C1"), police_row("C2", date="31/12/2024")])
-    code, out, _ = run(capsys, "ingest", "police-records", "--warehouse", warehouse_url, str(path))
+    code, out, _ = run_cli(capsys, "ingest", "police-records", "--warehouse", warehouse_url, str(path))
     assert code == 0 and "1 loaded" in out and "1 quarantined" in out
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "ingest",
         "police-uk",
@@ -189,7 +181,7 @@ def test_ingest_on_each_backend_with_the_warehouse_option(capsys, warehouse_url,
         str(settings.reference_dir / "police_uk/2019-10-hampshire-street-sample100.csv"),
     )
     assert code == 0 and "100 rows read" in out
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "summary",
         "--warehouse",
@@ -227,9 +219,9 @@ def test_ingest_on_each_backend_with_the_warehouse_option(capsys, warehouse_url,
 )
 def test_errors_are_one_line_and_non_zero(capsys, tmp_path, demo_warehouse, args, message):
     if any("w.duckdb" in a for a in args):
-        assert run(capsys, "init", "--warehouse", f"duckdb:///{tmp_path}/w.duckdb")[0] == 0
+        assert run_cli(capsys, "init", "--warehouse", f"duckdb:///{tmp_path}/w.duckdb")[0] == 0
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    code, _, err = run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code != 0
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tests.test_cli import run
-from tests.test_public_release import cut_off  # noqa: F401  (the warehouse without unpublished tables)
+from tests.helpers import run_cli
 from vrp.data_access import tables as t
 from vrp.stats.its import evaluate as fit
 
@@ -152,7 +151,7 @@ def test_the_answer_carries_an_etag(client):
 
 def test_cli_prints_the_ratios_and_sentences(capsys, demo_warehouse, client):
     url = demo_warehouse.warehouse
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "evaluate", "--warehouse", url, "--measure", MEASURE, "--area", SOUTHAMPTON, "--start", "2024-04"
     )
     api = _get(client, f"measure={MEASURE}&area={SOUTHAMPTON}&start=2024-04")
@@ -160,7 +159,7 @@ def test_cli_prints_the_ratios_and_sentences(capsys, demo_warehouse, client):
     level = api["level"]
     assert f"level change ratio {level['ratio']:.3f} (95% CI {level['lower']:.3f} to {level['upper']:.3f}" in out
     assert api["sentences"][0] in out and "SYNTHETIC" in out
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys, "evaluate", "--warehouse", url, "--measure", MEASURE, "--area", SOUTHAMPTON, "--start", "2024-04",
         "--format", "json",
     )  # fmt: skip
@@ -169,11 +168,11 @@ def test_cli_prints_the_ratios_and_sentences(capsys, demo_warehouse, client):
 
 def test_cli_refuses_hidden_months_to_the_public_in_one_line(capsys, demo_warehouse, hidden_district, monkeypatch):
     args = ["evaluate", "--warehouse", demo_warehouse.warehouse, "--measure", MEASURE, "--area", hidden_district]
-    code, out, err = run(capsys, *args, "--start", "2024-04")
+    code, out, err = run_cli(capsys, *args, "--start", "2024-04")
     assert code == 1 and out == "" and err.startswith("vrp: error: ") and err.count("\n") == 1
     assert "an evaluation needs every month" in err
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, err = run(capsys, *args, "--start", "2024-04", "--plan", "12", "--format", "json")
+    code, out, err = run_cli(capsys, *args, "--start", "2024-04", "--plan", "12", "--format", "json")
     plan = json.loads(out)
     assert code == 0 and plan["months_before"] == 36 and plan["months_after"] == 12
     assert plan["mde_drop"] is None or 0.02 <= plan["mde_drop"] <= 0.8

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.a11y import serious_violations
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -108,7 +108,7 @@ def test_both_cards_download_what_the_page_asked(demo_warehouse):
                 card_export(state, "evaluate-its", {**asked, "measure": "no_such_measure"})
     finally:
         app.server.config["VRP_WAREHOUSE"].dispose()
-    table = shown[3]
+    table = shown["table"]
     assert len(chart.frame) == len(table.children[1].children)  # a row a month, as the card's table
     assert chart.stem.startswith("knife-enabled-sv_evaluation_southampton") and chart.figure is not None
     assert set(chart.frame["place"]) == {"Southampton"}

@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 import pytest
 from dash import dcc, html
 
-from tests.test_page_admissions import partner_app  # noqa: F401  (the partner audience's app, one per module)
 from vrp.callbacks import exports as ex
 from vrp.dashboards import components as c
 from vrp.data_access.validation import InvalidQuery
@@ -91,15 +90,15 @@ def check_card(card: str, state: dict) -> ex.CardExport:
     assert records[0]["synthetic"] in ("true", "false")
     if spec.page != "home":
         assert {r["measure_id"] for r in records} == {export.meta["measure_id"]}
-    out = spec.view(state, options)
+    shown_parts = spec.parts(spec.view(state, options))
     # The chart: every value it plots is in the CSV (as shown, to the table's rounding; shares as fractions).
-    if spec.figure is not None and out[spec.figure]:
-        plotted = trace_values(out[spec.figure])
+    if spec.figure is not None and shown_parts[spec.figure]:
+        plotted = trace_values(shown_parts[spec.figure])
         numbers = csv_numbers(records, data_columns)
         missing = [v for v in plotted if not close(v, numbers)]
         assert not missing, (card, missing[:5])
     # The table: same rows; a "*" is an empty cell (never a number); each number as shown.
-    table = out[spec.table] if spec.table is not None else None
+    table = shown_parts[spec.table] if spec.table is not None else None
     if table is not None and c.kept_data(table) is not None and spec.page not in ("home", "hotspots"):
         shown = shown_cells(table)
         assert len(shown) == len(records), card
@@ -143,7 +142,7 @@ def test_public_csv_hides_what_the_page_hides(app):
     """Every "*" of the LSOA table is an empty cell of the map's CSV, and no other count is missing."""
     with app.server.test_request_context("/"):
         export = ex.card_export({**STATE, "districts": []}, "hotspots-map")
-        table = ex.CARDS["hotspots-map"].view({**STATE, "districts": []}, None)[5]
+        table = ex.CARDS["hotspots-map"].view({**STATE, "districts": []}, None)["table"]
     shown = {cells[0]: cells[3] for cells in shown_cells(table)}
     records = {r["LSOA"]: r for r in rows(export.csv())}
     assert set(shown) == set(records) and len(records) > 1000

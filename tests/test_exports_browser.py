@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 from vrp.dashboards.pages import pages
 

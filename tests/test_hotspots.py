@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dash import Patch, no_update
 
-from tests.helpers import cube_area_year, cube_lsoa_year
+from tests.helpers import cube_area_year, cube_lsoa_year, filter_state, post_callback
 from vrp.app import create_app
 from vrp.callbacks import hotspots as cb
 from vrp.callbacks.hotspots_panel import lsoa_headline
@@ -34,15 +34,7 @@ def partner(demo_warehouse):
     wh.dispose()
 
 
-@pytest.fixture(scope="module")
-def partner_app(demo_warehouse):
-    application = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
-def state(districts=(SOTON,), measure="serious_violence", age="all"):
-    return {"districts": list(districts), "start": PERIOD[0], "end": PERIOD[1], "measure": measure, "age": age}
+state = filter_state  # Southampton, the rolling year PERIOD
 
 
 def test_every_lsoa_of_the_selection_is_on_the_map(wh, partner):
@@ -88,9 +80,9 @@ def test_a_period_that_is_not_a_published_year_shows_one_with_a_note(app, wh):
     with app.server.test_request_context("/"):
         out = cb.update_map({**state(), "start": "2025-06", "end": "2025-06"}, "count", [], None)
         exact = cb.update_map({**state(), "start": FY[0], "end": FY[1]}, "count", [], None)
-    message = json.dumps(out[4].to_plotly_json(), default=str)
+    message = json.dumps(out["message"].to_plotly_json(), default=str)
     assert "The public map shows financial years: showing 2025/26." in message
-    assert "financial year 2025/26" in out[3] and exact[4] is None
+    assert "financial year 2025/26" in out["summary"] and exact["message"] is None
 
 
 def test_a_measure_without_lsoa_cells_is_mapped_by_district_only_in_public(app, wh, partner):
@@ -99,7 +91,7 @@ def test_a_measure_without_lsoa_cells_is_mapped_by_district_only_in_public(app, 
             places.hotspot_map(wh, measure, [], "2022-04", "2023-03")
     with app.server.test_request_context("/"):
         out = cb.map_callback(state(measure="police_uk_robbery"), "count", [], None)
-    assert "Alert" in type(out[4]).__name__ and "not by LSOA" in json.dumps(out[4].to_plotly_json())
+    assert "Alert" in type(out["message"]).__name__ and "not by LSOA" in json.dumps(out["message"].to_plotly_json())
     assert len(places.hotspot_map(partner, "police_uk_robbery", [SOTON], "2022-02", "2022-02")) == 152
 
 
@@ -194,11 +186,12 @@ def test_the_hour_grid_is_for_partners_only_in_public(app, wh):
         places.hour_by_weekday(wh, "knife_enabled_sv", [], *PERIOD)
     assert places.hour_by_weekday(wh, "police_uk_robbery", [], "2022-02", "2022-02") is None  # no times at all
     with app.server.test_request_context("/"):
-        table, curve, text, heat, heat_text, section_hidden = cb.update_lower(state())
-    assert heat_text.startswith("Shown to partners only") and section_hidden is False
+        out = cb.update_lower(state())
+    assert out["heatmap_text"].startswith("Shown to partners only") and out["heatmap_hidden"] is False
+    heat = out["heatmap"]
     assert heat["data"] == [] and "Shown to partners only" in heat["layout"]["annotations"][0]["text"]
-    assert text.startswith("Approximately: the top 1% of LSOAs")
-    assert "Southampton 023E" in json.dumps(table.to_plotly_json(), default=str)
+    assert out["concentration_text"].startswith("Approximately: the top 1% of LSOAs")
+    assert "Southampton 023E" in json.dumps(out["top"].to_plotly_json(), default=str)
 
 
 def test_lower_charts_carry_their_data_as_valid_figure_dicts(partner_app):
@@ -209,7 +202,7 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(partner_app):
     wh = partner_app.server.config["VRP_WAREHOUSE"]
     with partner_app.server.test_request_context("/"):
         out = cb.update_lower(state(districts=[]))
-    curve, heat = out[1], out[3]
+    curve, heat = out["concentration"], out["heatmap"]
     conc = places.concentration_of_harm(wh, "serious_violence", [], *PERIOD)
     assert curve["data"][0]["y"] == pytest.approx([v * 100 for v in conc["harm_share"]])
     grid = places.hour_by_weekday(wh, "serious_violence", [], *PERIOD)
@@ -222,7 +215,7 @@ def test_lower_charts_carry_their_data_as_valid_figure_dicts(partner_app):
     assert by_hour["y"] == grid.groupby("hour")["count"].sum().astype(float).tolist() and by_hour["yaxis"] == "y2"
     assert by_day["x"] == grid.groupby("weekday")["count"].sum().astype(float).tolist() and by_day["xaxis"] == "x2"
     assert by_day["y"] == list(places.WEEKDAYS) and by_hour["x"] == [f"{h:02d}" for h in range(24)]
-    assert "Grey cells" not in out[4] and out[5] is False
+    assert "Grey cells" not in out["heatmap_text"] and out["heatmap_hidden"] is False
     # A grid with hidden cells (the partner audience hides none; the figure supports them): they are gaps marked
     # "*", drawn grey by a second trace, so they never read as zero.
     small = grid.assign(count=grid["count"].astype(float).mask(grid["count"] < 3))
@@ -370,27 +363,28 @@ def test_topology_is_computed_once_into_the_build_folder_then_read(settings, mon
 def test_map_callback_patches_values_when_the_selection_stays(app):
     with app.server.test_request_context("/"):
         first = cb.update_map(state(), "count", [], None)
-        assert first[1] == {"mode": "count", "districts": [SOTON], "points": False}
-        assert "Southampton" in first[2]
-        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
-    assert isinstance(again[0], Patch)
-    assert "financial year 2024/25" in again[3]  # the public map's year for October 2024 to September 2025
+        assert first["meta"] == {"mode": "count", "districts": [SOTON], "points": False}
+        assert "Southampton" in first["title"]
+        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first["meta"])
+    assert isinstance(again["figure"], Patch)
+    assert "financial year 2024/25" in again["summary"]  # the public map's year for October 2024 to September 2025
     # The note inside the map names the new measure and year too (a downloaded image carries it).
     with app.server.test_request_context("/"):
-        knife = cb.update_map({**state(), "measure": "knife_enabled_sv"}, "count", [], first[1])
-    assert first[0]["layout"]["annotations"][0]["text"].startswith("Serious violence")
-    notes = [op for op in knife[0].to_plotly_json()["operations"] if op["location"][:2] == ["layout", "annotations"]]
+        knife = cb.update_map({**state(), "measure": "knife_enabled_sv"}, "count", [], first["meta"])
+    assert first["figure"]["layout"]["annotations"][0]["text"].startswith("Serious violence")
+    operations = knife["figure"].to_plotly_json()["operations"]
+    notes = [op for op in operations if op["location"][:2] == ["layout", "annotations"]]
     assert [op["location"] for op in notes] == [["layout", "annotations", 0, "text"]]
     assert notes[0]["params"]["value"].startswith("Knife-enabled serious violence, financial year 2025/26.")
-    assert len(first[0]["layout"]["annotations"]) == 1  # the note is the map's only annotation
+    assert len(first["figure"]["layout"]["annotations"]) == 1  # the note is the map's only annotation
 
 
 def test_partner_map_callback_keeps_the_chosen_months(partner_app):
     with partner_app.server.test_request_context("/"):
         first = cb.update_map(state(), "count", [], None)
-        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
-    assert isinstance(again[0], Patch) and first[4] is None
-    assert "October 2024 to September 2025" in again[3]
+        again = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first["meta"])
+    assert isinstance(again["figure"], Patch) and first["message"] is None
+    assert "October 2024 to September 2025" in again["summary"]
 
 
 def test_callbacks_refuse_bad_values_politely(app):
@@ -402,7 +396,7 @@ def test_callbacks_refuse_bad_values_politely(app):
             {**state(), "districts": 42},
         ):
             out = cb.map_callback(bad, "count", [], None)
-            assert "Alert" in type(out[4]).__name__
+            assert "Alert" in type(out["message"]).__name__
         panel = cb.panel_callback("E99999999", state())
         assert "unknown LSOA" in json.dumps(panel.to_plotly_json(), default=str)
         assert cb.pick_from_search(1, None, "southampton 023e") == "E01035444"
@@ -410,23 +404,7 @@ def test_callbacks_refuse_bad_values_politely(app):
         assert cb.pick_from_search(None, 1, "Atlantis") == "not-found:Atlantis"
         assert "No LSOA called" in json.dumps(cb.panel_callback("not-found:Atlantis", state()).to_plotly_json())
         click = {"points": [{"location": "E01035444"}]}
-        assert cb.pick_from_map(click) == ("E01035444", "Southampton 023E (E01035444)")
-
-
-def _post(client, app, callback_fn_name: str, inputs: list, state_: list | None = None):
-    """Call a callback the way the browser does: POST /_dash-update-component."""
-    deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if callback_fn_name in str(d.get("output")))
-    body = {
-        "output": dep["output"],
-        "outputs": [
-            {"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")
-        ],
-        "inputs": inputs,
-        "state": state_ or [],
-        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
-    }
-    return client.post("/_dash-update-component", json=body)
+        assert cb.pick_from_map(click) == {"lsoa": "E01035444", "search": "Southampton 023E (E01035444)"}
 
 
 @pytest.mark.parametrize(
@@ -443,9 +421,8 @@ def _post(client, app, callback_fn_name: str, inputs: list, state_: list | None 
 )
 def test_bad_posts_never_give_a_500_or_a_stack_trace(app, bad):
     client = app.server.test_client()
-    response = _post(
+    response = post_callback(
         client,
-        app,
         "hotspots-map.figure",
         [
             {"id": "filter-state", "property": "data", "value": {**state(), **bad}},
@@ -465,7 +442,7 @@ def _open_link(app, search: str):
         for i in ("filter-district", "filter-measure", "filter-age", "filter-from", "filter-to", "filter-preset")
     ]
     pathname = [{"id": "url", "property": "pathname", "value": "/hotspots"}]
-    return _post(app.server.test_client(), app, "filter-district.value", inputs, pathname)
+    return post_callback(app.server.test_client(), "filter-district.value", inputs, pathname)
 
 
 @pytest.mark.parametrize(
@@ -517,11 +494,11 @@ def test_incident_density_is_for_partners_only(app, demo_warehouse):
     # Public: asking for points anyway gets a polite refusal, no coordinates.
     with app.server.test_request_context("/"):
         out = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)
-    assert "partner audience only" in json.dumps(out[4].to_plotly_json(), default=str)
-    assert out[0] is not None and not isinstance(out[0], dict)  # no figure sent
+    assert "partner audience only" in json.dumps(out["message"].to_plotly_json(), default=str)
+    assert out["figure"] is not None and not isinstance(out["figure"], dict)  # no figure sent
     partner_app = create_app(demo_warehouse.with_(audience="partner", insecure_no_auth=True, cache_type="SimpleCache"))
     with partner_app.server.test_request_context("/"):
-        fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)[0]
+        fig = cb.map_callback(state(measure="knife_enabled_sv"), "count", ["points"], None)["figure"]
     assert fig["data"][-1]["type"] == "densitymap" and len(fig["data"][-1]["lat"]) > 0
     # Record-level points never go into the shared cache (the area counts may).
     stored = partner_app.server.config["VRP_WAREHOUSE"].cache.backend.cache._cache
@@ -534,8 +511,8 @@ def test_a_malformed_filter_state_is_refused_politely(app):
     with app.server.test_request_context("/"):
         for bad in ({**state(), "districts": 42}, "not a dict", {**state(), "start": ["2024-01"]}):
             out = cb.map_callback(bad, "count", [], None)
-            assert type(out[4]).__name__ == "Alert"
-            assert "went wrong" not in json.dumps(out[4].to_plotly_json(), default=str)
+            assert type(out["message"]).__name__ == "Alert"
+            assert "went wrong" not in json.dumps(out["message"].to_plotly_json(), default=str)
 
 
 def test_table_and_search_list_are_sent_only_when_needed(app):
@@ -543,20 +520,20 @@ def test_table_and_search_list_are_sent_only_when_needed(app):
         assert cb.update_table(False, state()) is None  # closed: nothing sent
         table = cb.update_table(True, state())
         assert "Southampton 023E" in json.dumps(table.to_plotly_json(), default=str)
-        options, districts = cb.update_lsoa_list(state(), None)
-        assert districts == [SOTON] and len(options) == 152
-        assert "Southampton 023E (E01035444)" in options
-        again = cb.update_lsoa_list({**state(), "start": "2024-01", "end": "2024-12"}, districts)
-    assert again == (no_update, no_update)
+        listed = cb.update_lsoa_list(state(), None)
+        assert listed["districts"] == [SOTON] and len(listed["names"]) == 152
+        assert "Southampton 023E (E01035444)" in listed["names"]
+        again = cb.update_lsoa_list({**state(), "start": "2024-01", "end": "2024-12"}, listed["districts"])
+    assert again is no_update
 
 
 def test_a_filter_change_sends_less_than_100_kb(app):
     """The Patch a filter change sends for one district (the issue's target; measured in the benchmark too)."""
     with app.server.test_request_context("/"):
         first = cb.update_map(state(), "count", [], None)
-        patch = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first[1])
-    assert isinstance(patch[0], Patch)
-    body = json.dumps([patch[0].to_plotly_json(), *patch[1:]], cls=plotly.utils.PlotlyJSONEncoder)
+        patch = cb.update_map({**state(), "start": "2024-10", "end": "2025-09"}, "count", [], first["meta"])
+    assert isinstance(patch["figure"], Patch)
+    body = json.dumps({**patch, "figure": patch["figure"].to_plotly_json()}, cls=plotly.utils.PlotlyJSONEncoder)
     assert len(body) < 100_000
 
 
@@ -621,7 +598,7 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
     pages = (("/knife-crime", True), ("/hospital-admissions", True), ("/hotspots", False), ("/", True))
     for path, hidden in (*pages, ("/national", True), ("/profile", True)):  # "/": every measure; national: ONS
         inputs = [{"id": "url", "property": "pathname", "value": path}]
-        style = _post(client, app, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
+        style = post_callback(client, "page-content.children", inputs).get_json()["response"]["filter-measure-col"]
         assert (style.get("style") == {"display": "none"}) is hidden, path
 
 
@@ -629,7 +606,9 @@ def test_the_filter_bar_says_what_it_does(app, partner_app):
 def test_a_malformed_pathname_is_a_page_not_found_without_a_traceback(app, pathname, caplog):
     client = app.server.test_client()
     with caplog.at_level("ERROR"):
-        routed = _post(client, app, "page-content.children", [{"id": "url", "property": "pathname", "value": pathname}])
+        routed = post_callback(
+            client, "page-content.children", [{"id": "url", "property": "pathname", "value": pathname}]
+        )
         synced = _open_link(app, "?district=E06000045")  # the shell's own sync still answers
     assert routed.status_code == 200 and "Page not found" in routed.get_data(as_text=True)
     assert synced.status_code == 200 and "Traceback" not in caplog.text
@@ -721,7 +700,7 @@ def test_the_partner_density_layer_follows_the_age_filter(partner_app):
     shown = {}
     with partner_app.server.test_request_context("/"):
         for age in ("all", "u25"):
-            fig = cb.map_callback(state(measure="knife_enabled_sv", age=age), "count", ["points"], None)[0]
+            fig = cb.map_callback(state(measure="knife_enabled_sv", age=age), "count", ["points"], None)["figure"]
             density = fig["data"][-1]
             assert density["type"] == "densitymap"
             counted = places.hotspot_map(wh_, "knife_enabled_sv", [SOTON], *PERIOD, age)["count"].sum()
@@ -756,8 +735,8 @@ def test_the_summary_and_the_top_places_name_every_hot_spot(app, partner_app):
         assert hot["place"].tolist() == [places.place_names(wh_, [c])[c] for c in hot["lsoa21_code"]]
         assert hot["place"].str.contains(", around ").all()
         with application.server.test_request_context("/"):
-            summary = cb.update_map(st, "count", [], None)[3]
-            table = json.dumps(cb.update_lower(st)[0].to_plotly_json(), default=str, ensure_ascii=False)
+            summary = cb.update_map(st, "count", [], None)["summary"]
+            table = json.dumps(cb.update_lower(st)["top"].to_plotly_json(), default=str, ensure_ascii=False)
         assert f"{len(hot)} LSOAs are statistically significant hotspots: " in summary
         assert "; ".join(hot["place"].head(5)) + f"; and {len(hot) - 5} more (marked in Top places)." in summary
         # The table: the top 20 by count, then the hot spots outside them; every hot spot marked in words.

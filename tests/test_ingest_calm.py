@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import drop_pg_schema, need_service, pg_schema_url, table_counts
-from tests.helpers import POLICE_HEADER, PORTSMOUTH, police_row, write_csv
+from tests.helpers import POLICE_HEADER, PORTSMOUTH, police_row, run_cli, write_csv
 from vrp.data_access import tables as t
 from vrp.data_access.engine import data_version, make_engine
 from vrp.pipeline.csvfile import FileRefused
@@ -70,17 +70,15 @@ def test_a_file_of_junk_is_refused_as_soon_as_the_rest_cannot_save_it(engine, lo
 
 
 def test_the_cli_refuses_a_mostly_rejected_file_in_one_line(tmp_path, capsys):
-    from tests.test_cli import run
-
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    assert run(capsys, "init", "--warehouse", url)[0] == 0
+    assert run_cli(capsys, "init", "--warehouse", url)[0] == 0
     path = _mostly_bad(tmp_path / "bad.csv")
-    code, out, err = run(capsys, "ingest", "police-records", "--warehouse", url, str(path))
+    code, out, err = run_cli(capsys, "ingest", "police-records", "--warehouse", url, str(path))
     assert code == 1 and out == ""
     assert err.startswith("vrp: refused: bad.csv: 6 of 10 rows rejected") and len(err.splitlines()) == 1
-    code, out, err = run(capsys, "ingest", "police-records", "--warehouse", url, "--max-rejected", "75%", str(path))
+    code, out, err = run_cli(capsys, "ingest", "police-records", "--warehouse", url, "--max-rejected", "75%", str(path))
     assert code == 0 and "4 loaded" in out and "6 quarantined" in out
-    code, _, err = run(capsys, "ingest", "police-records", "--warehouse", url, "--max-rejected", "2", str(path))
+    code, _, err = run_cli(capsys, "ingest", "police-records", "--warehouse", url, "--max-rejected", "2", str(path))
     assert code == 2 and "not a share from 0 to 1" in err
 
 

@@ -68,15 +68,6 @@ def _tracebacks(records) -> list[str]:
     return [f"{r.name}: {r.getMessage()[:200]}" for r in records if r.levelno >= logging.ERROR and r.exc_info]
 
 
-@pytest.fixture(scope="module")
-def partner_app(demo_warehouse):
-    from vrp.app import create_app
-
-    application = create_app(demo_warehouse.with_(cache_type="SimpleCache", audience="partner", insecure_no_auth=True))
-    yield application
-    application.server.config["VRP_WAREHOUSE"].dispose()
-
-
 @pytest.mark.parametrize("audience", ["public", "partner"])
 @pytest.mark.parametrize("kind", list(MALFORMED))
 def test_every_callback_answers_malformed_input_politely(request, caplog, audience, kind):

@@ -19,11 +19,11 @@ from tests.helpers import (
     PORTSMOUTH,
     SOUTHAMPTON,
     police_row,
+    run_cli,
     to_grid,
     write_csv,
     write_workbook,
 )
-from vrp.cli import main
 from vrp.data_access.engine import make_engine
 from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.load import load_files
@@ -306,16 +306,6 @@ def test_workbook_cells_read_as_contract_text(tmp_path):
     assert rows.rows["_raw"].tolist()[0] == "2024-03-15,2024-03-15 23:10,19,Y,12345"
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 # (what the example mapping has, what the broken one has instead, the message)
 BROKEN = {
     "a header the file lacks": (
@@ -365,7 +355,7 @@ def test_a_broken_mapping_is_refused_in_one_line_and_nothing_changes(problem, ca
     workbook = partner_workbook(tmp_path / "crimes.xlsx")
     before = table_counts(engine)
     args = ["ingest", "police-records", str(workbook), "--mapping", str(mapping)]
-    code, out, err = run(capsys, *args, "--warehouse", engine.url.render_as_string(hide_password=False))
+    code, out, err = run_cli(capsys, *args, "--warehouse", engine.url.render_as_string(hide_password=False))
     assert (code, out) == (1, "")
     assert len(err.splitlines()) == 1, err
     assert message in err
@@ -378,7 +368,7 @@ def test_mapping_check_previews_the_first_rows_as_they_will_load(capsys, shared,
     before = table_counts(engine)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()  # DuckDB: the check opens the file read-only, which a read-write connection here would block
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "mapping", "check", str(POLICE_MAPPING), str(workbook), "--rows", "6", "--warehouse", url
     )
     assert (code, err) == (0, "")
@@ -467,7 +457,7 @@ def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_pat
     workbook = partner_workbook(tmp_path / "cli_crimes.xlsx")
     url = shared.url.render_as_string(hide_password=False)
     shared.dispose()
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "ingest", "police-records", str(workbook), "--mapping", str(POLICE_MAPPING), "--warehouse", url
     )
     assert (code, err) == (0, "")
@@ -478,6 +468,6 @@ def test_vrp_ingest_loads_a_workbook_through_its_mapping(capsys, shared, tmp_pat
     )
     # The load audit says which mapping the load used (the Data Tracker's record of how each file arrived).
     monkeypatch.setenv("VRP_AUDIENCE", "partner")
-    code, out, _ = run(capsys, "loads", "--warehouse", url, "--format", "csv")
+    code, out, _ = run_cli(capsys, "loads", "--warehouse", url, "--format", "csv")
     audit = {r["file"]: r for r in csv.DictReader(io.StringIO(out))}
     assert code == 0 and audit["cli_crimes.xlsx"]["mapping"].startswith("police-workbook.toml")

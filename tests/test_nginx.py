@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.test_serving import free_port, start_gunicorn, stop
+from tests.helpers import free_port, start_gunicorn, stop_server
 from vrp.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -79,7 +79,7 @@ def stack(demo_warehouse, tmp_path_factory):
     yield port, base
     proxy.terminate()
     proxy.wait(timeout=10)
-    stop(app)
+    stop_server(app)
 
 
 def fetch(url, headers=None, data=None):

@@ -12,7 +12,7 @@ import pytest
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.helpers import built_bundle
 from vrp.app import create_app
 from vrp.settings import REPO_ROOT
 
@@ -22,17 +22,6 @@ TRACE_TYPES = {
     for name in dir(go)
     if isinstance(getattr(go, name), type) and issubclass(getattr(go, name), BaseTraceType)
 }
-
-
-def built_bundle(settings) -> dict:
-    """The manifest make writes beside the bundle; fails in CI (and skips elsewhere) when the bundle is missing."""
-    manifest = settings.plotlyjs_dir / "plotly-vrp.json"
-    if not manifest.exists():
-        message = f"{manifest} is missing: run `make build/plotlyjs/plotly-vrp.json`"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return json.loads(manifest.read_text(encoding="utf-8"))
 
 
 def drawn_trace_types() -> set[str]:

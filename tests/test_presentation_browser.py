@@ -11,8 +11,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.test_accessibility import open_page, screen
-from tests.test_browser import wait_for
+from tests.helpers import open_page, screen, wait_for
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from tests.a11y import serious_violations
-from tests.test_browser import wait_for
+from tests.helpers import wait_for
 from vrp.app import create_app
 from vrp.dashboards import profile as ids
 

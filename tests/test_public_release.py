@@ -11,7 +11,6 @@ Two proofs that every number a public page or API answer carries comes from publ
 from __future__ import annotations
 
 import json
-import shutil
 
 import duckdb
 import pytest
@@ -19,17 +18,6 @@ import pytest
 from vrp.data_access.published import NotPublished
 from vrp.data_access.queries import Warehouse
 
-UNPUBLISHED_TABLES = (
-    "fact_police_records",
-    "fact_admissions",
-    "fact_homicides",
-    "fact_police_uk",
-    "fact_ons_knife",
-    "mart_counts",
-    "pub_cube_audit",
-    "quarantine",
-    "load_audit",
-)
 PAGES = ("/", "/hotspots", "/knife-crime", "/hospital-admissions", "/homicide", "/national", "/profile")
 # Public states as the shell writes them: published periods of several kinds, HIPS and one district, both ages.
 STATES = [
@@ -62,18 +50,6 @@ def test_a_public_warehouse_refuses_unpublished_tables(demo_warehouse):
         assert partner.read("SELECT count(*) AS n FROM mart_counts")["n"][0] > 0
     finally:
         partner.dispose()
-
-
-@pytest.fixture(scope="module")
-def cut_off(demo_warehouse, tmp_path_factory):
-    """A copy of the demo warehouse without anything the public may not read."""
-    build = tmp_path_factory.mktemp("cut-off")
-    path = build / "warehouse.duckdb"
-    shutil.copy(demo_warehouse.warehouse_url.removeprefix("duckdb:///"), path)
-    with duckdb.connect(str(path)) as conn:
-        for table in UNPUBLISHED_TABLES:
-            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
-    return demo_warehouse.with_(build_dir=build, warehouse_url=f"duckdb:///{path}")
 
 
 def _apps(demo_warehouse, cut_off):

@@ -3,26 +3,18 @@ at a time (the sync workers it replaced were held by two such clients for 23 s).
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
 import pytest
 
+from tests.helpers import start_gunicorn, stop_server
 from vrp.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 SLOW_CLIENTS = 6
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def slow_client(port: int, stop: threading.Event, opened: list) -> None:
@@ -39,51 +31,11 @@ def slow_client(port: int, stop: threading.Event, opened: list) -> None:
                 return
 
 
-def start_gunicorn(settings, log_path, **extra):
-    """gunicorn with the repository's gunicorn.conf.py serving vrp.wsgi:server on a free port, once /healthz
-    answers. Returns (process, port)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VRP_") and k != "GUNICORN_CMD_ARGS"}
-    env.update(
-        VRP_WAREHOUSE_URL=settings.warehouse,
-        VRP_BUILD_DIR=str(settings.build_dir),
-        VRP_REFERENCE_DIR=str(settings.reference_dir),
-        VRP_CACHE_TYPE="NullCache",
-        **extra,
-    )
-    log = log_path.open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "vrp.wsgi:server"],
-        cwd=REPO_ROOT,  # gunicorn reads ./gunicorn.conf.py, the production settings under test
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    log.close()
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("gunicorn did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.3)
-    time.sleep(2)  # let the second worker finish its warm-up too
-    return server, port
-
-
-def stop(server) -> None:
-    server.terminate()
-    server.wait(timeout=30)
-
-
 @pytest.fixture
 def gunicorn(demo_warehouse, tmp_path):
     server, port = start_gunicorn(demo_warehouse, tmp_path / "gunicorn.log")
     yield port, f"http://127.0.0.1:{port}"
-    stop(server)
+    stop_server(server)
 
 
 def timed_get(url: str) -> tuple[float, int, dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
 from dash.development.base_component import Component
@@ -20,9 +21,10 @@ def polite(message: str):
     return dbc.Alert(message, color="warning", className="my-2")
 
 
-def guarded(*fallback_factories):
+def guarded(failed: Callable[[str], object]):
     """Never a stack trace to the browser: a refused value becomes a message, anything unexpected is logged and
-    becomes an apology. ``fallback_factories`` build the other outputs' values from the message."""
+    becomes an apology. ``failed(message)`` gives every output's value then, in the callback's own shape: one
+    value (``polite``), or the dict of named outputs (``failure_outputs``, ``components.card_message``)."""
 
     def wrap(fn):
         @functools.wraps(fn)
@@ -34,13 +36,22 @@ def guarded(*fallback_factories):
             except Exception:  # logged with its traceback for the operator, never sent to the browser
                 log.exception("callback %s failed", fn.__name__)
                 message = "Something went wrong drawing this view; it has been logged. Please try again."
-            if len(fallback_factories) == 1:
-                return fallback_factories[0](message)
-            return tuple(f(message) for f in fallback_factories)
+            return failed(message)
 
         return inner
 
     return wrap
+
+
+def failure_outputs(**forms) -> Callable[[str], dict]:
+    """A failed callback's named outputs, for ``guarded``: each name's value is its form applied to the message
+    (``polite`` for a message slot, ``components.card_message`` for a card's group) or, where the form is not a
+    function, that value as it is (a page title, ``no_update``: the output keeps what it shows)."""
+
+    def failed(message: str) -> dict:
+        return {name: form(message) if callable(form) else form for name, form in forms.items()}
+
+    return failed
 
 
 def freeze(value):
@@ -48,6 +59,8 @@ def freeze(value):
     where a go.Figure is validated again each time it is rebuilt."""
     if isinstance(value, BaseFigure):
         return value.to_plotly_json()
+    if isinstance(value, dict) and not isinstance(value, Component):
+        return {k: freeze(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(freeze(v) for v in value)
     if isinstance(value, list):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
@@ -134,7 +134,7 @@ def _fmt(value, digits: int = 0) -> str:
 
 def update_headline(state_data):
     if not state_data:
-        return no_update, no_update
+        return no_update
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place = where(wh, scope.districts)
     total = period_total(wh, ids.MEASURE_ID, scope)
@@ -164,7 +164,7 @@ def update_headline(state_data):
     if scope.note:
         children.append(html.P(scope.note, className="small mb-0"))
     title = f"{ids.PAGE_TITLE}: {place}"
-    return title, html.Div(children, className="border-start border-4 border-primary ps-3")
+    return {"title": title, "headline": html.Div(children, className="border-start border-4 border-primary ps-3")}
 
 
 # ---- trend by financial year ---------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def trend_title(frame: pd.DataFrame, place: str, who: str) -> str:
 
 def update_trend(state_data):
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place = where(wh, scope.districts)
     frame = yearly_table(wh, scope)
@@ -289,7 +289,7 @@ def update_trend(state_data):
 
 def update_ages(state_data):
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     place, period = where(wh, scope.districts), scope.period
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, scope.districts, scope.start, scope.end)
@@ -401,7 +401,7 @@ def longer_hides_fewer(wh, scope: Scope) -> str:
 
 def update_districts(state_data):
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     wh, scope, measure = open_page(state_data, ids.MEASURE_ID)
     period = scope.period
     if wh.audience == "public":  # each district's published cell for the page's period
@@ -456,21 +456,17 @@ def update_districts(state_data):
 
 
 # What the app registers: each callback wrapped so a refused value becomes a message on the page.
-headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline, inputs.PAGE_STATE))
-CARD_FAILS = [(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)]  # a card's six outputs, as a message
-trend_callback = guarded(*CARD_FAILS)(cached_view(update_trend, inputs.PAGE_STATE))
-ages_callback = guarded(*CARD_FAILS)(cached_view(update_ages, inputs.PAGE_STATE))
-districts_callback = guarded(*CARD_FAILS)(cached_view(update_districts, inputs.PAGE_STATE))
-
-
-def card(prefix: str) -> list[Output]:
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+headline_callback = guarded(failure_outputs(title=ids.PAGE_TITLE, headline=polite))(
+    cached_view(update_headline, inputs.PAGE_STATE)
+)
+trend_callback = guarded(c.card_message)(cached_view(update_trend, inputs.PAGE_STATE))
+ages_callback = guarded(c.card_message)(cached_view(update_ages, inputs.PAGE_STATE))
+districts_callback = guarded(c.card_message)(cached_view(update_districts, inputs.PAGE_STATE))
 
 
 def register(app: dash.Dash) -> None:
-    app.callback(Output(ids.TITLE, "children"), Output(ids.HEADLINE, "children"), Input(STATE, "data"))(
-        headline_callback
-    )
-    app.callback(*card(ids.TREND), Input(STATE, "data"))(trend_callback)
-    app.callback(*card(ids.AGES), Input(STATE, "data"))(ages_callback)
-    app.callback(*card(ids.DISTRICTS), Input(STATE, "data"))(districts_callback)
+    headline = {"title": Output(ids.TITLE, "children"), "headline": Output(ids.HEADLINE, "children")}
+    app.callback(output=headline, inputs=[Input(STATE, "data")])(headline_callback)
+    app.callback(output=c.card_outputs(ids.TREND), inputs=[Input(STATE, "data")])(trend_callback)
+    app.callback(output=c.card_outputs(ids.AGES), inputs=[Input(STATE, "data")])(ages_callback)
+    app.callback(output=c.card_outputs(ids.DISTRICTS), inputs=[Input(STATE, "data")])(districts_callback)

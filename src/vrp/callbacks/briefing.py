@@ -11,7 +11,7 @@ from dash import Input, Output, State, ctx, dcc, no_update
 
 from vrp.briefing import make
 from vrp.briefing.pdf_pack import PrintFailed
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import failure_outputs, guarded, polite
 from vrp.dashboards import briefing as controls
 from vrp.dashboards.filters import STATE, read_state
 from vrp.data_access.validation import HIPS, InvalidQuery
@@ -39,33 +39,31 @@ def district_of(state_data) -> str:
 def download_pack(_pptx, _pdf, state_data):
     fmt = next((f for f, _ in controls.FORMATS if ctx.triggered_id and ctx.triggered_id.endswith(f"-{f}")), None)
     if fmt is None or not (ctx.triggered and ctx.triggered[0].get("value")):
-        return no_update, no_update
+        return no_update
     state = read_state(state_data)
     district = district_of(state_data)
     if not _making.acquire(blocking=False):
-        return no_update, polite(BUSY)
+        return {"download": no_update, "message": polite(BUSY)}
     try:
         pack, body = make.build(district, state.start, state.end, fmt)
     except (ImagesUnavailable, PrintFailed):
-        return no_update, polite(NO_RENDERER)
+        return {"download": no_update, "message": polite(NO_RENDERER)}
     finally:
         _making.release()
-    return dcc.send_bytes(body, make.file_name(pack, fmt), type=make.FORMATS[fmt]), None
+    return {"download": dcc.send_bytes(body, make.file_name(pack, fmt), type=make.FORMATS[fmt]), "message": None}
 
 
 def register(app: dash.Dash) -> None:
     for page in controls.PAGES:
         found = controls.ids(page)
         app.callback(
-            Output(found["download"], "data"),
-            Output(found["message"], "children"),
-            Input(found["pptx"], "n_clicks"),
-            Input(found["pdf"], "n_clicks"),
-            State(STATE, "data"),
+            output={"download": Output(found["download"], "data"), "message": Output(found["message"], "children")},
+            inputs=[Input(found["pptx"], "n_clicks"), Input(found["pdf"], "n_clicks")],
+            state=[State(STATE, "data")],
             prevent_initial_call=True,
             running=[
                 (Output(found["pptx"], "disabled"), True, False),
                 (Output(found["pdf"], "disabled"), True, False),
                 (Output(found["progress"], "children"), MAKING, ""),
             ],
-        )(guarded(lambda _m: no_update, polite)(download_pack))
+        )(guarded(failure_outputs(download=no_update, message=polite))(download_pack))

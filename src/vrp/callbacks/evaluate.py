@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, ctx, html, no_update
 
-from vrp.callbacks import guarded, inputs, polite
+from vrp.callbacks import failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import period_text
 from vrp.dashboards import components as c
 from vrp.dashboards import evaluate as ids
@@ -34,6 +34,26 @@ PLAN_METHOD = (
     "model, and the power is the share whose 95% interval lies wholly below no change."
 )
 HASH_KEYS = ("measure", "area", "lsoa", "start", "from", "to", "comparison", "phase_in", "errors", "family", "age")
+
+
+# The controls the link's fragment sets, by name.
+LOAD_OUTPUTS = {
+    "measure": Output(ids.MEASURE, "value"),
+    "area": Output(ids.AREA, "value"),
+    "lsoas": Output(ids.LSOAS, "value"),
+    "start_options": Output(ids.START, "options"),
+    "start": Output(ids.START, "value"),
+    "from_options": Output(ids.FROM, "options"),
+    "from": Output(ids.FROM, "value"),
+    "to_options": Output(ids.TO, "options"),
+    "to": Output(ids.TO, "value"),
+    "phase_in": Output(ids.PHASE_IN, "value"),
+    "comparison": Output(ids.COMPARISON, "value"),
+    "errors": Output(ids.ERRORS_ID, "value"),
+    "family": Output(ids.FAMILY, "value"),
+    "age": Output(ids.AGE, "value"),
+    "loaded": Output(ids.LOADED, "data"),
+}
 
 
 def _months(wh, measure_id: str) -> list[dict]:
@@ -65,9 +85,8 @@ def load(fragment, measure, loaded, start, first, last):
     measure refreshes the months, keeping the chosen ones where the measure has them."""
     inputs.strings(fragment, measure, start, first, last)
     wh = warehouse()
-    same = (no_update,) * 9
     if loaded and ctx.triggered_id != ids.MEASURE:
-        return (no_update,) * 15
+        return no_update
     params = {} if loaded else {k: v[-1] for k, v in parse_qs((fragment or "").lstrip("#")).items() if k in HASH_KEYS}
     choices = {o["value"] for o in ids.evaluable_measures(wh)}
     chosen = params.get("measure") if params.get("measure") in choices else None
@@ -77,24 +96,23 @@ def load(fragment, measure, loaded, start, first, last):
     first = _pick(params.get("from", first), options, d_first)
     last = _pick(params.get("to", last), options, d_last)
     start = _pick(params.get("start", start), options, d_start)
-    months = (options, start, options, first, options, last)
-    if loaded:
-        return (no_update, *same[:2], *months, *same[:5], no_update)
+    months = {"start_options": options, "start": start, "from_options": options, "from": first}
+    months |= {"to_options": options, "to": last}
+    if loaded:  # a new measure: its months, everything else as chosen
+        return dict.fromkeys(LOAD_OUTPUTS, no_update) | months
     area = [a for a in params.get("area", "").split(",") if a in wh.district_codes]
-    area_value = (area[0] if area else "") if wh.audience == "public" else area
     phase = params.get("phase_in", "0")
-    return (
-        measure,
-        area_value,
-        params.get("lsoa", "") if wh.audience == "partner" else "",
-        *months,
-        phase if phase.isdigit() and int(phase) <= ev.MAX_PHASE_IN else "0",
-        params.get("comparison") if params.get("comparison") in {"HIPS", *wh.district_codes} else "none",
-        params.get("errors") if params.get("errors") in ev.ERRORS else "quasi",
-        params.get("family") if params.get("family") in ev.FAMILIES else "poisson",
-        params.get("age") if params.get("age") in ("all", "u25") else "all",
-        True,
-    )
+    return months | {
+        "measure": measure,
+        "area": (area[0] if area else "") if wh.audience == "public" else area,
+        "lsoas": params.get("lsoa", "") if wh.audience == "partner" else "",
+        "phase_in": phase if phase.isdigit() and int(phase) <= ev.MAX_PHASE_IN else "0",
+        "comparison": params.get("comparison") if params.get("comparison") in {"HIPS", *wh.district_codes} else "none",
+        "errors": params.get("errors") if params.get("errors") in ev.ERRORS else "quasi",
+        "family": params.get("family") if params.get("family") in ev.FAMILIES else "poisson",
+        "age": params.get("age") if params.get("age") in ("all", "u25") else "all",
+        "loaded": True,
+    }
 
 
 def _areas(value) -> list[str]:
@@ -182,7 +200,7 @@ def _diagnostics(r: dict) -> html.Details:
     )
 
 
-def _card(wh, q: ev.Question, r: dict) -> tuple:
+def _card(wh, q: ev.Question, r: dict) -> dict:
     measure = wh.registry.get(q.measure_id)
     series = pd.DataFrame(r["series"])
     comparison = r["comparison"]["name"] if r["comparison"] else None
@@ -213,12 +231,12 @@ def _card(wh, q: ev.Question, r: dict) -> tuple:
         "the gap between it and the fitted line after the start is the estimated effect."
     )
     footnote = c.footnote(measure, period_text(r["from"], r["to"]), r["synthetic"])
-    return c.fill_card(title, summary, figure, table, footnote, c.about(measure, METHOD, "interrupted-time-series"))
+    return c.card_content(title, summary, figure, table, footnote, c.about(measure, METHOD, "interrupted-time-series"))
 
 
 def run(measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset, loaded):
     if not loaded or not start:
-        return (no_update,) * 12
+        return no_update
     wh = warehouse()
     q = _question(wh, measure, area, lsoas, start, phase_in, first, last, comparison, errors, family, age, offset)
     r = ev.evaluate(wh, q)
@@ -226,7 +244,15 @@ def run(measure, area, lsoas, start, phase_in, first, last, comparison, errors, 
     link = ["The same evaluation from the API: ", html.Code(_api_link(q))]
     asked = dict(zip(CHART_ASKED, (measure, area, lsoas, start, phase_in, first, last, comparison, errors, family,
                                    age, offset), strict=True))  # fmt: skip
-    return (_result(r), html.Div(caveats), *_card(wh, q, r), _diagnostics(r), link, _fragment(q), asked)
+    return {
+        "result": _result(r),
+        "caveats": html.Div(caveats),
+        "chart": _card(wh, q, r),
+        "diagnostics": _diagnostics(r),
+        "api_link": link,
+        "hash": _fragment(q),
+        "asked": asked,
+    }
 
 
 # What the page asked, kept in each card's export store so its downloads ask the same again (checked again there:
@@ -243,16 +269,16 @@ def _asked(options, keys: tuple[str, ...]) -> list:
     return [options.get(k) for k in keys]
 
 
-def chart_view(options) -> tuple:
+def chart_view(options) -> dict:
     """The evaluation card's outputs for what the page asked (its downloads: callbacks/exports.py)."""
     wh = warehouse()
     q = _question(wh, *_asked(options, CHART_ASKED))
     return _card(wh, q, ev.evaluate(wh, q))
 
 
-def plan_view(options) -> tuple:
+def plan_view(options) -> dict:
     """The plan card's outputs for what the page asked (its downloads)."""
-    return plan(*_asked(options, PLAN_ASKED), True)[:6]
+    return plan(*_asked(options, PLAN_ASKED), True)["plan"]
 
 
 def export_context(options) -> dict:
@@ -266,7 +292,7 @@ def export_context(options) -> dict:
 
 def plan(measure, area, lsoas, start, first, age, months_after, loaded):
     if not loaded or not start:
-        return (no_update,) * 7
+        return no_update
     wh = warehouse()
     q = _question(wh, measure, area, lsoas, start, 0, first, None, None, "quasi", "poisson", age, False)
     after = int(months_after) if str(months_after).isdigit() else 12
@@ -294,9 +320,11 @@ def plan(measure, area, lsoas, start, first, age, months_after, loaded):
         measure_def.source in wh.synthetic_sources(),
     )
     figure = figs.power_chart(curve, p["power"], mde)
-    return c.fill_card(
-        title, summary, figure, table, footnote, c.about(measure_def, PLAN_METHOD, "interrupted-time-series")
-    ) + (dict(zip(PLAN_ASKED, (measure, area, lsoas, start, first, age, months_after), strict=True)),)
+    about = c.about(measure_def, PLAN_METHOD, "interrupted-time-series")
+    return {
+        "plan": c.card_content(title, summary, figure, table, footnote, about),
+        "asked": dict(zip(PLAN_ASKED, (measure, area, lsoas, start, first, age, months_after), strict=True)),
+    }
 
 
 def hotspots_link(state_data, lsoa) -> str:
@@ -316,12 +344,18 @@ def hotspots_link(state_data, lsoa) -> str:
     return "/evaluate" + ("#" + urlencode(params, safe=",") if params else "")
 
 
-EMPTY_CARD = ("", None, {}, None, "", None)
-run_callback = guarded(
-    polite, lambda _m: None, *[(lambda _m, v=v: v) for v in EMPTY_CARD], lambda _m: None, lambda _m: None,
-    lambda _m: no_update, lambda _m: None,
-)(run)  # fmt: skip
-plan_callback = guarded(*[(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)], lambda _m: None)(plan)
+# A failed evaluation says why once, in the result; its card is left blank (the link keeps what it holds).
+RUN_FAILED = failure_outputs(
+    result=polite,
+    caveats=None,
+    chart=c.card_content("", None, {}, None, "", None),
+    diagnostics=None,
+    api_link=None,
+    hash=no_update,
+    asked=None,
+)
+run_callback = guarded(RUN_FAILED)(run)
+plan_callback = guarded(failure_outputs(plan=c.card_message, asked=None))(plan)
 
 
 def register(app: dash.Dash) -> None:
@@ -332,28 +366,10 @@ def register(app: dash.Dash) -> None:
         guarded(lambda _m: "/evaluate")(hotspots_link)
     )
     app.callback(
-        Output(ids.MEASURE, "value"),
-        Output(ids.AREA, "value"),
-        Output(ids.LSOAS, "value"),
-        Output(ids.START, "options"),
-        Output(ids.START, "value"),
-        Output(ids.FROM, "options"),
-        Output(ids.FROM, "value"),
-        Output(ids.TO, "options"),
-        Output(ids.TO, "value"),
-        Output(ids.PHASE_IN, "value"),
-        Output(ids.COMPARISON, "value"),
-        Output(ids.ERRORS_ID, "value"),
-        Output(ids.FAMILY, "value"),
-        Output(ids.AGE, "value"),
-        Output(ids.LOADED, "data"),
-        Input(URL, "hash"),
-        Input(ids.MEASURE, "value"),
-        State(ids.LOADED, "data"),
-        State(ids.START, "value"),
-        State(ids.FROM, "value"),
-        State(ids.TO, "value"),
-    )(guarded(*[(lambda _m: no_update)] * 15)(load))
+        output=LOAD_OUTPUTS,
+        inputs=[Input(URL, "hash"), Input(ids.MEASURE, "value")],
+        state=[State(ids.LOADED, "data"), State(ids.START, "value"), State(ids.FROM, "value"), State(ids.TO, "value")],
+    )(guarded(failure_outputs(**dict.fromkeys(LOAD_OUTPUTS, no_update)))(load))
     controls = [
         Input(ids.MEASURE, "value"),
         Input(ids.AREA, "value"),
@@ -361,30 +377,35 @@ def register(app: dash.Dash) -> None:
         Input(ids.START, "value"),
     ]
     app.callback(
-        Output(ids.RESULT, "children"),
-        Output(ids.CAVEATS, "children"),
-        *[Output(i, p) for i, p in c.card_outputs(ids.CHART)],
-        Output(ids.DIAGNOSTICS, "children"),
-        Output(ids.API_LINK, "children"),
-        Output(URL, "hash"),
-        Output({"type": c.EXPORT_VIEW, "card": ids.CHART}, "data"),
-        *controls,
-        Input(ids.PHASE_IN, "value"),
-        Input(ids.FROM, "value"),
-        Input(ids.TO, "value"),
-        Input(ids.COMPARISON, "value"),
-        Input(ids.ERRORS_ID, "value"),
-        Input(ids.FAMILY, "value"),
-        Input(ids.AGE, "value"),
-        Input(ids.OFFSET, "value"),
-        Input(ids.LOADED, "data"),
+        output={
+            "result": Output(ids.RESULT, "children"),
+            "caveats": Output(ids.CAVEATS, "children"),
+            "chart": c.card_outputs(ids.CHART),
+            "diagnostics": Output(ids.DIAGNOSTICS, "children"),
+            "api_link": Output(ids.API_LINK, "children"),
+            "hash": Output(URL, "hash"),
+            "asked": Output({"type": c.EXPORT_VIEW, "card": ids.CHART}, "data"),
+        },
+        inputs=[
+            *controls,
+            Input(ids.PHASE_IN, "value"),
+            Input(ids.FROM, "value"),
+            Input(ids.TO, "value"),
+            Input(ids.COMPARISON, "value"),
+            Input(ids.ERRORS_ID, "value"),
+            Input(ids.FAMILY, "value"),
+            Input(ids.AGE, "value"),
+            Input(ids.OFFSET, "value"),
+            Input(ids.LOADED, "data"),
+        ],
     )(run_callback)
     app.callback(
-        *[Output(i, p) for i, p in c.card_outputs(ids.PLAN)],
-        Output({"type": c.EXPORT_VIEW, "card": ids.PLAN}, "data"),
-        *controls,
-        Input(ids.FROM, "value"),
-        Input(ids.AGE, "value"),
-        Input(ids.PLAN_AFTER, "value"),
-        Input(ids.LOADED, "data"),
+        output={"plan": c.card_outputs(ids.PLAN), "asked": Output({"type": c.EXPORT_VIEW, "card": ids.PLAN}, "data")},
+        inputs=[
+            *controls,
+            Input(ids.FROM, "value"),
+            Input(ids.AGE, "value"),
+            Input(ids.PLAN_AFTER, "value"),
+            Input(ids.LOADED, "data"),
+        ],
     )(plan_callback)

@@ -1,7 +1,7 @@
 """Downloads of what a card shows: its data as CSV and its chart as a labelled PNG or SVG.
 
 Each card is named by its prefix (``knife-spc``) in a small explicit registry: the page's own cached view, and
-where in the view's outputs the card's title, chart, table, footnote and "about" sit. A download calls that view
+which of the view's named outputs hold the card's title, chart, table, footnote and "about". A download calls that view
 in-process with the filter state (checked by the same normalisers, so the same cache entry the card was drawn
 from), so the CSV is the very table the card shows (``components.keep_data``), from the same published data for
 the public, and nothing else: never the columns a table does not show, never a record-level layer.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -29,7 +30,7 @@ from dash import MATCH, Input, Output, State, ctx, dcc, no_update
 
 from vrp.api import to_csv
 from vrp.callbacks import admissions as admissions_cb
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks import evaluate as evaluate_cb
 from vrp.callbacks import home as home_cb
 from vrp.callbacks import homicide as homicide_cb
@@ -73,27 +74,35 @@ NO_IMAGES = (
 
 @dataclass(frozen=True)
 class Card:
-    """Where one card's parts sit in its page's view output; ``view(state, options)`` returns that output."""
+    """Where one card's parts sit in its page's view output. ``view(state, options)`` returns that output, a dict
+    of named outputs; ``group`` names the card's own outputs in it (None: the whole output is the card's); each
+    part names the output it is read from (None: the card has no such part)."""
 
     page: str
     name: str  # the card in file names: a page has several cards of one measure
     view: Callable
-    title: int | str
-    figure: int | None
-    table: int | None
-    footnote: int | None = None
-    about: int | None = None
+    group: str | None = None
+    title: str = "title"
+    figure: str | None = "figure"
+    table: str | None = "table"
+    footnote: str | None = "footnote"
+    about: str | None = "about"
+    summary: str | None = "summary"  # the card's plain-language summary (the briefing pack's slide text)
+    fixed_title: str | None = None  # a card whose title is not among its outputs
     measure: str | None = None  # the page's own measure; None: the filter's
     is_map: bool = False
     frame_from_figure: Callable | None = None  # a chart with no table: its data read from its traces
     period: Callable | None = None  # (wh, state) -> the period in words, when the card has no footnote
-    summary: int | None = None  # the card's plain-language summary (the briefing pack's slide text)
     context: Callable | None = None  # (options) -> {"place", "age"}: a card whose area is not the filter's
 
+    def parts(self, outputs: dict) -> dict:
+        """The card's named values in its view's output."""
+        return outputs[self.group] if self.group is not None else outputs
 
-def _chart_card(page: str, name: str, view, offset: int, measure: str) -> Card:
-    """A ``components.chart_card``: title, summary, figure, table, footnote, about from ``offset``."""
-    return Card(page, name, view, offset, offset + 2, offset + 3, offset + 4, offset + 5, measure, summary=offset + 1)
+
+def _chart_card(page: str, name: str, view, group: str | None, measure: str | None) -> Card:
+    """A ``components.chart_card``: its six outputs (components.CARD_PARTS) are the view's ``group``."""
+    return Card(page, name, view, group, measure=measure)
 
 
 def _state_view(fn, normaliser=inputs.PAGE_STATE):
@@ -125,7 +134,7 @@ def _heatmap_frame(figure: dict) -> pd.DataFrame:
 def _map_view():
     the_map = cached_view(hotspots_cb.cached_map, hotspots_cb.MAP_STATE, hotspots_cb.MAP_MODE, inputs.flag)
     table = cached_view(hotspots_cb.update_table, inputs.flag, inputs.filter_state())
-    return lambda state, options: (*the_map(state, (options or {}).get("mode"), False), table(True, state))
+    return lambda state, options: the_map(state, (options or {}).get("mode"), False) | {"table": table(True, state)}
 
 
 def _registry() -> dict[str, Card]:
@@ -134,68 +143,62 @@ def _registry() -> dict[str, Card]:
     knife_districts = _state_view(knife_cb.update_districts)
     national_view = _state_view(national_cb.update)
     lower = _state_view(hotspots_cb.update_lower, inputs.filter_state())
+    the_map = _map_view()
     knife, adm, hom, nat = knife_crime.MEASURE_ID, admissions.MEASURE_ID, homicide.ALL_ID, national.MEASURE_ID
-    cards = [
-        _chart_card("knife_crime", "monthly-spc", knife_trend, 2, knife),
-        _chart_card("knife_crime", "rolling-rate", knife_trend, 8, knife),
-        _chart_card("knife_crime", "offence-groups", knife_breakdowns, 0, knife),
-        _chart_card("knife_crime", "victim-ages", knife_breakdowns, 6, knife),
-        _chart_card("knife_crime", "districts", knife_districts, 0, knife),
-        _chart_card("knife_crime", "funnel", knife_districts, 6, knife),
-        _chart_card("admissions", "trend", _state_view(admissions_cb.update_trend), 0, adm),
-        _chart_card("admissions", "ages", _state_view(admissions_cb.update_ages), 0, adm),
-        _chart_card("admissions", "districts", _state_view(admissions_cb.update_districts), 0, adm),
-        _chart_card("homicide", "rolling", _state_view(homicide_cb.update_rolling), 0, hom),
-        _chart_card("homicide", "methods", _state_view(homicide_cb.update_methods), 0, hom),
-        _chart_card("national", "trend", national_view, 1, nat),
-        _chart_card("national", "forces", national_view, 7, nat),
-        _chart_card("national", "quarters", national_view, 13, nat),
-        Card("hotspots", "map", _map_view(), 2, 0, 5, is_map=True, period=_hotspots_period, summary=3),
-        Card("hotspots", "top-places", lower, "Top places", None, 0, period=_hotspots_period),
-        Card(
-            "hotspots",
-            "concentration",
-            lower,
-            2,
-            1,
-            None,
-            frame_from_figure=_curve_frame,
-            period=_hotspots_period,
+    lower_card = functools.partial(
+        Card, "hotspots", view=lower, footnote=None, about=None, summary=None, period=_hotspots_period
+    )
+    home_view = _state_view(home_cb.update_tables, home_cb.PLACE)
+    registry = {
+        knife_crime.SPC: _chart_card("knife_crime", "monthly-spc", knife_trend, "spc", knife),
+        knife_crime.ROLLING: _chart_card("knife_crime", "rolling-rate", knife_trend, "rolling", knife),
+        knife_crime.OFFENCES: _chart_card("knife_crime", "offence-groups", knife_breakdowns, "offences", knife),
+        knife_crime.AGES: _chart_card("knife_crime", "victim-ages", knife_breakdowns, "ages", knife),
+        knife_crime.DISTRICTS: _chart_card("knife_crime", "districts", knife_districts, "districts", knife),
+        knife_crime.FUNNEL: _chart_card("knife_crime", "funnel", knife_districts, "funnel", knife),
+        admissions.TREND: _chart_card("admissions", "trend", _state_view(admissions_cb.update_trend), None, adm),
+        admissions.AGES: _chart_card("admissions", "ages", _state_view(admissions_cb.update_ages), None, adm),
+        admissions.DISTRICTS: _chart_card(
+            "admissions", "districts", _state_view(admissions_cb.update_districts), None, adm
         ),
-        Card("hotspots", "hour-weekday", lower, 4, 3, None, frame_from_figure=_heatmap_frame, period=_hotspots_period),
-        Card("home", "latest-figures", _state_view(home_cb.update_tables, home_cb.PLACE), 0, None, 1),
-    ]
-    ids = [
-        knife_crime.SPC,
-        knife_crime.ROLLING,
-        knife_crime.OFFENCES,
-        knife_crime.AGES,
-        knife_crime.DISTRICTS,
-        knife_crime.FUNNEL,
-        admissions.TREND,
-        admissions.AGES,
-        admissions.DISTRICTS,
-        homicide.ROLLING,
-        homicide.METHODS,
-        national.TREND,
-        national.FORCES,
-        national.QUARTERS,
-        hotspots.MAP,
-        hotspots.TOP,
-        hotspots.CONCENTRATION,
-        hotspots.HEATMAP,
-        home_page.FIGURES,
-    ]
-    registry = dict(zip(ids, cards, strict=True))
+        homicide.ROLLING: _chart_card("homicide", "rolling", _state_view(homicide_cb.update_rolling), None, hom),
+        homicide.METHODS: _chart_card("homicide", "methods", _state_view(homicide_cb.update_methods), None, hom),
+        national.TREND: _chart_card("national", "trend", national_view, "trend", nat),
+        national.FORCES: _chart_card("national", "forces", national_view, "forces", nat),
+        national.QUARTERS: _chart_card("national", "quarters", national_view, "quarters", nat),
+        hotspots.MAP: Card("hotspots", "map", the_map, footnote=None, about=None, is_map=True, period=_hotspots_period),
+        hotspots.TOP: lower_card("top-places", fixed_title="Top places", figure=None, table="top"),
+        hotspots.CONCENTRATION: lower_card(
+            "concentration",
+            title="concentration_text",
+            figure="concentration",
+            table=None,
+            frame_from_figure=_curve_frame,
+        ),
+        hotspots.HEATMAP: lower_card(
+            "hour-weekday", title="heatmap_text", figure="heatmap", table=None, frame_from_figure=_heatmap_frame
+        ),
+        home_page.FIGURES: Card(
+            "home",
+            "latest-figures",
+            home_view,
+            title="heading",
+            figure=None,
+            table="figures",
+            footnote=None,
+            about=None,
+            summary=None,
+        ),
+    }
     for card, name, view in ((evaluate_page.CHART, "evaluation", evaluate_cb.chart_view),
                              (evaluate_page.PLAN, "plan", evaluate_cb.plan_view)):  # fmt: skip
         # The evaluate page's question is its own (kept in the card's export store), not the filter's.
         registry[card] = dataclasses.replace(
-            _chart_card("evaluate", name, lambda _state, options, view=view: view(options), 0, None),
+            _chart_card("evaluate", name, lambda _state, options, view=view: view(options), None, None),
             context=evaluate_cb.export_context,
         )
-    for card, name, view, offset, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
-        registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), offset, measure)
+    for card, name, view, group, measure in profile_cb.EXPORT_CARDS:  # the district profile lists its own
+        registry[card] = _chart_card("profile", name, lambda state, _o, view=view: view(state), group, measure)
     # The profile's hour-by-weekday table holds only the day and hour totals: its CSV is the grid the chart draws,
     # cell by cell, as the Hotspots page's is.
     registry[profile_page.GRID] = dataclasses.replace(
@@ -324,20 +327,24 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     state = read_state(state_data)  # the shape; the cached view's normalisers check every value
     if spec.is_map:
         options = {"mode": hotspots_cb.MAP_MODE((options or {}).get("mode"))}
-    outputs = spec.view(state_data, options)
+    parts = spec.parts(spec.view(state_data, options))
+
+    def part(name: str | None):
+        return parts[name] if name is not None else None
+
     wh = warehouse()
-    figure = outputs[spec.figure] if spec.figure is not None else None
+    figure = part(spec.figure)
     figure = figure.to_plotly_json() if isinstance(figure, go.Figure) else figure
-    table = outputs[spec.table] if spec.table is not None else None
+    table = part(spec.table)
     frame = c.kept_data(table)
     if frame is None and spec.frame_from_figure is not None and figure and figure.get("data"):
         frame = spec.frame_from_figure(figure)
     if frame is None:
         raise InvalidQuery("This card has no data to download for the filters chosen.")
-    about = words_of(outputs[spec.about]) if spec.about is not None else ""
+    about = words_of(part(spec.about))
     found = _MEASURE_ID.search(about)
     measure_id = found.group(1) if found else spec.measure or read_state(state_data).measure
-    footnote = words_of(outputs[spec.footnote]) if spec.footnote is not None else ""
+    footnote = words_of(part(spec.footnote))
     found = _PERIOD.search(footnote)
     period = (
         found.group(1)
@@ -353,7 +360,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
         place, age = about_area["place"], about_area["age"]
     data = _with_meta(frame, wh, measure_id, place, period, age)
     meta = _source_meta(wh, measure_id) | {"place": place, "period": period, "age": age}
-    title = spec.title if isinstance(spec.title, str) else words_of(outputs[spec.title])
+    title = spec.fixed_title or words_of(part(spec.title))
     labels = fx.Labels(
         title=title or meta["measure"],
         measure=meta["measure"] + (" (victims under 25)" if age == "u25" else ""),
@@ -374,7 +381,7 @@ def card_export(state_data, card: str, options: dict | None = None, size: tuple[
     if has_chart and spec.is_map:
         figure = _inline_geometry(figure, wh)
     labelled = fx.labelled(figure, labels, is_map=spec.is_map, size=size) if has_chart else None
-    summary = words_of(outputs[spec.summary]) if spec.summary is not None else ""
+    summary = words_of(part(spec.summary))
     return CardExport(card, data, meta, labels, stem, labelled, spec.is_map, summary)
 
 
@@ -400,25 +407,26 @@ def _card_id(triggered) -> str:
 
 def download_csv(n_clicks, state_data, view_options):
     if not n_clicks:
-        return no_update, no_update
+        return no_update
     export = card_export(state_data, _card_id(ctx.triggered_id), view_options)
-    return dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), None
+    return {"download": dcc.send_string(export.csv(), f"{export.stem}.csv", type="text/csv"), "message": None}
 
 
 def download_image(_png, _svg, state_data, view_options):
     triggered = ctx.triggered_id
     if not triggered or not (ctx.triggered and ctx.triggered[0].get("value")):
-        return no_update, no_update
+        return no_update
     fmt = {c.EXPORT_PNG: "png", c.EXPORT_SVG: "svg"}.get(triggered.get("type"))
     try:
         data, name = card_image(state_data, _card_id(triggered), fmt or "", view_options)
     except fx.ImagesUnavailable:
-        return no_update, polite(NO_IMAGES)
-    return dcc.send_bytes(data, name, type=fx.FORMATS[fmt]), None
+        return {"download": no_update, "message": polite(NO_IMAGES)}
+    return {"download": dcc.send_bytes(data, name, type=fx.FORMATS[fmt]), "message": None}
 
 
-csv_callback = guarded(lambda _m: no_update, polite)(download_csv)
-image_callback = guarded(lambda _m: no_update, polite)(download_image)
+DOWNLOAD_FAILED = failure_outputs(download=no_update, message=polite)
+csv_callback = guarded(DOWNLOAD_FAILED)(download_csv)
+image_callback = guarded(DOWNLOAD_FAILED)(download_image)
 
 # The hotspot map's colouring reaches its image download through the card's view store.
 MAP_MODE_TO_VIEW = "function(mode) { return {mode: mode}; }"
@@ -428,21 +436,23 @@ def register(app: dash.Dash) -> None:
     def card(kind: str):
         return {"type": kind, "card": MATCH}
 
+    asked = [State(STATE, "data"), State(card(c.EXPORT_VIEW), "data")]
     app.callback(
-        Output(card(c.DOWNLOAD_CSV), "data"),
-        Output(card(c.EXPORT_MESSAGE), "children"),
-        Input(card(c.EXPORT_CSV), "n_clicks"),
-        State(STATE, "data"),
-        State(card(c.EXPORT_VIEW), "data"),
+        output={
+            "download": Output(card(c.DOWNLOAD_CSV), "data"),
+            "message": Output(card(c.EXPORT_MESSAGE), "children"),
+        },
+        inputs=[Input(card(c.EXPORT_CSV), "n_clicks")],
+        state=asked,
         prevent_initial_call=True,
     )(csv_callback)
     app.callback(
-        Output(card(c.DOWNLOAD_IMAGE), "data"),
-        Output(card(c.EXPORT_MESSAGE), "children", allow_duplicate=True),
-        Input(card(c.EXPORT_PNG), "n_clicks"),
-        Input(card(c.EXPORT_SVG), "n_clicks"),
-        State(STATE, "data"),
-        State(card(c.EXPORT_VIEW), "data"),
+        output={
+            "download": Output(card(c.DOWNLOAD_IMAGE), "data"),
+            "message": Output(card(c.EXPORT_MESSAGE), "children", allow_duplicate=True),
+        },
+        inputs=[Input(card(c.EXPORT_PNG), "n_clicks"), Input(card(c.EXPORT_SVG), "n_clicks")],
+        state=asked,
         prevent_initial_call=True,
     )(image_callback)
     app.clientside_callback(

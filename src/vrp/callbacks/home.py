@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import where
 from vrp.dashboards import home, tiles
 from vrp.dashboards.context import warehouse
@@ -129,26 +129,31 @@ def update_ons_tile(state_data):
 def update_tables(state_data):
     """The heading and every measure's latest figures."""
     if not state_data:
-        return no_update, no_update
+        return no_update
     state = read_state(state_data)
     wh = warehouse()
-    return f"Headline measures: {where(wh, state.districts)}", home.figures_for(wh, state.districts)
+    return {
+        "heading": f"Headline measures: {where(wh, state.districts)}",
+        "figures": home.figures_for(wh, state.districts),
+    }
 
 
 def update(state_data):
     """The whole Overview in one call (the tests read it as the browser would see it)."""
     if not state_data:
         return no_update
-    heading, tables = update_tables(state_data)
+    tables = update_tables(state_data)
     tiles = [update_tile(m, state_data) for m in home.HEADLINES] + [update_ons_tile(state_data)]
-    return html.Div([html.H2(heading), *[t for t in tiles if t is not None], tables])
+    return html.Div([html.H2(tables["heading"]), *[t for t in tiles if t is not None], tables["figures"]])
 
 
 # The Overview reads only the district filter: the other four make no new cache entries.
 PLACE = inputs.filter_state("districts")
 tile_callback = guarded(polite)(cached_view(update_tile, inputs.one_of(home.HEADLINES, "measure"), PLACE))
 ons_callback = guarded(polite)(cached_view(update_ons_tile, PLACE))
-tables_callback = guarded(lambda _m: "Headline measures", polite)(cached_view(update_tables, PLACE))
+tables_callback = guarded(failure_outputs(heading="Headline measures", figures=polite))(
+    cached_view(update_tables, PLACE)
+)
 
 
 def register(app: dash.Dash) -> None:
@@ -157,6 +162,5 @@ def register(app: dash.Dash) -> None:
             lambda state_data, m=measure_id: tile_callback(m, state_data)
         )
     app.callback(Output(home.ONS_SLOT, "children"), Input(STATE, "data"))(ons_callback)
-    app.callback(Output(home.HEADING, "children"), Output(home.FIGURES, "children"), Input(STATE, "data"))(
-        tables_callback
-    )
+    tables = {"heading": Output(home.HEADING, "children"), "figures": Output(home.FIGURES, "children")}
+    app.callback(output=tables, inputs=[Input(STATE, "data")])(tables_callback)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.admissions import card, hidden_sentence, open_page, period_total
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
+from vrp.callbacks.admissions import hidden_sentence, open_page, period_total
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
@@ -68,7 +68,7 @@ def _per_million(count, population: float, months: int) -> float:
 
 def update_headline(state_data):
     if not state_data:
-        return no_update, no_update
+        return no_update
     wh, scope, _ = open_page(state_data, ids.ALL_ID)
     place, period = where(wh, scope.districts), scope.period
     lines = []
@@ -82,7 +82,8 @@ def update_headline(state_data):
     children = [html.P(f"{opening(place)}, {period}", className="fs-5 fw-bold mb-1"), html.Ul(lines, className="mb-1")]
     if scope.note:
         children.append(html.P(scope.note, className="small mb-0"))
-    return f"{ids.PAGE_TITLE}: {place}", html.Div(children, className="border-start border-4 border-primary ps-3")
+    headline = html.Div(children, className="border-start border-4 border-primary ps-3")
+    return {"title": f"{ids.PAGE_TITLE}: {place}", "headline": headline}
 
 
 # ---- rolling three-year counts -------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def rolling_summary(frame: pd.DataFrame, window: int, threshold: int) -> str:
 
 def update_rolling(state_data):
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     wh, scope, measure = open_page(state_data, ids.ALL_ID)
     threshold = wh.threshold(measure)
     place = where(wh, scope.districts)
@@ -213,7 +214,7 @@ def update_rolling(state_data):
 
 def update_methods(state_data):
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     wh, scope, measure = open_page(state_data, ids.ALL_ID)
     threshold = wh.threshold(measure)
     place, period = where(wh, scope.districts), scope.period
@@ -258,15 +259,15 @@ def update_methods(state_data):
     )
 
 
-headline_callback = guarded(lambda _m: ids.PAGE_TITLE, polite)(cached_view(update_headline, inputs.PAGE_STATE))
-CARD_FAILS = [(lambda m, i=i: c.empty_card(m)[i]) for i in range(6)]  # a card's six outputs, as a message
-rolling_callback = guarded(*CARD_FAILS)(cached_view(update_rolling, inputs.PAGE_STATE))
-methods_callback = guarded(*CARD_FAILS)(cached_view(update_methods, inputs.PAGE_STATE))
+headline_callback = guarded(failure_outputs(title=ids.PAGE_TITLE, headline=polite))(
+    cached_view(update_headline, inputs.PAGE_STATE)
+)
+rolling_callback = guarded(c.card_message)(cached_view(update_rolling, inputs.PAGE_STATE))
+methods_callback = guarded(c.card_message)(cached_view(update_methods, inputs.PAGE_STATE))
 
 
 def register(app: dash.Dash) -> None:
-    app.callback(Output(ids.TITLE, "children"), Output(ids.HEADLINE, "children"), Input(STATE, "data"))(
-        headline_callback
-    )
-    app.callback(*card(ids.ROLLING), Input(STATE, "data"))(rolling_callback)
-    app.callback(*card(ids.METHODS), Input(STATE, "data"))(methods_callback)
+    headline = {"title": Output(ids.TITLE, "children"), "headline": Output(ids.HEADLINE, "children")}
+    app.callback(output=headline, inputs=[Input(STATE, "data")])(headline_callback)
+    app.callback(output=c.card_outputs(ids.ROLLING), inputs=[Input(STATE, "data")])(rolling_callback)
+    app.callback(output=c.card_outputs(ids.METHODS), inputs=[Input(STATE, "data")])(methods_callback)

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, Patch, State, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.hotspots_panel import lsoa_panel
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import hotspots as ids
@@ -121,14 +121,11 @@ def export_note(wh, measure, state: FilterState, width: int = 120, period: str |
     return wrap(" ".join(parts), width)
 
 
-def fail_map(message: str) -> tuple:
-    return no_update, no_update, "Hotspots", "", polite(message)
-
-
 def update_map(state_data, mode, points, meta):
-    """Filter state and colouring -> the map (a Patch when only values change), title, summary, table."""
+    """Filter state and colouring -> the map (a Patch when only values change), its meta, title, summary and
+    a note when the period shown is not the one asked."""
     if not state_data:
-        return (no_update,) * 5
+        return no_update
     state = read_state(state_data)
     mode = mode if mode in figs.MODES else "count"
     wh = warehouse()
@@ -157,7 +154,8 @@ def update_map(state_data, mode, points, meta):
     title = f"Where {measure.label.lower()} is concentrated: {place}"
     message = dbc.Alert(note, color="info", className="my-2") if note else None
     hot = places.hot_spots(wh, state.measure, state.districts, state.start, state.end, state.age)["place"].tolist()
-    return fig, new_meta, title, summary_sentence(measure.label, frame, conc, state, place, period, hot), message
+    summary = summary_sentence(measure.label, frame, conc, state, place, period, hot)
+    return {"figure": fig, "meta": new_meta, "title": title, "summary": summary, "message": message}
 
 
 def update_table(is_open, state_data):
@@ -174,18 +172,14 @@ def update_table(is_open, state_data):
 def update_lsoa_list(state_data, last_districts):
     """Search suggestions: the LSOAs of the selected districts, sent again only when the districts change."""
     if not state_data:
-        return no_update, no_update
+        return no_update
     state = read_state(state_data)
     if last_districts is not None and list(state.districts) == last_districts:
-        return no_update, no_update
+        return no_update
     names = [
         f"{r.lsoa21_name} ({r.lsoa21_code})" for r in places.lsoa_options(warehouse(), state.districts).itertuples()
     ]
-    return names, list(state.districts)
-
-
-def fail_lower(message: str) -> tuple:
-    return polite(message), {}, "", {}, "", True
+    return {"names": names, "districts": list(state.districts)}
 
 
 def concentration_text(conc: dict, measure, place: str) -> str:
@@ -224,7 +218,7 @@ def partner_only_figure(message: str) -> dict:
 def update_lower(state_data):
     """Top places, the concentration curve and the hour-by-day heat map."""
     if not state_data:
-        return (no_update,) * 6
+        return no_update
     state = read_state(state_data)
     wh = warehouse()
     args = (state.measure, state.districts, state.start, state.end, state.age)
@@ -236,12 +230,14 @@ def update_lower(state_data):
     period, _ = shown_period(wh, state)
     note = export_note(wh, measure, state, width=85, period=period)  # 5/12
     curve = stamp(figs.concentration_figure(conc, measure.label), note)
+    shown = {"top": table, "concentration": curve, "concentration_text": text}
     try:
         grid = places.hour_by_weekday(wh, *args)
     except NotPublished as refused:
-        return table, curve, text, partner_only_figure("Shown to partners only"), str(refused), False
+        heat = partner_only_figure("Shown to partners only")
+        return shown | {"heatmap": heat, "heatmap_text": str(refused), "heatmap_hidden": False}
     if grid is None:
-        return table, curve, text, {}, "", True
+        return shown | {"heatmap": {}, "heatmap_text": "", "heatmap_hidden": True}
     busiest = grid.dropna(subset=["count"]).sort_values("count", ascending=False).head(1)
     heat_text = "Hour of the day and day of the week when the offences happened (where the record says). " + (
         f"The busiest hour was {places.WEEKDAYS[int(busiest.weekday.iloc[0])]} "
@@ -254,7 +250,7 @@ def update_lower(state_data):
     if grid["count"].isna().any():
         heat_text += " Grey cells are hidden to protect privacy (small numbers, and cells that would reveal them)."
     heat = stamp(figs.with_totals(figs.hour_weekday_figure(grid), grid, days, hours), export_note(wh, measure, state))
-    return table, curve, text, heat, heat_text, False
+    return shown | {"heatmap": heat, "heatmap_text": heat_text, "heatmap_hidden": False}
 
 
 def totals_text(days: pd.DataFrame, hours: pd.DataFrame) -> str:
@@ -277,9 +273,9 @@ def pick_from_map(click):
     try:
         code = str(click["points"][0]["location"])
     except (TypeError, KeyError, IndexError):
-        return no_update, no_update
+        return no_update
     names = places.lsoa_options(warehouse()).set_index("lsoa21_code")["lsoa21_name"]
-    return (code, f"{names[code]} ({code})") if code in names.index else (no_update, no_update)
+    return {"lsoa": code, "search": f"{names[code]} ({code})"} if code in names.index else no_update
 
 
 def pick_from_search(_submitted, _left, text):
@@ -348,7 +344,8 @@ def panel_view(lsoa, state_data):
 
 
 _cached_panel = cached_view(update_panel, inputs.lsoa_code, inputs.filter_state())
-map_callback = guarded(*[(lambda m, i=i: fail_map(m)[i]) for i in range(5)])(map_view)
+MAP_FAILED = failure_outputs(figure=no_update, meta=no_update, title="Hotspots", summary="", message=polite)
+map_callback = guarded(MAP_FAILED)(map_view)
 _cached_table = cached_view(update_table, inputs.flag, inputs.filter_state())
 
 
@@ -358,8 +355,11 @@ def table_view(n_clicks, state_data):
 
 
 table_callback = guarded(polite)(table_view)
-lsoa_list_callback = guarded(lambda _m: no_update, lambda _m: no_update)(update_lsoa_list)
-lower_callback = guarded(*[(lambda m, i=i: fail_lower(m)[i]) for i in range(6)])(cached_view(update_lower))
+lsoa_list_callback = guarded(failure_outputs(names=no_update, districts=no_update))(update_lsoa_list)
+LOWER_FAILED = failure_outputs(
+    top=polite, concentration={}, concentration_text="", heatmap={}, heatmap_text="", heatmap_hidden=True
+)
+lower_callback = guarded(LOWER_FAILED)(cached_view(update_lower))
 panel_callback = guarded(polite)(panel_view)
 
 
@@ -378,24 +378,23 @@ FILL_DATALIST = """function(names) {
 
 def register(app: dash.Dash) -> None:
     app.callback(
-        Output(ids.MAP, "figure"),
-        Output(ids.MAP_META, "data"),
-        Output(ids.TITLE, "children"),
-        Output(ids.SUMMARY, "children"),
-        Output(ids.MAP_MESSAGE, "children"),
-        Input(STATE, "data"),
-        Input(ids.MODE, "value"),
-        Input(ids.POINTS, "value"),
-        State(ids.MAP_META, "data"),
+        output={
+            "figure": Output(ids.MAP, "figure"),
+            "meta": Output(ids.MAP_META, "data"),
+            "title": Output(ids.TITLE, "children"),
+            "summary": Output(ids.SUMMARY, "children"),
+            "message": Output(ids.MAP_MESSAGE, "children"),
+        },
+        inputs=[Input(STATE, "data"), Input(ids.MODE, "value"), Input(ids.POINTS, "value")],
+        state=[State(ids.MAP_META, "data")],
     )(map_callback)
     app.callback(Output(ids.MAP_TABLE, "children"), Input(ids.MAP_SUMMARY, "n_clicks"), Input(STATE, "data"))(
         table_callback
     )
     app.callback(
-        Output(ids.LSOA_NAMES, "data"),
-        Output(ids.LSOA_LIST_META, "data"),
-        Input(STATE, "data"),
-        State(ids.LSOA_LIST_META, "data"),
+        output={"names": Output(ids.LSOA_NAMES, "data"), "districts": Output(ids.LSOA_LIST_META, "data")},
+        inputs=[Input(STATE, "data")],
+        state=[State(ids.LSOA_LIST_META, "data")],
     )(lsoa_list_callback)
     # The search suggestions, written straight into the datalist (see dashboards/hotspots.py).
     app.clientside_callback(
@@ -404,18 +403,19 @@ def register(app: dash.Dash) -> None:
         Input(ids.LSOA_NAMES, "data"),
     )
     app.callback(
-        Output(ids.TOP, "children"),
-        Output(ids.CONCENTRATION, "figure"),
-        Output(ids.CONCENTRATION_TEXT, "children"),
-        Output(ids.HEATMAP, "figure"),
-        Output(ids.HEATMAP_TEXT, "children"),
-        Output(ids.HEATMAP_SECTION, "hidden"),
-        Input(STATE, "data"),
+        output={
+            "top": Output(ids.TOP, "children"),
+            "concentration": Output(ids.CONCENTRATION, "figure"),
+            "concentration_text": Output(ids.CONCENTRATION_TEXT, "children"),
+            "heatmap": Output(ids.HEATMAP, "figure"),
+            "heatmap_text": Output(ids.HEATMAP_TEXT, "children"),
+            "heatmap_hidden": Output(ids.HEATMAP_SECTION, "hidden"),
+        },
+        inputs=[Input(STATE, "data")],
     )(lower_callback)
     app.callback(
-        Output(ids.LSOA, "data", allow_duplicate=True),
-        Output(ids.LSOA_SEARCH, "value"),
-        Input(ids.MAP, "clickData"),
+        output={"lsoa": Output(ids.LSOA, "data", allow_duplicate=True), "search": Output(ids.LSOA_SEARCH, "value")},
+        inputs=[Input(ids.MAP, "clickData")],
         prevent_initial_call=True,
     )(pick_from_map)
     app.callback(

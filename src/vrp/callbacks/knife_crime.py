@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks import knife_trend as trend
 from vrp.callbacks.knife_trend import RATE_METHOD
 from vrp.callbacks.text import period_text, where
@@ -22,9 +22,10 @@ from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.stats import funnel_limits
 
-
-def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+# Each callback's cards: the name of its output group -> the card's prefix on the page.
+TREND_CARDS = {"spc": ids.SPC, "rolling": ids.ROLLING}
+BREAKDOWN_CARDS = {"offences": ids.OFFENCES, "ages": ids.AGES}
+DISTRICT_CARDS = {"districts": ids.DISTRICTS, "funnel": ids.FUNNEL}
 
 
 class _Page:
@@ -57,25 +58,29 @@ def _unpack(p: _Page):
 def update_trend(state_data):
     """The headline change, the SPC chart and the rolling rate."""
     if not state_data:
-        return (no_update,) * (2 + 2 * 6)
+        return no_update
     p = _Page(state_data)
     history = trend.monthly_history(p)
     rolling = trend.public_rolling(p) if p.public else trend.partner_rolling(p, history)
-    title = f"Knife-enabled serious violence: {p.place}{p.age_words}"
-    return (title, trend.headline(p, history), *trend.spc_card(p, history), *trend.rolling_card(p, rolling))
+    return {
+        "title": f"Knife-enabled serious violence: {p.place}{p.age_words}",
+        "change": trend.headline(p, history),
+        "spc": trend.spc_card(p, history),
+        "rolling": trend.rolling_card(p, rolling),
+    }
 
 
-def _partner_only_card(p: _Page, title: str, message: str) -> tuple:
+def _partner_only_card(p: _Page, title: str, message: str) -> dict:
     """A card the public release cannot fill: it says why, as a normal state of the page."""
     figure = go.Figure(layout={"height": 160, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
     figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     figure.update_layout(margin={"t": 20, "b": 90})
-    return c.fill_card(
+    return c.card_content(
         title, message, figure, html.P(message), p.note, c.about(p.measure, RATE_METHOD, "small-number-suppression")
     )
 
 
-def _public_ages(p: _Page) -> tuple:
+def _public_ages(p: _Page) -> dict:
     """Under 25 against 25 and over, from the published under-25 and all-ages cells of the period."""
     state, wh = p.state, p.wh
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, state.districts, state.start, state.end)
@@ -91,7 +96,7 @@ def _public_ages(p: _Page) -> tuple:
         + " "
         + groups["partner_only"]
     )
-    return c.fill_card(
+    return c.card_content(
         title,
         summary,
         figs.bars(bands, "label", "count", "Offences", emphasise={"Under 25"}),
@@ -104,11 +109,11 @@ def _public_ages(p: _Page) -> tuple:
 def update_breakdowns(state_data):
     """Offence groups and victim ages (in public: partner-only offences, and under 25 against all ages)."""
     if not state_data:
-        return (no_update,) * 2 * 6
+        return no_update
     p = _Page(state_data)
     if p.public:
         offences = _partner_only_card(p, f"Offence groups in {p.place}: shown to partners only", OFFENCES_PARTNER_ONLY)
-        return (*offences, *_public_ages(p))
+        return {"offences": offences, "ages": _public_ages(p)}
     state, wh, measure, place, period, note, args, age_words = _unpack(p)
 
     # Breakdowns by offence group and by victim age (under-25s emphasised).
@@ -117,7 +122,7 @@ def update_breakdowns(state_data):
     off_title = (
         f"{top['label'].iloc[0]} is the largest group ({top['share'].iloc[0]:.0%})" if len(top) else "Offence groups"
     )
-    off_card = c.fill_card(
+    off_card = c.card_content(
         off_title,
         f"Knife-enabled offences by Home Office offence group, {place}, {period}.",
         figs.bars(offences, "label", "count", "Offences"),
@@ -134,7 +139,7 @@ def update_breakdowns(state_data):
         if u25_share is not None
         else "Victims by age"
     )
-    age_card = c.fill_card(
+    age_card = c.card_content(
         age_title,
         "Victim age bands; under-25s are highlighted in pink (and named in the table).",
         figs.bars(ages, "label", "count", "Offences", emphasise={"Under 18", "18 to 24"}),
@@ -143,14 +148,14 @@ def update_breakdowns(state_data):
         c.about(measure, RATE_METHOD, "small-number-suppression"),
     )
 
-    return (*off_card, *age_card)
+    return {"offences": off_card, "ages": age_card}
 
 
 def update_districts(state_data):
     """The districts against HIPS: rates with intervals and the funnel plot. A district whose count is hidden is
     named as hidden and not plotted."""
     if not state_data:
-        return (no_update,) * 2 * 6
+        return no_update
     state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
 
     # District comparison: rates with intervals against HIPS, and the funnel plot.
@@ -184,7 +189,7 @@ def update_districts(state_data):
         },
         numeric=("count", "rate", "lower", "upper"),
     )
-    dist_card = c.fill_card(
+    dist_card = c.card_content(
         dist_title,
         dist_summary,
         # Each row's verdict in its label, as on the other pages: a legend above the chart met the HIPS label.
@@ -204,7 +209,7 @@ def update_districts(state_data):
         if outside
         else "No district lies outside the 99.8% limits"
     )
-    fun_card = c.fill_card(
+    fun_card = c.card_content(
         fun_title,
         "A funnel plot allows for district size: small districts vary more by chance, so their limits are wider."
         + hidden_words,
@@ -222,32 +227,39 @@ def update_districts(state_data):
         note,
         c.about(measure, "Funnel limits: exact Poisson, 95% and 99.8%, around the HIPS rate.", "funnel-plots"),
     )
-    return (*dist_card, *fun_card)
+    return {"districts": dist_card, "funnel": fun_card}
 
 
 def update(state_data):
     """The whole page in one call (the tests compare it with SQL)."""
-    return (*update_trend(state_data), *update_breakdowns(state_data), *update_districts(state_data))
+    if not state_data:
+        return no_update
+    return {**update_trend(state_data), **update_breakdowns(state_data), **update_districts(state_data)}
 
 
-def _fallbacks(n_cards: int, headline: bool = False):
-    """What each output shows when the view cannot be drawn: the message, in every card."""
-    first = [lambda _m: "Knife-enabled serious violence", polite] if headline else []
-    return [*first, *[(lambda m, i=i: c.empty_card(m)[i % 6]) for i in range(6 * n_cards)]]
+def _failure(cards: dict, headline: bool = False):
+    """What the outputs show when the view cannot be drawn: the message, in every card (and the headline)."""
+    first = {"title": "Knife-enabled serious violence", "change": polite} if headline else {}
+    return failure_outputs(**first, **dict.fromkeys(cards, c.card_message))
 
 
 # Three callbacks, so the page's parts are computed side by side and each appears when it is ready.
-trend_callback = guarded(*_fallbacks(2, headline=True))(cached_view(update_trend, inputs.PAGE_STATE))
-breakdowns_callback = guarded(*_fallbacks(2))(cached_view(update_breakdowns, inputs.PAGE_STATE))
-districts_callback = guarded(*_fallbacks(2))(cached_view(update_districts, inputs.PAGE_STATE))
-knife_callback = guarded(*_fallbacks(6, headline=True))(update)
+trend_callback = guarded(_failure(TREND_CARDS, headline=True))(cached_view(update_trend, inputs.PAGE_STATE))
+breakdowns_callback = guarded(_failure(BREAKDOWN_CARDS))(cached_view(update_breakdowns, inputs.PAGE_STATE))
+districts_callback = guarded(_failure(DISTRICT_CARDS))(cached_view(update_districts, inputs.PAGE_STATE))
+knife_callback = guarded(_failure(TREND_CARDS | BREAKDOWN_CARDS | DISTRICT_CARDS, headline=True))(update)
+
+
+def _card_outputs(cards: dict) -> dict:
+    return {name: c.card_outputs(prefix) for name, prefix in cards.items()}
 
 
 def register(app: dash.Dash) -> None:
-    trend = [Output(ids.TITLE, "children"), Output(ids.CHANGE, "children"), *_card(ids.SPC), *_card(ids.ROLLING)]
-    app.callback(*trend, Input(STATE, "data"))(trend_callback)
-    app.callback(*_card(ids.OFFENCES), *_card(ids.AGES), Input(STATE, "data"))(breakdowns_callback)
-    app.callback(*_card(ids.DISTRICTS), *_card(ids.FUNNEL), Input(STATE, "data"))(districts_callback)
+    headline = {"title": Output(ids.TITLE, "children"), "change": Output(ids.CHANGE, "children")}
+    state = [Input(STATE, "data")]
+    app.callback(output=headline | _card_outputs(TREND_CARDS), inputs=state)(trend_callback)
+    app.callback(output=_card_outputs(BREAKDOWN_CARDS), inputs=state)(breakdowns_callback)
+    app.callback(output=_card_outputs(DISTRICT_CARDS), inputs=state)(districts_callback)
 
 
 __all__ = ["register", "update", "knife_callback"]

@@ -105,7 +105,7 @@ def _baseline_words(p, chart: pd.DataFrame, latest: pd.Series) -> str:
     return f"Limits fixed on the {len(base)} months {span}, {why}: "
 
 
-def spc_card(p, history: pd.DataFrame) -> tuple:
+def spc_card(p, history: pd.DataFrame) -> dict:
     chart = spc_table(p, history)
     window = chart[chart["month"].between(window_start(p.chosen), p.chosen[1])].reset_index(drop=True)
     latest = window.iloc[-1] if len(window) else None
@@ -115,7 +115,7 @@ def spc_card(p, history: pd.DataFrame) -> tuple:
     when = f"{latest['month']:%B %Y}" if latest is not None else "the latest month"
     title = f"Monthly knife-enabled serious violence in {p.place}: {VARIATION_TEXT.get(icon, 'not assessed')} in {when}"
     if latest is None:
-        return c.fill_card(title, "No months are available.", figs.spc_chart(window, [], "Offences a month"),
+        return c.card_content(title, "No months are available.", figs.spc_chart(window, [], "Offences a month"),
                            None, p.note, c.about(p.measure, SPC_METHOD, "statistical-process-control"))  # fmt: skip
     shown = period_text(f"{window['month'].iloc[0]:%Y-%m}", f"{latest['month']:%Y-%m}")
     chosen_words = (
@@ -158,7 +158,7 @@ def spc_card(p, history: pd.DataFrame) -> tuple:
         window, window["month"], "Offences a month", suppressed=window["suppressed"], chosen=p.chosen, changes=changes
     )
     note = chart_note(p, window["month"].iloc[0], latest["month"])
-    return c.fill_card(
+    return c.card_content(
         title, summary, figure, table, note, c.about(p.measure, SPC_METHOD, "statistical-process-control")
     )
 
@@ -224,7 +224,7 @@ def _rolling_words(p, shown: pd.DataFrame, in_chosen: pd.DataFrame, gaps: int) -
     return title, summary
 
 
-def rolling_card(p, rolling: pd.DataFrame) -> tuple:
+def rolling_card(p, rolling: pd.DataFrame) -> dict:
     shown = rolling.dropna(subset=["rate"])  # a window with a hidden month (or a hidden cell) has no total
     in_chosen = shown[shown["month"] >= p.chosen[0]]
     title, summary = _rolling_words(p, shown, in_chosen, len(rolling) - len(shown))
@@ -245,7 +245,7 @@ def rolling_card(p, rolling: pd.DataFrame) -> tuple:
         numeric=("total", "rate"),
     )
     note = chart_note(p, rolling["month"].iloc[0], rolling["month"].iloc[-1]) if len(rolling) else p.note
-    return c.fill_card(
+    return c.card_content(
         title, summary, figure, table, note, c.about(p.measure, RATE_METHOD, "rates-and-confidence-intervals")
     )
 

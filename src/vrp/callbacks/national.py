@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, polite
-from vrp.callbacks.admissions import card
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import where
 from vrp.dashboards import components as c
 from vrp.dashboards import national as ids
@@ -107,22 +106,22 @@ def _footnote(wh, measure, years: list[str]) -> list:
 
 def update(state_data):
     if not state_data:
-        return (no_update,) * 19
+        return no_update
     wh = warehouse()
     measure = wh.registry.get(ids.MEASURE_ID)
     quarters, notes = national_scope(wh, read_state(state_data))
     annual = annual_rates(quarters)
     years = sorted(annual["fy"].unique())
     note = dbc.Alert([html.P(n, className="mb-0") for n in notes], color="info", className="my-2") if notes else None
-    return (
-        note,
-        *trend_card(wh, measure, annual, years),
-        *forces_card(wh, measure, quarters, annual),
-        *quarters_card(wh, measure, quarters, years),
-    )
+    return {
+        "note": note,
+        "trend": trend_card(wh, measure, annual, years),
+        "forces": forces_card(wh, measure, quarters, annual),
+        "quarters": quarters_card(wh, measure, quarters, years),
+    }
 
 
-def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
+def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> dict:
     wide = annual.pivot(index="fy", columns="group", values="rate").reset_index()
     counts = annual.pivot(index="fy", columns="group", values="count").reset_index()
     breaks = breaks_for([fy_mid(fy) for fy in years])
@@ -177,7 +176,7 @@ def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
         {"year": "Financial year", FORCE_NAME: "Hampshire", EW: EW, MSG: "Most similar forces"},
         numeric=(FORCE_NAME, EW, MSG),
     )
-    return c.fill_card(
+    return c.card_content(
         title,
         summary,
         fig,
@@ -187,10 +186,10 @@ def trend_card(wh, measure, annual: pd.DataFrame, years: list[str]) -> tuple:
     )
 
 
-def forces_card(wh, measure, quarters: pd.DataFrame, annual: pd.DataFrame) -> tuple:
+def forces_card(wh, measure, quarters: pd.DataFrame, annual: pd.DataFrame) -> dict:
     whole = annual[(annual["group"] == EW) & annual["whole"]]
     if whole.empty:
-        return c.empty_card("No whole financial year of the national series in the chosen period.")
+        return c.card_message("No whole financial year of the national series in the chosen period.")
     fy = whole["fy"].max()
     ew = float(whole[whole["fy"] == fy]["rate"].iloc[0])
     forces = (
@@ -233,7 +232,7 @@ def forces_card(wh, measure, quarters: pd.DataFrame, annual: pd.DataFrame) -> tu
     )
     words = {"worse": "above", "better": "below", "similar": "similar"}
     fig = fy_figs.intervals_labelled(forces, "label", ew, "per 100,000", EW, words)
-    return c.fill_card(
+    return c.card_content(
         title,
         summary,
         fig,
@@ -243,10 +242,10 @@ def forces_card(wh, measure, quarters: pd.DataFrame, annual: pd.DataFrame) -> tu
     )
 
 
-def quarters_card(wh, measure, quarters: pd.DataFrame, years: list[str]) -> tuple:
+def quarters_card(wh, measure, quarters: pd.DataFrame, years: list[str]) -> dict:
     h = quarters[quarters["force_name"] == FORCE_NAME].sort_values("quarter_start").reset_index(drop=True)
     if h.empty:
-        return c.empty_card("Hampshire is not in the national series loaded.")
+        return c.card_message("Hampshire is not in the national series loaded.")
     h["x"] = h["quarter_start"].map(lambda d: d.isoformat())
     h["quarter"] = [f"Q{q} {fy_label(fy)}" for q, fy in zip(h["fy_quarter"], h["financial_year"], strict=True)]
     breaks = breaks_for(h["quarter_start"])
@@ -264,7 +263,7 @@ def quarters_card(wh, measure, quarters: pd.DataFrame, years: list[str]) -> tupl
     if breaks:
         summary += " The dotted line marks the April 2019 series break."
     table = c.table(h, {"quarter": "Quarter", "count": "Offences"}, numeric=("count",))
-    return c.fill_card(
+    return c.card_content(
         title,
         summary,
         fig,
@@ -274,15 +273,12 @@ def quarters_card(wh, measure, quarters: pd.DataFrame, years: list[str]) -> tupl
     )
 
 
-def _fail(message: str, i: int):
-    return polite(message) if i == 0 else c.empty_card(message)[(i - 1) % 6]
-
-
-national_callback = guarded(*[(lambda m, i=i: _fail(m, i)) for i in range(19)])(cached_view(update, inputs.PAGE_STATE))
+CARDS = {"trend": ids.TREND, "forces": ids.FORCES, "quarters": ids.QUARTERS}  # output group -> card prefix
+national_callback = guarded(failure_outputs(note=polite, **dict.fromkeys(CARDS, c.card_message)))(
+    cached_view(update, inputs.PAGE_STATE)
+)
 
 
 def register(app: dash.Dash) -> None:
-    outputs = [Output(ids.NOTE, "children")]
-    for prefix in (ids.TREND, ids.FORCES, ids.QUARTERS):
-        outputs += card(prefix)
-    app.callback(*outputs, Input(STATE, "data"))(national_callback)
+    outputs = {"note": Output(ids.NOTE, "children")} | {name: c.card_outputs(prefix) for name, prefix in CARDS.items()}
+    app.callback(output=outputs, inputs=[Input(STATE, "data")])(national_callback)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs, knife_crime, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, knife_crime, polite
 from vrp.callbacks import profile_sections as sections
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
@@ -195,7 +195,7 @@ HEADLINE_COLUMNS = {
 }
 
 
-def ratio_card(p: Profile, rows: list[dict]) -> tuple:
+def ratio_card(p: Profile, rows: list[dict]) -> dict:
     """Every headline measure as a multiple of HIPS (of the year before, for HIPS itself), with its interval."""
     records = []
     for row in rows:
@@ -234,7 +234,8 @@ def ratio_card(p: Profile, rows: list[dict]) -> tuple:
         numeric=("ratio", "lower", "upper"),
     )
     about = html.Details([html.Summary("About this chart"), html.P(RATIO_METHOD, className="mt-2")], className="small")
-    return c.fill_card(title, summary, profile_figs.ratio_chart(frame, reference), table, sources_note(p, rows), about)
+    figure = profile_figs.ratio_chart(frame, reference)
+    return c.card_content(title, summary, figure, table, sources_note(p, rows), about)
 
 
 def sources_note(p: Profile, rows: list[dict]) -> list:
@@ -245,19 +246,17 @@ def sources_note(p: Profile, rows: list[dict]) -> list:
     return parts
 
 
-def trend_card(p: Profile) -> tuple:
+def trend_card(p: Profile) -> dict:
     """Knife-enabled serious violence month by month: the Knife crime page's SPC card itself, from its cached view
     (the same chart, limits and words, and one cache entry for both pages)."""
     state = {"districts": list(p.districts), "start": p.start, "end": p.end, "age": "all"}
-    out = knife_crime.trend_callback(state)
-    width = len(c.card_outputs(ids.TREND))
-    return tuple(out[2 : 2 + width])
+    return knife_crime.trend_callback(state)["spc"]
 
 
 def update_headline(state):
     """The cover's words, the headline table, the ratio chart and the knife crime trend."""
     if not state:
-        return (no_update,) * (4 + len(c.card_outputs(ids.RATIOS)) + len(c.card_outputs(ids.TREND)))
+        return no_update
     p = Profile(state)
     rows = [measure_row(p, m) for m in p.measures()]
     frame = headline_frame(p, rows)
@@ -279,9 +278,14 @@ def update_headline(state):
             *[html.P(n, className="small mb-1") for n in notes + problems],
         ]
     )
-    title = f"{ids.PAGE_TITLE}: {p.place}" if p.districts else "Profile: all of HIPS"
-    cover = cover_note(p)
-    return (title, f"{opening(p.period)}", cover, headline, *ratio_card(p, rows), *trend_card(p))
+    return {
+        "title": f"{ids.PAGE_TITLE}: {p.place}" if p.districts else "Profile: all of HIPS",
+        "period": opening(p.period),
+        "cover": cover_note(p),
+        "headline": headline,
+        "ratios": ratio_card(p, rows),
+        "trend": trend_card(p),
+    }
 
 
 def cover_note(p: Profile) -> list:
@@ -298,40 +302,29 @@ def cover_note(p: Profile) -> list:
     return parts
 
 
-def _fallbacks(prefixes: list[str], leading: int = 0):
-    first = [lambda _m: ids.PAGE_TITLE, lambda _m: "", lambda _m: None, polite][:leading]
-    cards = [(lambda m, i=i: c.empty_card(m)[i]) for prefix in prefixes for i in range(len(c.card_outputs(prefix)))]
-    return [*first, *cards]
-
-
 PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
-headline_callback = guarded(*_fallbacks([ids.RATIOS, ids.TREND], 4))(cached_view(update_headline, PLACE_AND_PERIOD))
+HEADLINE_FAILED = failure_outputs(
+    title=ids.PAGE_TITLE, period="", cover=None, headline=polite, ratios=c.card_message, trend=c.card_message
+)
+headline_callback = guarded(HEADLINE_FAILED)(cached_view(update_headline, PLACE_AND_PERIOD))
 
 
 def _export_cards() -> list[tuple]:
     """The profile's chart cards for the downloads (callbacks/exports.py's registry): card id, name in file names,
-    view (the cached view the card was drawn from: same function, same normaliser), where the card's outputs
-    start in it, and the card's measure."""
-    width = len(c.card_outputs(ids.RATIOS))
+    view (the cached view the card was drawn from: same function, same normaliser), the card's output group in
+    it, and the card's measure."""
     where_view = cached_view(sections.update_where_when, PLACE_AND_PERIOD)
     who_view = cached_view(sections.update_who, PLACE_AND_PERIOD)
     headline = cached_view(update_headline, PLACE_AND_PERIOD)
     return [
-        (ids.RATIOS, "profile-against-hips", headline, 4, ids.FOCUS),
-        (ids.TREND, "profile-knife-spc", headline, 4 + width, ids.TREND_MEASURE),
-        (ids.PLACES, "profile-top-places", where_view, 0, ids.FOCUS),
-        (ids.GRID, "profile-hour-weekday", where_view, width, ids.FOCUS),
-        (ids.AGES, "profile-victim-ages", who_view, 0, ids.FOCUS),
-        (ids.DEPRIVATION, "profile-deprivation", who_view, width, ids.FOCUS),
-        (ids.FUNNEL, "profile-funnel", who_view, 2 * width, ids.FOCUS),
+        (ids.RATIOS, "profile-against-hips", headline, "ratios", ids.FOCUS),
+        (ids.TREND, "profile-knife-spc", headline, "trend", ids.TREND_MEASURE),
+        *[(prefix, name, where_view, group, ids.FOCUS) for group, (prefix, name) in sections.WHERE_CARDS.items()],
+        *[(prefix, name, who_view, group, ids.FOCUS) for group, (prefix, name) in sections.WHO_CARDS.items()],
     ]
 
 
 EXPORT_CARDS = _export_cards()
-
-
-def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
 
 
 def profile_href(districts, start: str = "", end: str = "") -> str:
@@ -370,13 +363,15 @@ def register(app: dash.Dash) -> None:
         guarded(lambda _m: None)(filter_link)
     )
     app.callback(
-        Output(ids.TITLE, "children"),
-        Output(ids.PERIOD, "children"),
-        Output(ids.COVER_NOTE, "children"),
-        Output(ids.HEADLINE, "children"),
-        *_card(ids.RATIOS),
-        *_card(ids.TREND),
-        Input(STATE, "data"),
+        output={
+            "title": Output(ids.TITLE, "children"),
+            "period": Output(ids.PERIOD, "children"),
+            "cover": Output(ids.COVER_NOTE, "children"),
+            "headline": Output(ids.HEADLINE, "children"),
+            "ratios": c.card_outputs(ids.RATIOS),
+            "trend": c.card_outputs(ids.TREND),
+        },
+        inputs=[Input(STATE, "data")],
     )(headline_callback)
     sections.register(app)
     # One click for a PDF: the browser's print dialogue, whose "Save as PDF" printer makes the file.

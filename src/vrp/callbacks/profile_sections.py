@@ -8,9 +8,9 @@ import dash
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, html, no_update
+from dash import Input, html, no_update
 
-from vrp.callbacks import cached_view, guarded, inputs
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import profile as ids
@@ -63,10 +63,10 @@ class Section:
     def note(self, period: str) -> list:
         return c.footnote(self.measure, period, self.synthetic)
 
-    def card(self, period, title, summary, figure, table, method, anchor) -> tuple:
-        return c.fill_card(title, summary, figure, table, self.note(period), c.about(self.measure, method, anchor))
+    def card(self, period, title, summary, figure, table, method, anchor) -> dict:
+        return c.card_content(title, summary, figure, table, self.note(period), c.about(self.measure, method, anchor))
 
-    def partner_only(self, title: str, message: str, period: str) -> tuple:
+    def partner_only(self, title: str, message: str, period: str) -> dict:
         """A card the public release cannot fill: it says why, as a normal state of the page."""
         figure = go.Figure(layout={"height": 150, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
         figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
@@ -94,7 +94,7 @@ def place_words(wh, codes: list[str], fallback: pd.Series) -> list[str]:
     return [names.get(code) or name for code, name in zip(codes, fallback, strict=True)]
 
 
-def places_card(s: Section) -> tuple:
+def places_card(s: Section) -> dict:
     try:
         words, start, end, note = s.lsoa_period()
         top = places.top_places(s.wh, ids.FOCUS, s.districts, start, end, "all", n=10)
@@ -141,7 +141,7 @@ def totals_frame(days: pd.DataFrame, hours: pd.DataFrame) -> pd.DataFrame:
     ).astype({"count": "Int64"})
 
 
-def grid_card(s: Section) -> tuple:
+def grid_card(s: Section) -> dict:
     title = f"When serious violence happened in {s.place}"
     try:
         grid = places.hour_by_weekday(s.wh, *s.args)
@@ -166,7 +166,7 @@ def grid_card(s: Section) -> tuple:
     return s.card(s.period, title, summary, figure, table, method, "hotspots")
 
 
-def ages_card(s: Section) -> tuple:
+def ages_card(s: Section) -> dict:
     groups = outcomes.age_groups(s.wh, ids.FOCUS, s.districts, s.start or None, s.end or None)
     bands, young, total = groups["bands"], groups["under_25"], groups["total"]
     period = groups["period"].label if groups.get("period") is not None else s.period
@@ -206,7 +206,7 @@ def _lsoa_counts(s: Section, start, end) -> tuple[pd.DataFrame, float | None]:
     return lsoas, published_places.area_total(s.wh, ids.FOCUS, s.area, period)
 
 
-def deprivation_card(s: Section) -> tuple:
+def deprivation_card(s: Section) -> dict:
     title = f"Serious violence by deprivation in {s.place}"
     try:
         words, start, end = s.lsoa_period()[:3]
@@ -254,7 +254,7 @@ def deprivation_card(s: Section) -> tuple:
     return s.card(words, title, summary, figure, table, DEPRIVATION_METHOD, "harm-by-deprivation")
 
 
-def funnel_card(s: Section) -> tuple:
+def funnel_card(s: Section) -> dict:
     table = outcomes.district_rates(s.wh, *s.args[:1], *s.args[2:])
     period = table.attrs["period"].label if table.attrs.get("period") is not None else s.period
     shown = table[~table["suppressed"].astype(bool)].reset_index(drop=True)
@@ -297,35 +297,43 @@ def funnel_card(s: Section) -> tuple:
 
 def update_where_when(state):
     if not state:
-        return (no_update,) * (len(c.card_outputs(ids.PLACES)) * 2)
+        return no_update
     s = Section(state)
-    return (*places_card(s), *grid_card(s))
+    return {"places": places_card(s), "grid": grid_card(s)}
 
 
 def update_who(state):
     if not state:
-        return (no_update,) * (len(c.card_outputs(ids.AGES)) * 3)
+        return no_update
     s = Section(state)
-    return (*ages_card(s), *deprivation_card(s), *funnel_card(s))
+    return {"ages": ages_card(s), "deprivation": deprivation_card(s), "funnel": funnel_card(s)}
 
 
-def _fallbacks(n_cards: int):
-    width = len(c.card_outputs(ids.PLACES))
-    return [(lambda m, i=i: c.empty_card(m)[i % width]) for i in range(width * n_cards)]
+# Each section's cards: output group -> (the card's prefix on the page, its name in download file names).
+WHERE_CARDS = {"places": (ids.PLACES, "profile-top-places"), "grid": (ids.GRID, "profile-hour-weekday")}
+WHO_CARDS = {
+    "ages": (ids.AGES, "profile-victim-ages"),
+    "deprivation": (ids.DEPRIVATION, "profile-deprivation"),
+    "funnel": (ids.FUNNEL, "profile-funnel"),
+}
 
 
-def _card(prefix):
-    return [Output(i, p) for i, p in c.card_outputs(prefix)]
+def _outputs(cards: dict) -> dict:
+    return {group: c.card_outputs(prefix) for group, (prefix, _name) in cards.items()}
 
 
 PLACE_AND_PERIOD = inputs.filter_state("districts", "start", "end")
-where_callback = guarded(*_fallbacks(2))(cached_view(update_where_when, PLACE_AND_PERIOD))
-who_callback = guarded(*_fallbacks(3))(cached_view(update_who, PLACE_AND_PERIOD))
+where_callback = guarded(failure_outputs(**dict.fromkeys(WHERE_CARDS, c.card_message)))(
+    cached_view(update_where_when, PLACE_AND_PERIOD)
+)
+who_callback = guarded(failure_outputs(**dict.fromkeys(WHO_CARDS, c.card_message)))(
+    cached_view(update_who, PLACE_AND_PERIOD)
+)
 
 
 def register(app: dash.Dash) -> None:
     from vrp.callbacks import profile_about
 
-    app.callback(*_card(ids.PLACES), *_card(ids.GRID), Input(STATE, "data"))(where_callback)
-    app.callback(*_card(ids.AGES), *_card(ids.DEPRIVATION), *_card(ids.FUNNEL), Input(STATE, "data"))(who_callback)
+    app.callback(output=_outputs(WHERE_CARDS), inputs=[Input(STATE, "data")])(where_callback)
+    app.callback(output=_outputs(WHO_CARDS), inputs=[Input(STATE, "data")])(who_callback)
     profile_about.register(app)

@@ -8,7 +8,7 @@ import logging
 import dash
 from dash import Input, Output, ctx, html, no_update
 
-from vrp.callbacks import guarded, polite
+from vrp.callbacks import failure_outputs, guarded, polite
 from vrp.callbacks.inputs import sync_inputs
 from vrp.dashboards import filters as f
 from vrp.dashboards.context import warehouse
@@ -30,19 +30,23 @@ def not_found(path: str) -> html.Div:
 
 def register(app: dash.Dash) -> None:
     @app.callback(
-        Output(CONTENT, "children"),
-        Output(FILTERS, "hidden"),
-        Output(f.MEASURE_COL, "style"),
-        Input(URL, "pathname"),
+        output={
+            "content": Output(CONTENT, "children"),
+            "filters_hidden": Output(FILTERS, "hidden"),
+            "measure_style": Output(f.MEASURE_COL, "style"),
+        },
+        inputs=[Input(URL, "pathname")],
     )
-    @guarded(polite, lambda _m: False, lambda _m: None)
+    @guarded(failure_outputs(content=polite, filters_hidden=False, measure_style=None))
     def route(pathname):
         page = find(pathname)
         if page is None:
-            return not_found(pathname if isinstance(pathname, str) else "that address"), True, None
+            missing = not_found(pathname if isinstance(pathname, str) else "that address")
+            return {"content": missing, "filters_hidden": True, "measure_style": None}
         # A page with a measure of its own, or one showing every measure, ignores the Measure box: hide it rather
         # than show a choice that does nothing (the page's title names what it shows).
-        return page.layout(), not page.uses_filters, {"display": "none"} if page.hides_measure else None
+        measure_style = {"display": "none"} if page.hides_measure else None
+        return {"content": page.layout(), "filters_hidden": not page.uses_filters, "measure_style": measure_style}
 
     # Page titles for the browser tab, from the page registry (one place to add a page).
     titles = json.dumps({p.path: p.title for p in pages()})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import Output, dcc, html
 
 from vrp.data_access.measures import Measure
 from vrp.figures.theme import stamp, wrap
@@ -129,39 +129,41 @@ def chart_card(prefix: str, *, height: int | None = None) -> dbc.Card:
     )
 
 
-def card_outputs(prefix: str) -> list[tuple[str, str]]:
-    """(component id, property) of a chart card, in the order ``fill_card`` returns them."""
-    return [
-        (f"{prefix}-title", "children"),
-        (f"{prefix}-summary", "children"),
-        (f"{prefix}-graph", "figure"),
-        (f"{prefix}-table", "children"),
-        (f"{prefix}-footnote", "children"),
-        (f"{prefix}-about", "children"),
-    ]
+# A chart card's values by name: a callback's output group for one card (``card_outputs``) and the dict that fills
+# it (``card_content``, ``card_message``) use these keys, so no caller counts positions.
+CARD_PARTS = ("title", "summary", "figure", "table", "footnote", "about")
 
 
-def fill_card(title: str, summary: str, figure, table, footnote, about) -> tuple:
+def card_outputs(prefix: str) -> dict[str, Output]:
+    """The outputs of a ``chart_card``, named as ``card_content`` names its values."""
+    return {
+        part: Output(f"{prefix}-graph", "figure") if part == "figure" else Output(f"{prefix}-{part}", "children")
+        for part in CARD_PARTS
+    }
+
+
+def card_content(title: str, summary, figure, table, footnote, about) -> dict:
     """The card's values; the footnote is also written into the figure, so a downloaded image carries its
     source and, for synthetic data, the label."""
     if isinstance(figure, go.Figure):
         stamp(figure, wrap("".join(footnote) if isinstance(footnote, list) else str(footnote)))
-    return title, summary, figure, table, footnote, about
+    return dict(zip(CARD_PARTS, (title, summary, figure, table, footnote, about), strict=True))
+
+
+def card_message(message: str) -> dict:
+    """A card that could not be drawn: the message where the summary goes, everything else empty."""
+    return card_content("", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None)
 
 
 def measure_card(
     wh, measure: Measure, period: str, title: str, summary, figure, table, method: str, anchor: str
-) -> tuple:
+) -> dict:
     """A chart card for one measure: its source footnote (with the synthetic label when the source is synthetic)
     and "about this measure" with the method and where it is written up."""
     synthetic = measure.source in wh.synthetic_sources()
-    return fill_card(
+    return card_content(
         title, summary, figure, table, footnote(measure, period, synthetic), about(measure, method, anchor)
     )
-
-
-def empty_card(message: str) -> tuple:
-    return "", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None
 
 
 def footnote(measure: Measure, period: str, synthetic: bool) -> list:

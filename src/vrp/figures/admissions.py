@@ -53,7 +53,7 @@ def shade_period(fig: go.Figure, start: str, end: str, text: str = "Chosen perio
 
 
 def legend_on_top(fig: go.Figure) -> go.Figure:
-    """The legend above the plot: below it, it would collide with the source line that fill_card writes in."""
+    """The legend above the plot: below it, it would collide with the source line that card_content writes in."""
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, margin={"t": 50})
     return fig
 
