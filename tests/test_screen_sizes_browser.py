@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.helpers import screen
 from vrp.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -26,18 +27,11 @@ SIDEWAYS = "return document.documentElement.scrollWidth - document.documentEleme
 LINKS = "return Array.from(document.querySelectorAll('#nav-pages .nav-link')).map(a => a.getBoundingClientRect().top)"
 
 
-def screen(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768},
-    )
-
-
 def test_every_chart_fits_its_card_on_a_phone(dash_duo, demo_warehouse):
     app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    screen(driver, 390, 844)
+    screen(dash_duo, 390, 844)
     try:
         for path in CHART_PAGES:
             driver.get(dash_duo.server_url + path)
@@ -59,7 +53,7 @@ def test_the_navigation_keeps_to_one_line_on_a_laptop(dash_duo, demo_warehouse):
     driver = dash_duo.driver
     try:
         for width, height in ((1366, 900), (1920, 1080)):
-            screen(driver, width, height)
+            screen(dash_duo, width, height)
             driver.get(dash_duo.server_url + "/")
             WebDriverWait(driver, 30).until(lambda d: d.execute_script(LINKS))
             tops = {round(top) for top in driver.execute_script(LINKS)}
