@@ -12,6 +12,8 @@ from tests.a11y import serious_violations
 from tests.helpers import drawn, filter_state, tick, wait_for
 from vrp.app import create_app
 from vrp.callbacks import admissions as cb
+from vrp.callbacks.outcome_scope import page_scope as scope_of
+from vrp.dashboards.filters import read_state
 from vrp.data_access import outcomes
 from vrp.data_access.queries import Warehouse
 
@@ -104,7 +106,7 @@ def test_a_published_quarter_is_shown_as_asked(app, wh):
 def test_public_trend_is_the_published_financial_years(app, wh):
     all_ages, young = cube(wh, SOTON, "fy"), cube(wh, SOTON, "fy", "u25")
     with app.server.test_request_context("/"):
-        scope = cb.page_scope(wh, MEASURE, cb.read_state(state()))
+        scope = scope_of(wh, MEASURE, read_state(state()))
         frame = cb.yearly_table(wh, scope).set_index("start")
         card = cb.update_trend(state())
     frame.index = [f"{d:%Y-%m}" for d in frame.index]
@@ -209,7 +211,7 @@ def test_yearly_counts_equal_a_direct_count(partner_app, partner):
     by_fy = partner.counts_by_period(MEASURE, "fy", [SOTON]).set_index("period")
     assert int(by_fy.loc["2024-25", "count"]) == sql
     with partner_app.server.test_request_context("/"):
-        scope = cb.page_scope(partner, MEASURE, cb.read_state(state()))
+        scope = scope_of(partner, MEASURE, read_state(state()))
         frame = cb.yearly_table(partner, scope).set_index("fy")
         card = cb.update_trend(state())
     assert int(frame.loc["2024-25", "count"]) == sql and frame.loc["2024-25", "months"] == 12

@@ -3,6 +3,7 @@ small counts are hidden for the public, only aggregates leave data_access, bad f
 (no 500), and the page works in the browser with an empty log and no serious accessibility violations."""
 
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
@@ -10,6 +11,7 @@ from tests.a11y import serious_violations
 from tests.helpers import drawn, filter_state, tick, wait_for
 from vrp.app import create_app
 from vrp.callbacks import homicide as cb
+from vrp.callbacks.outcome_scope import open_page
 from vrp.data_access import outcomes
 from vrp.data_access.published import NotPublished
 from vrp.data_access.validation import InvalidQuery
@@ -78,7 +80,7 @@ def test_a_period_the_measure_lacks_gives_the_published_one_with_a_note(app, wh)
 
 def test_public_rolling_totals_are_the_published_rolling_years(app, wh):
     with app.server.test_request_context("/"):
-        scope = cb.open_page(state(), cb.ids.ALL_ID)[1]
+        scope = open_page(state(), cb.ids.ALL_ID)[1]
         frame = cb.rolling_frame(wh, scope, cb.PUBLIC_WINDOW)
         card = cb.update_rolling(state())
     frame.index = [f"{d:%Y-%m}" for d in frame["window_end"]]
@@ -104,6 +106,10 @@ def test_public_methods_are_shown_to_partners_only_and_say_why(app, wh):
     title, summary, table = card["title"], card["summary"], card["table"]
     assert "shown to partners only" in title and "could reveal small numbers" in summary
     assert type(summary).__name__ == "str" and table is None  # a normal state of the card, not an error
+    # The chart says so too: it drew empty default axes before.
+    figure = go.Figure(card["figure"])
+    assert figure.data == () and [a.text for a in figure.layout.annotations] == ["Shown to partners only"]
+    assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False
     assert "About this measure" in words(card["about"])
 
 

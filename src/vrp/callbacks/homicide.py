@@ -6,10 +6,11 @@ from __future__ import annotations
 import dash
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
 from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
-from vrp.callbacks.admissions import hidden_sentence, open_page, period_total
+from vrp.callbacks.outcome_scope import hidden_sentence, open_page, period_total
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import homicide as ids
@@ -17,6 +18,7 @@ from vrp.dashboards.filters import STATE
 from vrp.data_access import outcomes, published_outcomes
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
+from vrp.figures.theme import partner_only
 from vrp.stats import change, proportion_ci
 
 WINDOW = 36
@@ -221,7 +223,9 @@ def update_methods(state_data):
     if wh.audience == "public":  # a normal state of the page, not an error: say why
         title = f"Homicide victims by method in {place}: shown to partners only"
         summary = published_outcomes.METHODS_PARTNER_ONLY
-        return c.measure_card(wh, measure, period, title, summary, {}, None, METHOD_METHOD, "proportions")
+        return c.measure_card(
+            wh, measure, period, title, summary, go.Figure(partner_only()), None, METHOD_METHOD, "proportions"
+        )
     methods = outcomes.homicide_methods(wh, ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)
     total = wh.period_total(ids.ALL_ID, scope.districts, scope.start, scope.end, scope.age)["count"]
     sharp = methods.set_index("method").loc["sharp_instrument"]

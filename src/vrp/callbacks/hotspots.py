@@ -21,7 +21,7 @@ from vrp.dashboards.shell import ATTRIBUTION
 from vrp.data_access import places, published_places
 from vrp.data_access.published import NotPublished
 from vrp.figures import hotspots as figs
-from vrp.figures.theme import stamp, wrap
+from vrp.figures.theme import partner_only, stamp, wrap
 from vrp.geo.boundaries import lsoa_topology
 
 UNIT = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
@@ -202,19 +202,6 @@ def concentration_text(conc: dict, measure, place: str) -> str:
     return text
 
 
-def partner_only_figure(message: str) -> dict:
-    """An empty chart that says why it is empty (a normal page state, not an error)."""
-    return {
-        "data": [],
-        "layout": {
-            "height": 120,
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "annotations": [{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5}],
-        },
-    }
-
-
 def update_lower(state_data):
     """Top places, the concentration curve and the hour-by-day heat map."""
     if not state_data:
@@ -234,7 +221,7 @@ def update_lower(state_data):
     try:
         grid = places.hour_by_weekday(wh, *args)
     except NotPublished as refused:
-        heat = partner_only_figure("Shown to partners only")
+        heat = partner_only()
         return shown | {"heatmap": heat, "heatmap_text": str(refused), "heatmap_hidden": False}
     if grid is None:
         return shown | {"heatmap": {}, "heatmap_text": "", "heatmap_hidden": True}

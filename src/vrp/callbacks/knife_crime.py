@@ -8,79 +8,36 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, html, no_update
 
-from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
-from vrp.callbacks import knife_trend as trend
-from vrp.callbacks.knife_trend import RATE_METHOD
-from vrp.callbacks.text import period_text, where
+from vrp.callbacks import cached_view, guarded, inputs
+from vrp.callbacks.knife_trend import RATE_METHOD, TREND_CARDS, KnifePage, failure, trend_callback, update_trend
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
-from vrp.data_access import outcomes, published
+from vrp.dashboards.filters import STATE
+from vrp.data_access import outcomes
 from vrp.data_access.published_counts import OFFENCES_PARTNER_ONLY
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
+from vrp.figures.theme import partner_only
 from vrp.stats import funnel_limits
 
 # Each callback's cards: the name of its output group -> the card's prefix on the page.
-TREND_CARDS = {"spc": ids.SPC, "rolling": ids.ROLLING}
 BREAKDOWN_CARDS = {"offences": ids.OFFENCES, "ages": ids.AGES}
 DISTRICT_CARDS = {"districts": ids.DISTRICTS, "funnel": ids.FUNNEL}
 
 
-class _Page:
-    """What every part of the page needs from the filter state: the warehouse, the measure and the words."""
-
-    def __init__(self, state_data):
-        state = read_state(state_data)
-        wh = warehouse()
-        self.state, self.wh = state, wh
-        self.measure = wh.registry.get(ids.MEASURE_ID)
-        self.place = where(wh, state.districts)
-        self.period = period_text(state.start, state.end)
-        # Public: one published area and one published period of the cube, with a note when it is not the one asked.
-        self.public, self.shown, self.period_note = wh.audience == "public", None, None
-        if self.public:
-            published.area_of(wh, state.districts)
-            self.shown, self.period_note = published.page_period(wh, ids.MEASURE_ID, state.start, state.end)
-            self.period = self.shown.label
-            self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
-        self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
-        self.args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
-        self.age_words = " (victims under 25)" if state.age == "u25" else ""
-        self.chosen = trend.chosen_months(self)
-
-
-def _unpack(p: _Page):
+def _unpack(p: KnifePage):
     return p.state, p.wh, p.measure, p.place, p.period, p.note, p.args, p.age_words
 
 
-def update_trend(state_data):
-    """The headline change, the SPC chart and the rolling rate."""
-    if not state_data:
-        return no_update
-    p = _Page(state_data)
-    history = trend.monthly_history(p)
-    rolling = trend.public_rolling(p) if p.public else trend.partner_rolling(p, history)
-    return {
-        "title": f"Knife-enabled serious violence: {p.place}{p.age_words}",
-        "change": trend.headline(p, history),
-        "spc": trend.spc_card(p, history),
-        "rolling": trend.rolling_card(p, rolling),
-    }
-
-
-def _partner_only_card(p: _Page, title: str, message: str) -> dict:
+def _partner_only_card(p: KnifePage, title: str, message: str) -> dict:
     """A card the public release cannot fill: it says why, as a normal state of the page."""
-    figure = go.Figure(layout={"height": 160, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
-    figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-    figure.update_layout(margin={"t": 20, "b": 90})
+    figure = go.Figure(partner_only(160))
     return c.card_content(
         title, message, figure, html.P(message), p.note, c.about(p.measure, RATE_METHOD, "small-number-suppression")
     )
 
 
-def _public_ages(p: _Page) -> dict:
+def _public_ages(p: KnifePage) -> dict:
     """Under 25 against 25 and over, from the published under-25 and all-ages cells of the period."""
     state, wh = p.state, p.wh
     groups = outcomes.age_groups(wh, ids.MEASURE_ID, state.districts, state.start, state.end)
@@ -110,7 +67,7 @@ def update_breakdowns(state_data):
     """Offence groups and victim ages (in public: partner-only offences, and under 25 against all ages)."""
     if not state_data:
         return no_update
-    p = _Page(state_data)
+    p = KnifePage(state_data)
     if p.public:
         offences = _partner_only_card(p, f"Offence groups in {p.place}: shown to partners only", OFFENCES_PARTNER_ONLY)
         return {"offences": offences, "ages": _public_ages(p)}
@@ -156,7 +113,7 @@ def update_districts(state_data):
     named as hidden and not plotted."""
     if not state_data:
         return no_update
-    state, wh, measure, place, period, note, args, age_words = _unpack(_Page(state_data))
+    state, wh, measure, place, period, note, args, age_words = _unpack(KnifePage(state_data))
 
     # District comparison: rates with intervals against HIPS, and the funnel plot.
     table = outcomes.district_rates(wh, ids.MEASURE_ID, state.start, state.end, state.age)
@@ -237,17 +194,10 @@ def update(state_data):
     return {**update_trend(state_data), **update_breakdowns(state_data), **update_districts(state_data)}
 
 
-def _failure(cards: dict, headline: bool = False):
-    """What the outputs show when the view cannot be drawn: the message, in every card (and the headline)."""
-    first = {"title": "Knife-enabled serious violence", "change": polite} if headline else {}
-    return failure_outputs(**first, **dict.fromkeys(cards, c.card_message))
-
-
 # Three callbacks, so the page's parts are computed side by side and each appears when it is ready.
-trend_callback = guarded(_failure(TREND_CARDS, headline=True))(cached_view(update_trend, inputs.PAGE_STATE))
-breakdowns_callback = guarded(_failure(BREAKDOWN_CARDS))(cached_view(update_breakdowns, inputs.PAGE_STATE))
-districts_callback = guarded(_failure(DISTRICT_CARDS))(cached_view(update_districts, inputs.PAGE_STATE))
-knife_callback = guarded(_failure(TREND_CARDS | BREAKDOWN_CARDS | DISTRICT_CARDS, headline=True))(update)
+breakdowns_callback = guarded(failure(BREAKDOWN_CARDS))(cached_view(update_breakdowns, inputs.PAGE_STATE))
+districts_callback = guarded(failure(DISTRICT_CARDS))(cached_view(update_districts, inputs.PAGE_STATE))
+knife_callback = guarded(failure(TREND_CARDS | BREAKDOWN_CARDS | DISTRICT_CARDS, headline=True))(update)
 
 
 def _card_outputs(cards: dict) -> dict:

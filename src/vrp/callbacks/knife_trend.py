@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from dash import html
+from dash import html, no_update
 
-from vrp.callbacks.text import opening, period_text
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
+from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
-from vrp.data_access import outcomes
+from vrp.dashboards.context import warehouse
+from vrp.dashboards.filters import read_state
+from vrp.data_access import outcomes, published
 from vrp.figures import outcomes as figs
 from vrp.periods import add_months
 from vrp.stats import rate_ci, variation_icon
@@ -321,3 +324,57 @@ def headline(p, history: pd.DataFrame) -> html.Div:
         ],
         className="border-start border-4 border-primary ps-3",
     )
+
+
+# ---- the page's filter state and the trend view (the Knife crime page's first callback; the profile shows its
+# SPC card too, from the same cached view) ----------------------------------------------------------------------
+
+#: The trend view's cards: the name of its output group -> the card's prefix on the page.
+TREND_CARDS = {"spc": ids.SPC, "rolling": ids.ROLLING}
+
+
+class KnifePage:
+    """What every part of the page needs from the filter state: the warehouse, the measure and the words."""
+
+    def __init__(self, state_data):
+        state = read_state(state_data)
+        wh = warehouse()
+        self.state, self.wh = state, wh
+        self.measure = wh.registry.get(ids.MEASURE_ID)
+        self.place = where(wh, state.districts)
+        self.period = period_text(state.start, state.end)
+        # Public: one published area and one published period of the cube, with a note when it is not the one asked.
+        self.public, self.shown, self.period_note = wh.audience == "public", None, None
+        if self.public:
+            published.area_of(wh, state.districts)
+            self.shown, self.period_note = published.page_period(wh, ids.MEASURE_ID, state.start, state.end)
+            self.period = self.shown.label
+            self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
+        self.note = c.footnote(self.measure, self.period, self.measure.source in wh.synthetic_sources())
+        self.args = (ids.MEASURE_ID, state.districts, state.start, state.end, state.age)
+        self.age_words = " (victims under 25)" if state.age == "u25" else ""
+        self.chosen = chosen_months(self)
+
+
+def update_trend(state_data):
+    """The headline change, the SPC chart and the rolling rate."""
+    if not state_data:
+        return no_update
+    p = KnifePage(state_data)
+    history = monthly_history(p)
+    rolling = public_rolling(p) if p.public else partner_rolling(p, history)
+    return {
+        "title": f"Knife-enabled serious violence: {p.place}{p.age_words}",
+        "change": headline(p, history),
+        "spc": spc_card(p, history),
+        "rolling": rolling_card(p, rolling),
+    }
+
+
+def failure(cards: dict, headline: bool = False):
+    """What the outputs show when the view cannot be drawn: the message, in every card (and the headline)."""
+    first = {"title": "Knife-enabled serious violence", "change": polite} if headline else {}
+    return failure_outputs(**first, **dict.fromkeys(cards, c.card_message))
+
+
+trend_callback = guarded(failure(TREND_CARDS, headline=True))(cached_view(update_trend, inputs.PAGE_STATE))

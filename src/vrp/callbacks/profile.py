@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, dcc, html, no_update
 
-from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, knife_crime, polite
+from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, knife_trend, polite
 from vrp.callbacks import profile_sections as sections
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
@@ -247,10 +247,10 @@ def sources_note(p: Profile, rows: list[dict]) -> list:
 
 
 def trend_card(p: Profile) -> dict:
-    """Knife-enabled serious violence month by month: the Knife crime page's SPC card itself, from its cached view
-    (the same chart, limits and words, and one cache entry for both pages)."""
+    """Knife-enabled serious violence month by month: the Knife crime page's SPC card itself, from its cached
+    view in callbacks.knife_trend (the same chart, limits and words, and one cache entry for both pages)."""
     state = {"districts": list(p.districts), "start": p.start, "end": p.end, "age": "all"}
-    return knife_crime.trend_callback(state)["spc"]
+    return knife_trend.trend_callback(state)["spc"]
 
 
 def update_headline(state):

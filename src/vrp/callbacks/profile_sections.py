@@ -21,6 +21,7 @@ from vrp.data_access.published import NotPublished
 from vrp.figures import hotspots as hot_figs
 from vrp.figures import outcomes as figs
 from vrp.figures import profile as profile_figs
+from vrp.figures.theme import partner_only
 from vrp.periods import WEEKDAYS, months_in
 from vrp.stats import funnel_limits
 from vrp.stats.deprivation import by_decile, deprived_fifth_share
@@ -68,9 +69,9 @@ class Section:
 
     def partner_only(self, title: str, message: str, period: str) -> dict:
         """A card the public release cannot fill: it says why, as a normal state of the page."""
-        figure = go.Figure(layout={"height": 150, "xaxis": {"visible": False}, "yaxis": {"visible": False}})
-        figure.add_annotation(text="Shown to partners only", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-        return self.card(period, title, message, figure, html.P(message), message, "small-number-suppression")
+        return self.card(
+            period, title, message, go.Figure(partner_only()), html.P(message), message, "small-number-suppression"
+        )
 
 
 FUNNEL_WORDS = {

@@ -113,3 +113,23 @@ def wrap(text: str, width: int = 85) -> str:
     import textwrap
 
     return "<br>".join(textwrap.wrap(text, width))
+
+
+PARTNER_ONLY_NOTE = {"text": "Shown to partners only", "showarrow": False, "xref": "paper", "yref": "paper"}
+PARTNER_ONLY_NOTE |= {"x": 0.5, "y": 0.5}
+
+
+def partner_only(height: int = 150) -> dict:
+    """The chart of a card the public release cannot fill: empty, and saying so (a normal state of the page, not
+    an error; the card's text says why). One look for every such card. A figure dict: a card that stamps its source
+    note takes ``go.Figure(partner_only())``."""
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "margin": {"t": 20, "b": 20, "l": 20, "r": 20},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [PARTNER_ONLY_NOTE],
+        },
+    }
