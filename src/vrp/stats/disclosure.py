@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from vrp.stats.disclosure_audit import audit, integer_pinned
+from vrp.stats.disclosure_witness import Witnesses
 
 INTEGER_CHECK_WIDTH = 2  # intervals holding at most this many whole numbers more than one get an integer check
 
@@ -69,13 +70,14 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
     chooser = _Chooser(table, unpublished)
     lower, upper = np.full(len(table.values), np.nan), np.full(len(table.values), np.nan)
     solves, check, rounds, integer_checks = 0, None, 0, 0
+    witnesses = Witnesses(table)  # whole-number solutions: hiding more keeps them solutions
     while True:
         rounds += 1
         before = unpublished.copy()
         chooser.close_relations(primary)
         protected = primary | (table.publishable & unpublished)
         todo = protected if check is None else protected & (check | (unpublished & ~before))
-        low, high, n = audit(table, unpublished, todo)
+        low, high, n = audit(table, unpublished, todo, witnesses)
         lower[todo], upper[todo] = low[todo], high[todo]
         solves += n
         pinned = np.flatnonzero(todo & (high - low < 1))
@@ -83,7 +85,7 @@ def protect(table: LinearTable, max_rounds: int = 60) -> Protection:
         # solutions may still leave one. Check those with integer programmes.
         narrow = np.flatnonzero(todo & (high - low >= 1) & (high - low <= INTEGER_CHECK_WIDTH))
         if len(narrow):
-            pinned = np.union1d(pinned, narrow[integer_pinned(table, unpublished, narrow, low, high)])
+            pinned = np.union1d(pinned, narrow[integer_pinned(table, unpublished, narrow, low, high, witnesses)])
             integer_checks += len(narrow)
         if not len(pinned) or rounds >= max_rounds:
             break

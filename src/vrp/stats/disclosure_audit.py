@@ -13,11 +13,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from vrp.stats.disclosure_highs import PartSolver
+from vrp.stats.disclosure_witness import EPS, Witnesses
 
 if TYPE_CHECKING:
     from vrp.stats.disclosure import LinearTable
-
-EPS = 1e-6
 
 
 def _fix_known(published: sp.csr_matrix, rhs: np.ndarray, n_vars: int):
@@ -51,9 +50,10 @@ def _fix_known(published: sp.csr_matrix, rhs: np.ndarray, n_vars: int):
         known |= newly
 
 
-def audit(table: LinearTable, unpublished: np.ndarray, protected: np.ndarray):
+def audit(table: LinearTable, unpublished: np.ndarray, protected: np.ndarray, witnesses: Witnesses | None = None):
     """The whole-number interval a user can derive for each protected cell, from every published cell at once.
-    Returns (lower, upper, number of linear programmes solved); NaN for cells not protected."""
+    Returns (lower, upper, number of linear programmes solved); NaN for cells not protected. Whole-number
+    solutions met on the way go to ``witnesses``, for the integer check."""
     n_vars = table.cells.shape[1]
     published_rows = np.flatnonzero(~unpublished)
     published = table.cells[published_rows]
@@ -68,7 +68,8 @@ def audit(table: LinearTable, unpublished: np.ndarray, protected: np.ndarray):
         lower[targets] = upper[targets] = offsets
         return _whole(lower, False), _whole(upper, True), 0
     system = _Reduced(table, published, rhs, known, value, free)
-    lo, hi, solves = system.bounds(table.cells[targets][:, free])
+    keep = None if witnesses is None else (lambda cols, x: witnesses.add(known, value, free[cols], x))
+    lo, hi, solves = system.bounds(table.cells[targets][:, free], keep)
     lower[targets], upper[targets] = offsets + lo, offsets + hi
     return _whole(lower, False), _whole(upper, True), solves
 
@@ -80,11 +81,19 @@ def _whole(bounds: np.ndarray, up: bool) -> np.ndarray:
 
 
 def integer_pinned(
-    table: LinearTable, unpublished: np.ndarray, cells: np.ndarray, low: np.ndarray, high: np.ndarray
+    table: LinearTable,
+    unpublished: np.ndarray,
+    cells: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    witnesses: Witnesses | None = None,
 ) -> np.ndarray:
     """For each of ``cells`` (protected, with a linear interval [low, high] of more than one whole number): True
     when no whole-number solution of the published cells gives it any value in that interval but its true one,
-    so a user with an integer programme could pin it. Each cell's programme holds every part it touches."""
+    so a user with an integer programme could pin it. Each cell's programme holds every part it touches.
+
+    Whole-number solutions found before (``witnesses``: by the audit's programmes, or for an earlier cell) settle a
+    cell first; each programme's own whole-number solution is kept for the cells after it."""
     n_vars = table.cells.shape[1]
     published_rows = np.flatnonzero(~unpublished)
     published, rhs = table.cells[published_rows], table.values[published_rows]
@@ -93,11 +102,15 @@ def integer_pinned(
     out = np.zeros(len(cells), dtype=bool)
     if not len(free):
         return out
+    witnesses = Witnesses(table) if witnesses is None else witnesses
+    settled = witnesses.settle(cells, unpublished)
     system = _Reduced(table, published, rhs, known, value, free)
     objectives = table.cells[cells][:, free].tocsr()
     offsets = table.cells[cells] @ (value * known)
     solvers: dict[tuple, tuple] = {}
     for i, cell in enumerate(cells):
+        if settled[i] or witnesses.settle(cells[i : i + 1], unpublished)[0]:
+            continue  # a whole-number solution already gives it another value: not pinned
         row = objectives[i]
         parts = tuple(np.unique(system.component[row.indices]))
         if parts not in solvers:
@@ -106,17 +119,21 @@ def integer_pinned(
         cols, linear, whole = solvers[parts]
         local = np.searchsorted(cols, row.indices)
         true = round(table.values[cell])
-        if _whole_vertex_elsewhere(linear, local, row.data, offsets[i], true):
-            continue  # a whole-number solution already gives it another value: not pinned
+
+        def keep(x, cols=cols):
+            witnesses.add(known, value, free[cols], x)
+
+        if _whole_vertex_elsewhere(linear, local, row.data, offsets[i], true, keep):
+            continue
         if whole is None:
             whole = PartSolver(system, cols, integer=True)
             solvers[parts] = (cols, linear, whole)
         others = [v for v in range(int(low[cell]), int(high[cell]) + 1) if v != true]
-        out[i] = not any(whole.reaches(local, row.data, v - offsets[i]) for v in others)
+        out[i] = not any(whole.reaches(local, row.data, v - offsets[i], keep) for v in others)
     return out
 
 
-def _whole_vertex_elsewhere(linear, cols: np.ndarray, coefs: np.ndarray, offset: float, true: int) -> bool:
+def _whole_vertex_elsewhere(linear, cols: np.ndarray, coefs: np.ndarray, offset: float, true: int, keep) -> bool:
     """The cheap test first: these tables' vertices are mostly whole numbers, so the linear maximum or minimum is
     often itself a whole-number solution with a value other than the true one."""
     for maximise in (True, False):
@@ -124,6 +141,7 @@ def _whole_vertex_elsewhere(linear, cols: np.ndarray, coefs: np.ndarray, offset:
         if not np.isfinite(best):
             continue
         x = linear.solution()
+        keep(x)
         if np.abs(x - np.round(x)).max(initial=0) < EPS and round(offset + best) != true:
             return True
     return False
@@ -180,10 +198,10 @@ class _Reduced:
         _, labels = connected_components(graph, directed=False)
         return labels[: self.n]
 
-    def bounds(self, objectives: sp.csr_matrix):
-        """Min and max of each objective row (over the unknown base counts), one programme per part it touches.
-        Maxima first: every solution found is a feasible point, so an objective of non-negative coefficients that
-        one of them sets to zero has its minimum, zero, without a programme of its own."""
+    def bounds(self, objectives: sp.csr_matrix, keep=None):
+        """Min and max of each objective row (over the unknown base counts), one programme per part it touches and
+        per distinct objective (cells that differ only in counts read off directly share one). ``keep`` receives
+        every solution found (base-count columns, values)."""
         objectives = objectives.tocsc()
         lo, hi = np.zeros(objectives.shape[0]), np.zeros(objectives.shape[0])
         solves = 0
@@ -192,21 +210,60 @@ class _Reduced:
             cols = np.flatnonzero(self.component == part)
             local = objectives[:, cols].tocsr()
             rows = np.flatnonzero(np.diff(local.indptr) > 0)
-            local = local[rows]
-            solver = PartSolver(self, cols)
-            seen = np.full(len(rows), np.inf)
-            for i in range(len(rows)):
-                start, end = local.indptr[i], local.indptr[i + 1]
-                high = solver.optimum(local.indices[start:end], local.data[start:end], maximise=True)
-                hi[rows[i]] += high
-                if np.isfinite(high):  # an unbounded programme ends on no feasible point to learn from
-                    seen = np.minimum(seen, local @ solver.solution())
-            solves += len(rows)
-            nonnegative = np.asarray((local < 0).sum(axis=1)).ravel() == 0
-            for i in range(len(rows)):
-                if nonnegative[i] and seen[i] < EPS:
-                    continue  # lo += 0
-                start, end = local.indptr[i], local.indptr[i + 1]
-                lo[rows[i]] += solver.optimum(local.indices[start:end], local.data[start:end], maximise=False)
-                solves += 1
+            distinct, which = _distinct_rows(local[rows])
+            part_keep = None if keep is None else (lambda x, cols=cols: keep(cols, x))
+            low, high, n = _part_bounds(PartSolver(self, cols), distinct, part_keep)
+            lo[rows] += low[which]
+            hi[rows] += high[which]
+            solves += n
         return lo, hi, solves
+
+
+def _distinct_rows(matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The distinct rows of ``matrix``, and for each row the index of its distinct row."""
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    index: dict[tuple[bytes, bytes], int] = {}
+    which = np.empty(matrix.shape[0], dtype=int)
+    for i in range(matrix.shape[0]):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        key = (matrix.indices[start:end].tobytes(), matrix.data[start:end].tobytes())
+        which[i] = index.setdefault(key, len(index))
+    first = np.zeros(len(index), dtype=int)
+    first[which[::-1]] = np.arange(matrix.shape[0])[::-1]
+    return matrix[first], which
+
+
+def _objective_order(local: sp.csr_matrix) -> np.ndarray:
+    """Objectives by their first base count (neighbouring cells next to each other)."""
+    return np.argsort(local.indices[local.indptr[:-1]], kind="stable")
+
+
+def _part_bounds(solver: PartSolver, local: sp.csr_matrix, keep):
+    """Min and max of each row of ``local`` (sorted indices) in one part. Neighbouring objectives follow each
+    other, so that each starts from an optimal basis close to its own (40% fewer simplex iterations). Maxima
+    first: every solution found is a feasible point, so an objective of non-negative coefficients that one of them
+    sets to zero has its minimum, zero, without a programme of its own."""
+    n = local.shape[0]
+    lo, hi = np.zeros(n), np.zeros(n)
+    order = _objective_order(local)
+    seen = np.full(n, np.inf)
+    for i in order:
+        start, end = local.indptr[i], local.indptr[i + 1]
+        hi[i] = solver.optimum(local.indices[start:end], local.data[start:end], maximise=True)
+        if np.isfinite(hi[i]):  # an unbounded programme ends on no feasible point to learn from
+            x = solver.solution()
+            seen = np.minimum(seen, local @ x)
+            if keep is not None:
+                keep(x)
+    solves = n
+    nonnegative = np.asarray((local < 0).sum(axis=1)).ravel() == 0
+    for i in order:
+        if nonnegative[i] and seen[i] < EPS:
+            continue  # lo = 0
+        start, end = local.indptr[i], local.indptr[i + 1]
+        lo[i] = solver.optimum(local.indices[start:end], local.data[start:end], maximise=False)
+        solves += 1
+        if keep is not None and np.isfinite(lo[i]):
+            keep(solver.solution())
+    return lo, hi, solves

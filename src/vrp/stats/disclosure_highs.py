@@ -85,13 +85,17 @@ class PartSolver:
             h.setOptionValue("presolve", "on")
             h.setOptionValue("time_limit", INTEGER_TIME_LIMIT)
 
-    def reaches(self, cols: np.ndarray, coefs: np.ndarray, target: float) -> bool:
-        """Whether some whole-number solution gives sum(coefs * x[cols]) == target (an integer model)."""
+    def reaches(self, cols: np.ndarray, coefs: np.ndarray, target: float, keep=None) -> bool:
+        """Whether some whole-number solution gives sum(coefs * x[cols]) == target (an integer model); the
+        solution found goes to ``keep``."""
         h = self.h
         h.addRow(target, target, len(cols), cols.astype(np.int32), coefs.astype(float))
         try:
             h.run()
-            return h.getModelStatus() == self.highspy.HighsModelStatus.kOptimal
+            found = h.getModelStatus() == self.highspy.HighsModelStatus.kOptimal
+            if found and keep is not None:
+                keep(self.solution())
+            return found
         finally:
             h.deleteRows(1, np.array([h.getNumRow() - 1], dtype=np.int32))
 
