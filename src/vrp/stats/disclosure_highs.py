@@ -39,6 +39,7 @@ def _quiet_highs(highspy):
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")  # only the objective changes between solves: start from the last basis,
     h.setOptionValue("simplex_strategy", 4)  # which stays primal feasible, so primal simplex goes on from it
+    h.setOptionValue("simplex_initial_condition_check", False)  # a diagnostic only, paid on every solve
     return h
 
 
