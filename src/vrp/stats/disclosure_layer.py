@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrp.stats.disclosure import EPS
+from vrp.stats.disclosure_audit import EPS
 
 
 @dataclass
