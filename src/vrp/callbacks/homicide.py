@@ -159,8 +159,8 @@ def update_rolling(state_data):
     window = PUBLIC_WINDOW if public else WINDOW
     span = _span(window)
     frame = rolling_frame(wh, scope, window)
-    total = f"{span.replace('s', '').replace(' ', '-')} total"  # "3-year total", "12-month total"
-    series = {"all": f"{_label(scope.age)} ({total})", "young": f"Under-25s, non-domestic ({total})"}
+    # The window is named once, on the axis: in each legend entry it made the second wider than a phone.
+    series = {"all": _label(scope.age), "young": "Under-25s, non-domestic"}
     fig = figs.line_chart(
         frame.assign(
             x=frame["window_end"].map(lambda d: d.isoformat()),
@@ -169,7 +169,7 @@ def update_rolling(state_data):
         ),
         "x",
         series,
-        f"Victims in the {span} to",
+        f"Victims in the {span} to each date",
         height=380,
     )
     fig.update_traces(

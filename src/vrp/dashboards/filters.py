@@ -327,6 +327,63 @@ def empty_filter_bar() -> html.Div:
     return filter_bar(None)
 
 
+def _choices_row(measures: list[dict], public: bool) -> dbc.Row:
+    """Measure, period (and, for partners, free months) and age group, side by side on a wide screen."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Measure", html_for=MEASURE, className="fw-bold mb-0"),
+                    dbc.Select(id=MEASURE, options=measures),
+                ],
+                lg=3,
+                id=MEASURE_COL,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Period", html_for=PRESET, className="fw-bold mb-0"),
+                    dbc.Select(
+                        id=PRESET,
+                        options=PARTNER_PERIODS,
+                        value="custom",
+                    ),
+                ],
+                lg=4 if public else 2,
+            ),
+            # The public audience chooses a published period only: no free months (see public_state).
+            dbc.Col(
+                [dbc.Label("From", html_for=FROM, className="fw-bold mb-0"), dbc.Select(id=FROM)],
+                lg=2,
+                xs=6,
+                className="vrp-month",
+                style={"display": "none"} if public else None,
+            ),
+            dbc.Col(
+                [dbc.Label("To", html_for=TO, className="fw-bold mb-0"), dbc.Select(id=TO)],
+                lg=2,
+                xs=6,
+                className="vrp-month",
+                style={"display": "none"} if public else None,
+            ),
+            dbc.Col(
+                html.Fieldset(
+                    [
+                        html.Legend("Age group", className="form-label fw-bold fs-6 mb-0"),
+                        dbc.RadioItems(
+                            id=AGE,
+                            options=[{"label": v, "value": k} for k, v in AGES.items()],
+                            value="all",
+                            inline=True,
+                        ),
+                    ]
+                ),
+                lg=3,
+            ),
+        ],
+        className="g-2 align-items-end",
+    )
+
+
 def filter_bar(wh: Warehouse | None) -> html.Div:
     """The controls; their values are filled from the URL by the shell's callback.
 
@@ -345,59 +402,7 @@ def filter_bar(wh: Warehouse | None) -> html.Div:
         [
             html.Fieldset(district_control(district_options, public), className="mb-2"),
             html.Div(id=PROFILE_LINK, className="small mb-1"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            dbc.Label("Measure", html_for=MEASURE, className="fw-bold mb-0"),
-                            dbc.Select(id=MEASURE, options=measures),
-                        ],
-                        lg=3,
-                        id=MEASURE_COL,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("Period", html_for=PRESET, className="fw-bold mb-0"),
-                            dbc.Select(
-                                id=PRESET,
-                                options=PARTNER_PERIODS,
-                                value="custom",
-                            ),
-                        ],
-                        lg=4 if public else 2,
-                    ),
-                    # The public audience chooses a published period only: no free months (see public_state).
-                    dbc.Col(
-                        [dbc.Label("From", html_for=FROM, className="fw-bold mb-0"), dbc.Select(id=FROM)],
-                        lg=2,
-                        xs=6,
-                        className="vrp-month",
-                        style={"display": "none"} if public else None,
-                    ),
-                    dbc.Col(
-                        [dbc.Label("To", html_for=TO, className="fw-bold mb-0"), dbc.Select(id=TO)],
-                        lg=2,
-                        xs=6,
-                        className="vrp-month",
-                        style={"display": "none"} if public else None,
-                    ),
-                    dbc.Col(
-                        html.Fieldset(
-                            [
-                                html.Legend("Age group", className="form-label fw-bold fs-6 mb-0"),
-                                dbc.RadioItems(
-                                    id=AGE,
-                                    options=[{"label": v, "value": k} for k, v in AGES.items()],
-                                    value="all",
-                                    inline=True,
-                                ),
-                            ]
-                        ),
-                        lg=3,
-                    ),
-                ],
-                className="g-2 align-items-end",
-            ),
+            _choices_row(measures, public),
         ],
         id=CONTROLS,
         className="vrp-collapsible",

@@ -70,118 +70,127 @@ def incident_toggle() -> dbc.Checklist:
     )
 
 
+def _map_column() -> dbc.Col:
+    """The map, its mode, its downloads and its table alternative."""
+    return dbc.Col(
+        [
+            html.Fieldset(
+                [
+                    html.Legend("Colour the map by", className="form-label fw-bold fs-6 mb-1"),
+                    dbc.RadioItems(
+                        id=MODE,
+                        options=[{"label": v, "value": k} for k, v in MODES.items()],
+                        value="count",
+                        inline=True,
+                    ),
+                ],
+                className="mb-1",
+            ),
+            incident_toggle(),
+            html.Div(id=MAP_MESSAGE),
+            dcc.Graph(
+                id=MAP,
+                config=graph_config(MAP, scrollZoom=True),
+                style={"height": "560px"},
+                className="border rounded",
+            ),
+            export_controls(MAP, graph_id=MAP),
+            dcc.Store(id=MAP_META),
+            html.Details(
+                id=MAP_DETAILS,
+                open=False,
+                children=[
+                    html.Summary("Table of every LSOA on the map (an alternative to the map)", id=MAP_SUMMARY),
+                    html.Div(
+                        id=MAP_TABLE,
+                        className="mt-2",
+                        style={"maxHeight": "420px", "overflowY": "auto"},
+                    ),
+                ],
+                className="mt-2",
+            ),
+            html.P(method_text(), className="small text-muted mt-2"),
+        ],
+        lg=8,
+    )
+
+
+def _search_column() -> dbc.Col:
+    """Finding an LSOA by name or code, and the panel about the one chosen."""
+    return dbc.Col(
+        [
+            dbc.Label("Find an LSOA", html_for=LSOA_SEARCH, className="fw-bold mb-0"),
+            html.P(
+                "Type a name or code (e.g. Southampton 023E) and press Enter, or click the map.",
+                id=LSOA_SEARCH + "-hint",
+                className="small text-muted mb-1",
+            ),
+            dbc.Input(
+                id=LSOA_SEARCH,
+                type="search",
+                list=LSOA_LIST,
+                autocomplete="off",
+            ),
+            # Filled in the browser from LSOA_NAMES: 1,231 options as Dash components
+            # cost the renderer about a second on a slow machine; as data they cost nothing.
+            html.Datalist(id=LSOA_LIST),
+            dcc.Store(id=LSOA_NAMES),
+            html.Span(id=LSOA_LIST + "-count", className="visually-hidden", **{"aria-live": "polite"}),
+            dcc.Store(id=LSOA_LIST_META),
+            dcc.Store(id=LSOA),
+            html.Div(
+                id=PANEL,
+                className="mt-2",
+                role="region",
+                **{"aria-live": "polite", "aria-label": "Selected LSOA"},
+            ),
+            # Its address carries the selection (callbacks/evaluate.py writes it).
+            html.A(
+                "Evaluate an intervention here",
+                id=EVALUATE_LINK,
+                href="/evaluate",
+                className="d-inline-block mt-2",
+            ),
+        ],
+        lg=4,
+    )
+
+
+def _lower_sections() -> list:
+    """Top places with the concentration curve, and when it happens."""
+    return [
+        html.H2("Top places", className="h4 mt-4"),
+        dbc.Row(
+            [
+                dbc.Col([html.Div(id=TOP), export_controls(TOP, image=False)], lg=7),
+                dbc.Col(
+                    [
+                        html.P(id=CONCENTRATION_TEXT, className="fw-bold"),
+                        dcc.Graph(id=CONCENTRATION, config=graph_config(CONCENTRATION)),
+                        export_controls(CONCENTRATION, graph_id=CONCENTRATION),
+                    ],
+                    lg=5,
+                ),
+            ]
+        ),
+        html.Section(
+            [
+                html.H2("When it happens", className="h4 mt-4"),
+                html.P(id=HEATMAP_TEXT),
+                dcc.Graph(id=HEATMAP, config=graph_config(HEATMAP)),
+                export_controls(HEATMAP, graph_id=HEATMAP),
+            ],
+            id=HEATMAP_SECTION,
+        ),
+    ]
+
+
 def layout() -> html.Div:
     return html.Div(
         [
             html.H1("Hotspots", id=TITLE, className="h2 mt-2"),
             html.P(id=SUMMARY, className="lead", role="status", **{"aria-live": "polite"}),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            html.Fieldset(
-                                [
-                                    html.Legend("Colour the map by", className="form-label fw-bold fs-6 mb-1"),
-                                    dbc.RadioItems(
-                                        id=MODE,
-                                        options=[{"label": v, "value": k} for k, v in MODES.items()],
-                                        value="count",
-                                        inline=True,
-                                    ),
-                                ],
-                                className="mb-1",
-                            ),
-                            incident_toggle(),
-                            html.Div(id=MAP_MESSAGE),
-                            dcc.Graph(
-                                id=MAP,
-                                config=graph_config(MAP, scrollZoom=True),
-                                style={"height": "560px"},
-                                className="border rounded",
-                            ),
-                            export_controls(MAP, graph_id=MAP),
-                            dcc.Store(id=MAP_META),
-                            html.Details(
-                                id=MAP_DETAILS,
-                                open=False,
-                                children=[
-                                    html.Summary(
-                                        "Table of every LSOA on the map (an alternative to the map)", id=MAP_SUMMARY
-                                    ),
-                                    html.Div(
-                                        id=MAP_TABLE,
-                                        className="mt-2",
-                                        style={"maxHeight": "420px", "overflowY": "auto"},
-                                    ),
-                                ],
-                                className="mt-2",
-                            ),
-                            html.P(method_text(), className="small text-muted mt-2"),
-                        ],
-                        lg=8,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("Find an LSOA", html_for=LSOA_SEARCH, className="fw-bold mb-0"),
-                            html.P(
-                                "Type a name or code (e.g. Southampton 023E) and press Enter, or click the map.",
-                                id=LSOA_SEARCH + "-hint",
-                                className="small text-muted mb-1",
-                            ),
-                            dbc.Input(
-                                id=LSOA_SEARCH,
-                                type="search",
-                                list=LSOA_LIST,
-                                autocomplete="off",
-                            ),
-                            # Filled in the browser from LSOA_NAMES: 1,231 options as Dash components
-                            # cost the renderer about a second on a slow machine; as data they cost nothing.
-                            html.Datalist(id=LSOA_LIST),
-                            dcc.Store(id=LSOA_NAMES),
-                            html.Span(id=LSOA_LIST + "-count", className="visually-hidden", **{"aria-live": "polite"}),
-                            dcc.Store(id=LSOA_LIST_META),
-                            dcc.Store(id=LSOA),
-                            html.Div(
-                                id=PANEL,
-                                className="mt-2",
-                                role="region",
-                                **{"aria-live": "polite", "aria-label": "Selected LSOA"},
-                            ),
-                            # Its address carries the selection (callbacks/evaluate.py writes it).
-                            html.A(
-                                "Evaluate an intervention here",
-                                id=EVALUATE_LINK,
-                                href="/evaluate",
-                                className="d-inline-block mt-2",
-                            ),
-                        ],
-                        lg=4,
-                    ),
-                ],
-                className="g-3",
-            ),
-            html.H2("Top places", className="h4 mt-4"),
-            dbc.Row(
-                [
-                    dbc.Col([html.Div(id=TOP), export_controls(TOP, image=False)], lg=7),
-                    dbc.Col(
-                        [
-                            html.P(id=CONCENTRATION_TEXT, className="fw-bold"),
-                            dcc.Graph(id=CONCENTRATION, config=graph_config(CONCENTRATION)),
-                            export_controls(CONCENTRATION, graph_id=CONCENTRATION),
-                        ],
-                        lg=5,
-                    ),
-                ]
-            ),
-            html.Section(
-                [
-                    html.H2("When it happens", className="h4 mt-4"),
-                    html.P(id=HEATMAP_TEXT),
-                    dcc.Graph(id=HEATMAP, config=graph_config(HEATMAP)),
-                    export_controls(HEATMAP, graph_id=HEATMAP),
-                ],
-                id=HEATMAP_SECTION,
-            ),
+            dbc.Row([_map_column(), _search_column()], className="g-3"),
+            *_lower_sections(),
         ]
     )
