@@ -74,24 +74,24 @@ def register(app: dash.Dash) -> None:
             query = ""
         return [path + query for path in paths]
 
-    app.callback(*SYNC_OUTPUTS, *SYNC_INPUTS)(sync)
+    app.callback(output=SYNC_OUTPUTS, inputs=SYNC_INPUTS)(sync)
 
 
-SYNC_OUTPUTS = [
-    Output(f.DISTRICT, "value"),
-    Output(f.MEASURE, "value"),
-    Output(f.AGE, "value"),
-    Output(f.FROM, "options"),
-    Output(f.FROM, "value"),
-    Output(f.TO, "options"),
-    Output(f.TO, "value"),
-    Output(f.PRESET, "options"),
-    Output(f.PRESET, "value"),
-    Output(f.STATE, "data"),
-    Output(URL, "search"),
-    Output(f.MESSAGE, "children"),
-    Output(f.DISTRICT_LEGEND, "children"),
-]
+SYNC_OUTPUTS = {
+    "district": Output(f.DISTRICT, "value"),
+    "measure": Output(f.MEASURE, "value"),
+    "age": Output(f.AGE, "value"),
+    "from_options": Output(f.FROM, "options"),
+    "from": Output(f.FROM, "value"),
+    "to_options": Output(f.TO, "options"),
+    "to": Output(f.TO, "value"),
+    "preset_options": Output(f.PRESET, "options"),
+    "preset": Output(f.PRESET, "value"),
+    "state": Output(f.STATE, "data"),
+    "search": Output(URL, "search"),
+    "message": Output(f.MESSAGE, "children"),
+    "legend": Output(f.DISTRICT_LEGEND, "children"),
+}
 SYNC_INPUTS = [
     Input(URL, "search"),
     Input(f.DISTRICT, "value"),
@@ -110,7 +110,7 @@ def sync(search, districts, measure, age, start, end, preset, pathname):
     try:
         sync_inputs(search, districts, measure, age, start, end, preset, pathname)
     except InvalidQuery as exc:  # not what the page sends: say so, change nothing, no traceback
-        return (*(no_update,) * 11, polite(str(exc)), no_update)
+        return _only(message=polite(str(exc)))
     try:
         wh = warehouse()
         page = find(pathname)
@@ -122,25 +122,30 @@ def sync(search, districts, measure, age, start, end, preset, pathname):
     except Exception:  # logged with its context; the bar keeps what it shows and says the filters failed
         log.exception("filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search)
         failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
-        return (*(no_update,) * 11, failed, no_update)
+        return _only(message=failed)
     query = state.query() + (f"&{f.PRESENT}=1" if f.presenting(search) else "")
     message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
     public = wh.audience == "public"
-    return (
-        (state.districts[0] if state.districts else "") if public else list(state.districts),
-        state.measure,
-        state.age,
-        months,
-        state.start,
-        months,
-        state.end,
-        preset_options,
-        shown_preset,
-        state.as_dict(),
-        query if query != search else no_update,
-        message,
-        "District" if public else f.district_legend(state.districts),
-    )
+    return {
+        "district": (state.districts[0] if state.districts else "") if public else list(state.districts),
+        "measure": state.measure,
+        "age": state.age,
+        "from_options": months,
+        "from": state.start,
+        "to_options": months,
+        "to": state.end,
+        "preset_options": preset_options,
+        "preset": shown_preset,
+        "state": state.as_dict(),
+        "search": query if query != search else no_update,
+        "message": message,
+        "legend": "District" if public else f.district_legend(state.districts),
+    }
+
+
+def _only(**values) -> dict:
+    """The filter sync's outputs with only ``values`` changed (a refusal or a failure leaves the bar as it is)."""
+    return {name: values.get(name, no_update) for name in SYNC_OUTPUTS}
 
 
 def _state(wh, trigger, scope: tuple, search, districts, measure, age, start, end, preset) -> f.FilterState:
