@@ -151,7 +151,8 @@ def update_trend(state_data):
     place = where(wh, scope.districts)
     frame = yearly_table(wh, scope)
     who = " of under-25s" if scope.age == "u25" else ""
-    series = {"young_rate": "Under 25 (per 100,000 aged under 25)"}
+    # Two lines: on one, the legend entry ran off a phone's card.
+    series = {"young_rate": "Under 25<br>(per 100,000 aged under 25)"}
     if scope.age == "all":
         series = {"rate": "All ages", **series}
     whole = frame[frame["months"] == 12]
