@@ -19,7 +19,7 @@ KNIFE_MONTHS = ("knife_enabled_sv", ("E06000045",), "month", "all", "2024-01", "
 
 # A published financial year (the public filter always carries one lattice period) and one district.
 FY = {"start": "2024-04", "end": "2025-03", "age": "all"}
-TREND_VIEW = "view:vrp.callbacks.knife_crime.update_trend"
+TREND_VIEW = "view:vrp.callbacks.knife_trend.update_trend"
 
 
 def _count_views(monkeypatch, name: str) -> list:
