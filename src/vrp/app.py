@@ -120,7 +120,7 @@ def _warehouses(settings: Settings, server, given: Warehouse | None) -> dict[str
 def warm_up(server) -> float | None:
     """Run once in each gunicorn worker before it takes requests (gunicorn.conf.py): make the geometry files and
     the LSOA topology, and hold the reference tables in memory, so a worker's first page costs what any cold page
-    costs (about 0.2 s) and not a second more. No page view or query result is cached here; a failure is only
+    costs and not a second more. No page view or query result is cached here; a failure is only
     logged, and the page that needs the missing piece reports it politely when asked. Returns the seconds it took,
     or None when it could not finish."""
     import time

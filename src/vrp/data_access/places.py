@@ -22,7 +22,7 @@ from vrp.stats import compare, concentration, gi_star, rate_ci
 # Classes come from the analytical Gi* p-values with Benjamini-Hochberg false-discovery-rate control. With 999
 # permutations the smallest pseudo p-value is 0.002, and FDR control over ~1,200 LSOAs then flags nothing unless
 # dozens of areas reach that floor (measured on the demo: 0 hot spots where the analytical test finds 59);
-# 9,999 permutations cost 2-3 s a view. docs/METHODS.md#hotspots.
+# 9,999 permutations cost seconds a view. docs/METHODS.md#hotspots.
 GI_INFERENCE = "analytical"
 log = logging.getLogger(__name__)
 

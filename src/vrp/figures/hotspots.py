@@ -70,7 +70,7 @@ def lsoa_geojson(bounds: tuple[float, float, float, float]) -> str:
 def value_traces(frame: pd.DataFrame, mode: str, geojson: str = LSOA_GEOJSON) -> list[dict]:
     """The coloured LSOAs: one trace of values (count or rate) plus grey for hidden counts, or one trace per
     hotspot class. Geometry comes from the URL; the trace carries ids and values only. Plain trace dicts: the map
-    is drawn on every cold view and filter change, where go.Choroplethmap's validation cost about 35 ms."""
+    is drawn on every cold view and filter change, where go.Choroplethmap's validation was a large share of it."""
     custom = _hover(frame)
     # LSOA names begin with their district's name ("Southampton 023E"), so the name alone says both.
     names = frame["lsoa21_name"].to_numpy()

@@ -11,7 +11,7 @@ from afcharts.af_colours import get_af_colours
 
 TEMPLATE = "afcharts"
 # Every chart of the app uses it, so it is plotly's default: a new figure then takes it without validating it
-# again, where naming it on each figure cost about 7 ms a chart (maps set template="none").
+# again, where naming it on each figure cost milliseconds a chart (maps set template="none").
 pio.templates.default = TEMPLATE
 CATEGORICAL = get_af_colours("categorical")  # dark blue, turquoise, dark pink, orange, dark grey, light purple
 SEQUENTIAL = get_af_colours("sequential")  # dark to light blue
@@ -38,8 +38,8 @@ def sequential_scale() -> list[list]:
 
 def figure(data: list[dict], **layout) -> dict:
     """A chart as a plain figure dict with the Analysis Function template, for charts drawn on every cold request:
-    building them through go.Figure validates every property and cost about 40 ms a chart, more than the query
-    behind them. Layout keys are plotly's own (``{"font": {"size": 14}}``, titles as ``{"text": ...}``)."""
+    building them through go.Figure validates every property, which cost more than the query behind them (figures
+    in docs/PERFORMANCE.md). Layout keys are plotly's own (``{"font": {"size": 14}}``, titles as ``{"text": ...}``)."""
     return {"data": data, "layout": {"template": copy.deepcopy(_template_json()), **layout}}
 
 

@@ -152,7 +152,7 @@ def rebuild_marts(
     build_place_names(conn)
     if conn.dialect.name == "postgresql":
         # Fresh statistics for the planner: without them (autovacuum may be off or slow) a bulk-loaded mart is
-        # planned as a nested loop, 50 times slower (730 ms against 15 ms for the LSOA query at scale 10).
+        # planned as a nested loop, many times slower (docs/PERFORMANCE.md, "Fewer round trips").
         for table in (t.mart_counts, t.mart_force_counts, t.mart_population, t.dim_area, t.fact_police_records):
             conn.execute(sa.text(f'ANALYZE "{table.name}"'))
     bump_data_version(conn)
