@@ -106,7 +106,7 @@ def test_installed_package_finds_its_files_from_another_folder(installed):
     found = json.loads(run(vpython, "-c", probe, cwd=elsewhere, env=clean_env()))
     assert Path(found["file"]).is_relative_to(vpython.parent.parent)  # the wheel's copy, not the checkout's
     assert found["checkout"] is False
-    assert found["measures"] and found["sources"] and found["css"]
+    assert (found["measures"], found["sources"], found["css"]) == (True, True, True)
     assert found["bundle"] is have_bundle
     assert Path(found["build"]) == elsewhere / "build"
 
