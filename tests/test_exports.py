@@ -260,3 +260,20 @@ def test_modebar_has_no_share_button_anywhere(app):
         if cfg.get("staticPlot") or cfg.get("displayModeBar") is False:
             continue
         assert cfg.get("showSendToCloud") is False and cfg["toImageButtonOptions"]["scale"] == 2, g.id
+
+
+def test_top_places_csv_is_every_row_of_its_table_with_shared_ranks(app):
+    """The table prints "=2" for a shared rank, names each place by its street, and lists the hot spots outside
+    the top: the CSV carries all three."""
+    with app.server.test_request_context("/"):
+        export = ex.card_export(STATE, "hotspots-top")
+        table = ex.CARDS["hotspots-top"].parts(ex.CARDS["hotspots-top"].view(STATE, None))["top"]
+    records = rows(export.csv())
+    shown = [r for r in shown_cells(table) if len(r) > 1]  # less the "outside the top" heading row
+    assert len(records) == len(shown)
+    for cells, record in zip(shown, records, strict=True):
+        assert cells[0] == ("=" if record["Rank shared"] == "true" else "") + record["Rank"]
+        assert cells[1].startswith(f"['{record['Place name']}'")  # the name, then the code in a span
+    ranks = [r["Rank"] for r in records]
+    assert any(ranks.count(r) > 1 for r in ranks)  # the demo has ties in its top places
+    assert all(r["Rank shared"] == "true" for r in records if ranks.count(r["Rank"]) > 1)

@@ -467,11 +467,14 @@ def top_table(top: pd.DataFrame, hot: pd.DataFrame | None = None) -> html.Div:
         rows += [_top_row(r) for r in outside.itertuples()]
     body = html.Tbody(rows)
     table = dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)
-    return keep_data(table, top, TOP_COLUMNS)  # for the CSV download (shares as fractions)
+    # For the CSV download (shares as fractions): every row the table shows, the hot spots outside the top too.
+    return keep_data(table, pd.concat([top, outside], ignore_index=True), TOP_COLUMNS)
 
 
 TOP_COLUMNS = {
     "rank": "Rank",
+    "tied": "Rank shared",  # the table's "=2"
+    "place": "Place name",  # "place" is the area of the whole download (a metadata column)
     "lsoa21_code": "LSOA",
     "lsoa21_name": "Name",
     "district_name": "District",
