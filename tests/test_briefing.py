@@ -47,8 +47,13 @@ def test_the_pack_holds_the_briefing_in_order(made):
     charts = [s for s in pack.slides if s.figure is not None]
     assert len(charts) == 6  # SPC, rolling rate, admissions, homicide, map, districts
     # A map slide carries its boundaries: kaleido has no server to fetch them from.
-    map_trace = next(s for s in charts if s.title.startswith("Where")).figure.data[0]
+    map_slide = next(s for s in charts if s.title.startswith("Where"))
+    map_trace = map_slide.figure.data[0]
     assert isinstance(map_trace.geojson, dict) and map_trace.geojson["features"]
+    # Its top places are named as the page names them: the LSOA and its police.uk street.
+    places = map_slide.lines[map_slide.lines.index("Top places:") + 1 :]
+    assert places and all(re.match(r"Southampton \d{3}[A-Z](, around .+)?: ", line) for line in places)
+    assert any(", around " in line for line in places)
     # Each chart is the card's labelled image: it says what, where, when and from what source by itself.
     for chart in charts:
         layout = chart.figure.layout

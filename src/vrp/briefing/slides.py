@@ -104,7 +104,7 @@ def _top_places(state: dict) -> list[str]:
         hot = (
             f" (a hotspot at {flag.split()[-1]} confidence)" if isinstance(flag, str) and flag.startswith("hot") else ""
         )
-        lines.append(f"{row['Name']}: {_value(row['Count'])}{hot}")
+        lines.append(f"{row.get('Place name') or row['Name']}: {_value(row['Count'])}{hot}")  # as the page names it
     return ["Top places:", *lines]
 
 
