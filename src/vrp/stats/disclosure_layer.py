@@ -50,8 +50,9 @@ def protect_parts(values: np.ndarray, threshold: int, total: tuple[float, float]
     published_sum = float(values[~hidden].sum())
     unknowns = hidden.sum() + (remainder > 0)
     low, high = total[0] - published_sum, total[1] - published_sum
-    others_high = (unknowns - 1) * high
-    lower_one = max(0.0, low - others_high) if unknowns > 1 else low
+    # One unknown is the whole gap; with more, each is at least what the others' highs leave (an unbounded high,
+    # inf, leaves 0; multiplied out for one unknown it was 0 * inf, a NaN warning though never used).
+    lower_one = max(0.0, low - (unknowns - 1) * high) if unknowns > 1 else low
     lower = np.where(hidden, np.ceil(lower_one - EPS), np.nan)
     upper = np.where(hidden, np.floor(high + EPS), np.nan)
     rest = (np.ceil(lower_one - EPS), np.floor(high + EPS)) if remainder > 0 else (np.nan, np.nan)
