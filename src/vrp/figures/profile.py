@@ -62,18 +62,8 @@ def ratio_chart(frame: pd.DataFrame, reference: str) -> go.Figure:
             )
         )
     vertical_line(fig, 1, {"color": DARK_PINK, "dash": "dash"})
-    # Named at the plot's left edge: centred on the line it ran off a phone's narrow plot (and the modebar is
-    # at the right).
-    fig.add_annotation(
-        x=0,
-        xref="paper",
-        xanchor="left",
-        y=1,
-        yref="paper",
-        yanchor="bottom",
-        showarrow=False,
-        text=f"dashed line: {reference} = 1",
-    )
+    # The line needs no label of its own: the axis is titled "Multiple of ..." and its tick at 1 marks it (a
+    # label beside it ran off a phone's narrow plot, and into the modebar on a desktop).
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
     # A log axis: half and double sit equally far from 1, and one wide interval does not squash the others.
     top = float(np.nanmax(shown["upper"].to_numpy(dtype=float))) if len(shown) else 2.0
