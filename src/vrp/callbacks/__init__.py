@@ -6,11 +6,11 @@ import functools
 import logging
 from collections.abc import Callable
 
-import dash_bootstrap_components as dbc
 from dash.development.base_component import Component
 from plotly.basedatatypes import BaseFigure
 
 from vrp.callbacks.inputs import filter_state
+from vrp.dashboards import components
 from vrp.dashboards.context import warehouse
 from vrp.data_access.validation import InvalidQuery, NotPermitted
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def polite(message: str):
-    return dbc.Alert(message, color="warning", className="my-2")
+    return components.warning(message)
 
 
 def guarded(failed: Callable[[str], object]):

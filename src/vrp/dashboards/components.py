@@ -150,9 +150,14 @@ def card_content(title: str, summary, figure, table, footnote, about) -> dict:
     return dict(zip(CARD_PARTS, (title, summary, figure, table, footnote, about), strict=True))
 
 
+def warning(message: str) -> dbc.Alert:
+    """A message in place of a view: a refused value, or an apology (callbacks.polite)."""
+    return dbc.Alert(message, color="warning", className="my-2")
+
+
 def card_message(message: str) -> dict:
     """A card that could not be drawn: the message where the summary goes, everything else empty."""
-    return card_content("", dbc.Alert(message, color="warning", className="my-2"), {}, None, "", None)
+    return card_content("", warning(message), {}, None, "", None)
 
 
 def measure_card(

@@ -84,6 +84,18 @@ def is_warehouse(engine: Engine) -> bool:
     return sa.inspect(engine).has_table("meta_info")
 
 
+def duckdb_ready(conn: Connection):
+    """The DuckDB connection under ``conn``, ready for new work (register a frame, run a statement of its own):
+    DuckDB refuses it while an earlier result on the connection is unfinished, so that result is finished here.
+    The same connection, so the work stays inside the caller's transaction."""
+    raw = conn.connection.driver_connection
+    try:
+        raw.complete()
+    except Exception:  # nothing pending
+        pass
+    return raw
+
+
 def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     """Insert a DataFrame inside the caller's transaction, by the fastest path the dialect has.
 
@@ -97,12 +109,7 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     dialect = conn.dialect.name
     raw = conn.connection.driver_connection
     if dialect == "duckdb":
-        # DuckDB refuses new work while an earlier result on this connection is unfinished; finish it
-        # (same connection, so the insert stays inside the caller's transaction).
-        try:
-            raw.complete()
-        except Exception:  # nothing pending
-            pass
+        raw = duckdb_ready(conn)
         name = f"_bulk_{table.name}"
         raw.register(name, frame)
         try:

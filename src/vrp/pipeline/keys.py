@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vrp.data_access.engine import bulk_insert
+from vrp.data_access.engine import bulk_insert, duckdb_ready
 
 
 def key_text(columns: pd.DataFrame, sep: str) -> pd.Series:
@@ -56,11 +56,7 @@ class KeyLookup:
         if texts.empty:
             return pd.Series(pd.NA, index=keys.index, dtype="Int64")
         if self.registered:
-            raw = self.conn.connection.driver_connection
-            try:
-                raw.complete()  # DuckDB takes no new work while an earlier result is unfinished
-            except Exception:  # nothing pending
-                pass
+            raw = duckdb_ready(self.conn)
             raw.register(self.temp.name, texts)
         else:
             self.conn.execute(self.temp.delete())
