@@ -52,9 +52,9 @@ import requests
 import sqlalchemy as sa
 from calibrate import cpu_yardstick
 
-from vrp.dashboards.filters import resolve
 from vrp.data_access import places
 from vrp.data_access.engine import make_engine
+from vrp.data_access.filter_state import resolve
 from vrp.data_access.queries import Warehouse
 from vrp.settings import from_env
 
@@ -71,11 +71,19 @@ TARGET_WARM_P50 = 0.020
 TARGET_COLD_P95 = {1: 0.250, 10: 0.500}
 TARGET_PATCH_BYTES = 100_000
 TARGET_BROWSER = 3.0
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--window-size=1400,1000", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run")
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--window-size=1400,1000",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 # ---- small helpers ----------------------------------------------------------------------------------------------
+
 
 def pct(values, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
@@ -125,13 +133,21 @@ class Combo:
 
 # ---- warehouses -------------------------------------------------------------------------------------------------
 
+
 def build_demo(url: str, scale: int, build_dir: Path) -> float:
     build_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VRP_BUILD_DIR": str(build_dir)}
     start = time.perf_counter()
     with open(build_dir / "build-demo.log", "w") as log:
-        subprocess.run([vrp_command(), "build-demo", "--quiet", "--scale", str(scale), "--warehouse", url],
-                       env=env, check=True, timeout=1800, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [vrp_command(), "build-demo", "--quiet", "--scale", str(scale), "--warehouse", url],
+            env=env,
+            check=True,
+            timeout=1800,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return time.perf_counter() - start
 
 
@@ -175,19 +191,35 @@ def warehouse_for(combo: Combo, work_dir: Path, pg_url: str, rebuild: bool, anal
 
 # ---- the server -------------------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def gunicorn(url: str, build_dir: Path, port: int):
     """The app as `make run` serves it, in its own process group, killed on the way out whatever happens."""
     build_dir.mkdir(parents=True, exist_ok=True)
     # Rate limits off: the benchmark is one client sending far more than any visitor would.
-    env = {**os.environ, "VRP_WAREHOUSE_URL": url, "VRP_BUILD_DIR": str(build_dir),
-           "VRP_CACHE_TYPE": "FileSystemCache", "VRP_RATE_LIMITS": "off"}
+    env = {
+        **os.environ,
+        "VRP_WAREHOUSE_URL": url,
+        "VRP_BUILD_DIR": str(build_dir),
+        "VRP_CACHE_TYPE": "FileSystemCache",
+        "VRP_RATE_LIMITS": "off",
+    }
     env.pop("VRP_CACHE_URL", None)
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "--no-control-socket",
-           "--workers", "2", "--bind", f"{HOST}:{port}", "--timeout", "120", "app:server"]
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--config",
+        "gunicorn.conf.py",
+        "--no-control-socket",
+        "--workers",
+        "2",
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "120",
+        "app:server",
+    ]
     with open(build_dir / "gunicorn.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -246,20 +278,32 @@ class Bodies:
 
     @staticmethod
     def _body(dep: dict, values: dict) -> dict:
-        outputs = [dict(zip(("id", "property"), o.split("."), strict=True))
-                   for o in dep["output"].strip(".").split("...")]
+        outputs = [
+            dict(zip(("id", "property"), o.split("."), strict=True)) for o in dep["output"].strip(".").split("...")
+        ]
+
         def items(kind):
             unknown = [f"{i['id']}.{i['property']}" for i in dep[kind]] - values.keys()
             if unknown:
                 raise SystemExit(f"the callback has {kind} this benchmark does not know: {sorted(unknown)}")
             return [{**i, "value": values[f"{i['id']}.{i['property']}"]} for i in dep[kind]]
-        return {"output": dep["output"], "outputs": outputs, "inputs": items("inputs"), "state": items("state"),
-                "changedPropIds": ["filter-state.data"]}
+
+        return {
+            "output": dep["output"],
+            "outputs": outputs,
+            "inputs": items("inputs"),
+            "state": items("state"),
+            "changedPropIds": ["filter-state.data"],
+        }
 
     def request(self, kind: str, state: dict, meta: dict | None = None) -> dict:
         """meta: the hotspots-map-meta the previous full figure returned (the Patch path), else None."""
-        values = {"filter-state.data": state, "hotspots-mode.value": "count", "hotspots-points.value": [],
-                  "hotspots-map-meta.data": meta if kind == "map, Patch" else None}
+        values = {
+            "filter-state.data": state,
+            "hotspots-mode.value": "count",
+            "hotspots-points.value": [],
+            "hotspots-map-meta.data": meta if kind == "map, Patch" else None,
+        }
         return self._body(self.lower_dep if kind == "lower" else self.map_dep, values)
 
 
@@ -276,8 +320,12 @@ class Client:
 
     def post(self, body: dict, session: requests.Session | None = None, parts: bool = False) -> Sample:
         start = time.perf_counter()
-        r = (session or self.session).post(self.base + "/_dash-update-component", json=body,
-                                           headers={"Accept-Encoding": "identity"}, timeout=REQUEST_TIMEOUT)
+        r = (session or self.session).post(
+            self.base + "/_dash-update-component",
+            json=body,
+            headers={"Accept-Encoding": "identity"},
+            timeout=REQUEST_TIMEOUT,
+        )
         seconds = time.perf_counter() - start
         content = r.content
         # A refused or failed callback answers 200 with a polite Alert in place of the figure: count it as an error.
@@ -285,12 +333,14 @@ class Client:
             self.errors.append(f"{r.status_code}: {content[:300]!r}")
         sample = Sample(seconds, len(content), len(gzip.compress(content, 6)))
         if parts and r.status_code == 200:
-            sample.parts = {k: len(json.dumps(v, separators=(",", ":")))
-                            for k, v in r.json().get("response", {}).items()}
+            sample.parts = {
+                k: len(json.dumps(v, separators=(",", ":"))) for k, v in r.json().get("response", {}).items()
+            }
         return sample
 
 
 # ---- phases -----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Results:
@@ -316,17 +366,18 @@ def warm_up(client: Client, bodies: Bodies, hips_state: dict, results: Results) 
         for kind in ("map, full figure", "lower"):
             body = bodies.request(kind, hips_state)
             out: list[Sample] = []
+
             def go(body=body, out=out):
                 with requests.Session() as s:
                     out.append(client.post(body, s))
+
             threads = [threading.Thread(target=go) for _ in range(2)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join(REQUEST_TIMEOUT)
             if round_no in (1, 3):
-                results.startup.append((f"round {round_no}, {kind}, 2 requests at once",
-                                        max(s.seconds for s in out)))
+                results.startup.append((f"round {round_no}, {kind}, 2 requests at once", max(s.seconds for s in out)))
 
 
 def fetch_geo(base: str, results: Results) -> None:
@@ -334,25 +385,31 @@ def fetch_geo(base: str, results: Results) -> None:
         start = time.perf_counter()
         plain = requests.get(f"{base}/geo/{layer}.geojson", headers={"Accept-Encoding": "identity"}, timeout=120)
         seconds = time.perf_counter() - start
-        gz = requests.get(f"{base}/geo/{layer}.geojson", headers={"Accept-Encoding": "gzip"}, timeout=120,
-                          stream=True)
+        gz = requests.get(f"{base}/geo/{layer}.geojson", headers={"Accept-Encoding": "gzip"}, timeout=120, stream=True)
         gz_size = len(gz.raw.read(decode_content=False))
         results.geo.append((layer, seconds, len(plain.content), gz_size))
     # Which plotly.js the pages load: the partial bundle (plotlyjs/) or, without it, Dash's full one.
-    js = requests.get(f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js", timeout=120,
-                      headers={"Accept-Encoding": "gzip"}, stream=True)
+    js = requests.get(
+        f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js",
+        timeout=120,
+        headers={"Accept-Encoding": "gzip"},
+        stream=True,
+    )
     sent = len(js.raw.read(decode_content=False))
     js = requests.get(f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js", timeout=120)
     kind = "the partial bundle" if b"partial bundle for the VRP dashboard" in js.content[:300] else "Dash's full bundle"
     results.plotlyjs = f"{kind}, {kb(len(js.content))} KB ({kb(sent)} KB as sent)"
 
 
-def measure_callbacks(client: Client, bodies: Bodies, states: dict, cache_dir: Path, results: Results,
-                      repeat: int) -> None:
+def measure_callbacks(
+    client: Client, bodies: Bodies, states: dict, cache_dir: Path, results: Results, repeat: int
+) -> None:
     """repeat x (15 selections x 3 callbacks x (1 cold + 1 warm)) requests, interleaved so drift spreads evenly.
     The Patch requests carry the meta that the full figure for the same selection returned."""
-    metas = {sel: client.response(bodies.request("map, full figure", state))["hotspots-map-meta"]["data"]
-             for sel, state in states.items()}
+    metas = {
+        sel: client.response(bodies.request("map, full figure", state))["hotspots-map-meta"]["data"]
+        for sel, state in states.items()
+    }
     for _ in range(repeat):
         for selection, state in states.items():
             for kind in KINDS:
@@ -406,8 +463,15 @@ def naive_baseline(url: str, states: dict, wh: Warehouse, repeat: int, results: 
             raw = places._lsoa_raw(wh, f)  # the app's own query on the marts, uncached
             mart.append(time.perf_counter() - t0)
             agree &= int(counts.sum()) == int(raw["count"].sum())
-    results.naive = {"rows": len(frame), "load": load, "frame_bytes": int(frame.memory_usage(deep=True).sum()),
-                     "rss": rss_after - rss_before, "naive": naive, "mart": mart, "agree": agree}
+    results.naive = {
+        "rows": len(frame),
+        "load": load,
+        "frame_bytes": int(frame.memory_usage(deep=True).sum()),
+        "rss": rss_after - rss_before,
+        "naive": naive,
+        "mart": mart,
+        "agree": agree,
+    }
 
 
 BROWSER_WAIT = """
@@ -451,8 +515,9 @@ def chrome():
     options.binary_location = os.environ.get("VRP_CHROMIUM", "/usr/bin/chromium")
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(os.environ.get("VRP_CHROMEDRIVER", "/usr/bin/chromedriver")),
-                              options=options)
+    driver = webdriver.Chrome(
+        service=Service(os.environ.get("VRP_CHROMEDRIVER", "/usr/bin/chromedriver")), options=options
+    )
     started = psutil.Process(driver.service.process.pid)
     try:
         driver.set_page_load_timeout(60)
@@ -493,6 +558,7 @@ def measure_browser(base: str, cache_dir: Path, districts: list[str], repeat: in
 
 
 # ---- one combination --------------------------------------------------------------------------------------------
+
 
 def run_combo(combo: Combo, args) -> Results:
     results = Results(combo, repeat=args.repeat)
@@ -539,56 +605,90 @@ def run_combo(combo: Combo, args) -> Results:
 
 # ---- reporting --------------------------------------------------------------------------------------------------
 
+
 def pooled(results: Results, kind: str, temperature: str, hips: bool) -> list[Sample]:
-    return [s for (k, sel, t), v in results.samples.items() if k == kind and t == temperature
-            and (sel == HIPS) == hips for s in v]
+    return [
+        s
+        for (k, sel, t), v in results.samples.items()
+        if k == kind and t == temperature and (sel == HIPS) == hips
+        for s in v
+    ]
 
 
 def patch_parts(r: Results) -> list[tuple[str, dict, int]]:
-    district = [s for (k, sel, t), v in r.samples.items() if k == "map, Patch" and t == "warm" and sel != HIPS
-                for s in v]
+    district = [
+        s for (k, sel, t), v in r.samples.items() if k == "map, Patch" and t == "warm" and sel != HIPS for s in v
+    ]
     biggest = max(district, key=lambda s: s.size)
     chosen = [next(sel for (k, sel, t), v in r.samples.items() if k == "map, Patch" and biggest in v), HIPS]
-    return [(sel, r.samples[("map, Patch", sel, "warm")][0].parts, r.samples[("map, Patch", sel, "warm")][0].size)
-            for sel in chosen]
+    return [
+        (sel, r.samples[("map, Patch", sel, "warm")][0].parts, r.samples[("map, Patch", sel, "warm")][0].size)
+        for sel in chosen
+    ]
 
 
 def verdicts(r: Results) -> list[tuple[str, bool | None, str]]:
     out = []
     warm = [s.seconds for k in KINDS[:2] for h in (False, True) for s in pooled(r, k, "warm", h)]
-    worst_warm_p50 = max(statistics.median([s.seconds for s in pooled(r, k, "warm", h)])
-                         for k in KINDS[:2] for h in (False, True))
-    out.append((f"warm p50 < {TARGET_WARM_P50 * 1000:.0f} ms (update_map)", worst_warm_p50 < TARGET_WARM_P50,
-                f"worst p50 {ms(worst_warm_p50)} ms (districts or HIPS, full or Patch); p50 of all "
-                f"{ms(statistics.median(warm))} ms"))
+    worst_warm_p50 = max(
+        statistics.median([s.seconds for s in pooled(r, k, "warm", h)]) for k in KINDS[:2] for h in (False, True)
+    )
+    out.append(
+        (
+            f"warm p50 < {TARGET_WARM_P50 * 1000:.0f} ms (update_map)",
+            worst_warm_p50 < TARGET_WARM_P50,
+            f"worst p50 {ms(worst_warm_p50)} ms (districts or HIPS, full or Patch); p50 of all "
+            f"{ms(statistics.median(warm))} ms",
+        )
+    )
     target = TARGET_COLD_P95.get(r.combo.scale)
     cold = [s.seconds for k in KINDS[:2] for h in (False, True) for s in pooled(r, k, "cold", h)]
     hips_cold = [s.seconds for k in KINDS[:2] for s in pooled(r, k, "cold", True)]
     if target:
-        out.append((f"cold p95 < {target * 1000:.0f} ms (update_map)", pct(cold, 95) < target,
-                    f"p95 {ms(pct(cold, 95))} ms over districts and HIPS; HIPS alone max {ms(max(hips_cold))} ms"))
+        out.append(
+            (
+                f"cold p95 < {target * 1000:.0f} ms (update_map)",
+                pct(cold, 95) < target,
+                f"p95 {ms(pct(cold, 95))} ms over districts and HIPS; HIPS alone max {ms(max(hips_cold))} ms",
+            )
+        )
     patch = [s.size for h in (False, True) for s in pooled(r, "map, Patch", "warm", h)]
-    out.append((f"filter change < {TARGET_PATCH_BYTES // 1000} KB", max(patch) < TARGET_PATCH_BYTES,
-                f"Patch response max {kb(max(patch))} KB raw, "
-                f"{kb(max(s.gz for h in (False, True) for s in pooled(r, 'map, Patch', 'warm', h)))} KB gzip"))
+    out.append(
+        (
+            f"filter change < {TARGET_PATCH_BYTES // 1000} KB",
+            max(patch) < TARGET_PATCH_BYTES,
+            f"Patch response max {kb(max(patch))} KB raw, "
+            f"{kb(max(s.gz for h in (False, True) for s in pooled(r, 'map, Patch', 'warm', h)))} KB gzip",
+        )
+    )
     if r.browser:
         drawn = [d for (_, t), v in r.browser.items() if t == "cold" for d, _ in v]
         finite = [d for d in drawn if d == d]
         missing = len(drawn) - len(finite)
         slowest = f"slowest cold load {max(finite):.2f} s" if finite else "no cold load drew the map"
-        out.append((f"map drawn in the browser < {TARGET_BROWSER:.0f} s",
-                    not missing and max(finite) < TARGET_BROWSER,
-                    slowest + (f"; {missing} cold loads not drawn within 30 s" if missing else "")))
+        out.append(
+            (
+                f"map drawn in the browser < {TARGET_BROWSER:.0f} s",
+                not missing and max(finite) < TARGET_BROWSER,
+                slowest + (f"; {missing} cold loads not drawn within 30 s" if missing else ""),
+            )
+        )
     return out
 
 
 def report(r: Results) -> str:
-    lines = [f"### {r.combo.name}", "",
-             f"Warehouse {r.warehouse_note}; {r.rows:,} police records; measure {MEASURE}, {r.period} (the page's "
-             f"default period); {r.repeat} cold and {r.repeat} warm samples per selection and callback; 1-minute load "
-             f"average {' then '.join(f'{x:.1f}' for x in r.load)} around the callback requests.", ""]
-    lines += ["| callback | selection | cold p50 | cold p95 | warm p50 | warm p95 | bytes | gzip |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### {r.combo.name}",
+        "",
+        f"Warehouse {r.warehouse_note}; {r.rows:,} police records; measure {MEASURE}, {r.period} (the page's "
+        f"default period); {r.repeat} cold and {r.repeat} warm samples per selection and callback; 1-minute load "
+        f"average {' then '.join(f'{x:.1f}' for x in r.load)} around the callback requests.",
+        "",
+    ]
+    lines += [
+        "| callback | selection | cold p50 | cold p95 | warm p50 | warm p95 | bytes | gzip |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for kind in KINDS:
         for hips in (False, True):
             cold, warm = pooled(r, kind, "cold", hips), pooled(r, kind, "warm", hips)
@@ -598,51 +698,78 @@ def report(r: Results) -> str:
             size = kb(statistics.median(sizes)) if hips else f"{kb(min(sizes))}-{kb(max(sizes))}"
             gzs = kb(statistics.median(gz)) if hips else f"{kb(min(gz))}-{kb(max(gz))}"
             label = HIPS if hips else f"each district ({len(ct)} samples)"
-            lines.append(f"| {kind} | {label} | {ms(statistics.median(ct))} | {ms(pct(ct, 95))} | "
-                         f"{ms(statistics.median(wt))} | {ms(pct(wt, 95))} | {size} | {gzs} |")
+            lines.append(
+                f"| {kind} | {label} | {ms(statistics.median(ct))} | {ms(pct(ct, 95))} | "
+                f"{ms(statistics.median(wt))} | {ms(pct(wt, 95))} | {size} | {gzs} |"
+            )
     lines += ["", "Times in ms (client wall time on 127.0.0.1), sizes in KB (1,000 bytes) of the response body.", ""]
 
-    lines += ["Per selection, p50 in ms and response KB:", "",
-              "| selection | map cold | map warm | map KB | Patch cold | Patch warm | Patch KB | lower cold | "
-              "lower warm | lower KB |", "|---|" + "---:|" * 9]
+    lines += [
+        "Per selection, p50 in ms and response KB:",
+        "",
+        "| selection | map cold | map warm | map KB | Patch cold | Patch warm | Patch KB | lower cold | "
+        "lower warm | lower KB |",
+        "|---|" + "---:|" * 9,
+    ]
     selections = sorted({sel for (_, sel, _) in r.samples}, key=lambda s: (s == HIPS, s))
     for sel in selections:
         cells = []
         for kind in KINDS:
             cold, warm = r.samples[(kind, sel, "cold")], r.samples[(kind, sel, "warm")]
-            cells += [ms(statistics.median(s.seconds for s in cold)), ms(statistics.median(s.seconds for s in warm)),
-                      kb(statistics.median(s.size for s in warm))]
+            cells += [
+                ms(statistics.median(s.seconds for s in cold)),
+                ms(statistics.median(s.seconds for s in warm)),
+                kb(statistics.median(s.size for s in warm)),
+            ]
         lines.append(f"| {sel} | " + " | ".join(cells) + " |")
     lines.append("")
     breakdown = "; ".join(
-        f"{sel}: " + ", ".join(f"{k.removeprefix('hotspots-')} {kb(v)}" for k, v in parts.items() if v >= 1000)
-        + f" (total {kb(total)})" for sel, parts, total in patch_parts(r))
-    lines += [f"What a filter change (the Patch path) sends, KB per output of 1 KB or more, for the largest district "
-              f"and all of HIPS: {breakdown}.", ""]
+        f"{sel}: "
+        + ", ".join(f"{k.removeprefix('hotspots-')} {kb(v)}" for k, v in parts.items() if v >= 1000)
+        + f" (total {kb(total)})"
+        for sel, parts, total in patch_parts(r)
+    )
+    lines += [
+        f"What a filter change (the Patch path) sends, KB per output of 1 KB or more, for the largest district "
+        f"and all of HIPS: {breakdown}.",
+        "",
+    ]
 
-    lines += ["Start-up (not counted as cold): " + "; ".join(f"{label}: {ms(s)} ms" for label, s in r.startup)
-              + ". Geometry, first request (built then): "
-              + "; ".join(f"/geo/{n}.geojson {ms(s)} ms, {kb(b)} KB ({kb(g)} KB gzip)" for n, s, b, g in r.geo)
-              + f". plotly.js: {r.plotlyjs}.", ""]
+    lines += [
+        "Start-up (not counted as cold): "
+        + "; ".join(f"{label}: {ms(s)} ms" for label, s in r.startup)
+        + ". Geometry, first request (built then): "
+        + "; ".join(f"/geo/{n}.geojson {ms(s)} ms, {kb(b)} KB ({kb(g)} KB gzip)" for n, s, b, g in r.geo)
+        + f". plotly.js: {r.plotlyjs}.",
+        "",
+    ]
     if r.naive:
         n = r.naive
-        lines += [f"Naive baseline (in-process): `SELECT *` of fact_police_records ({n['rows']:,} rows) into pandas "
-                  f"took {n['load']:.2f} s and {n['frame_bytes'] / 1e6:,.0f} MB as a DataFrame (process RSS "
-                  f"+{n['rss'] / 1e6:,.0f} MB, once per worker); filtering it and counting per LSOA per request: "
-                  f"p50 {ms(statistics.median(n['naive']))} ms, p95 {ms(pct(n['naive'], 95))} ms. The app's query on "
-                  f"the marts for the same counts (uncached, in-process): p50 {ms(statistics.median(n['mart']))} ms, "
-                  f"p95 {ms(pct(n['mart'], 95))} ms. Totals agree: {'yes' if n['agree'] else 'NO'}.", ""]
+        lines += [
+            f"Naive baseline (in-process): `SELECT *` of fact_police_records ({n['rows']:,} rows) into pandas "
+            f"took {n['load']:.2f} s and {n['frame_bytes'] / 1e6:,.0f} MB as a DataFrame (process RSS "
+            f"+{n['rss'] / 1e6:,.0f} MB, once per worker); filtering it and counting per LSOA per request: "
+            f"p50 {ms(statistics.median(n['naive']))} ms, p95 {ms(pct(n['naive'], 95))} ms. The app's query on "
+            f"the marts for the same counts (uncached, in-process): p50 {ms(statistics.median(n['mart']))} ms, "
+            f"p95 {ms(pct(n['mart'], 95))} ms. Totals agree: {'yes' if n['agree'] else 'NO'}.",
+            "",
+        ]
     if r.browser:
-        lines += ["| browser, page | cold: drawn | cold: idle | warm: drawn | warm: idle |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "| browser, page | cold: drawn | cold: idle | warm: drawn | warm: idle |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for sel in sorted({s for (s, _) in r.browser}, key=lambda s: s == HIPS):
             cells = []
             for t in ("cold", "warm"):
                 v = r.browser[(sel, t)]
                 for i in (0, 1):
                     cells.append(loads([x[i] for x in v]))
-            lines.append(f"| {'/hotspots?district=' + sel if sel != HIPS else '/hotspots (all of HIPS)'} | "
-                         + " | ".join(cells) + " |")
+            lines.append(
+                f"| {'/hotspots?district=' + sel if sel != HIPS else '/hotspots (all of HIPS)'} | "
+                + " | ".join(cells)
+                + " |"
+            )
         lines += ["", "Seconds from navigation start, median (max) of the loads.", ""]
     lines += ["Targets:", ""]
     for label, ok, detail in verdicts(r):
@@ -655,21 +782,35 @@ def report(r: Results) -> str:
 def machine() -> str:
     cpu = ""
     with contextlib.suppress(OSError):
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
     import duckdb
 
-    return (f"{platform.machine()}, {os.cpu_count()} cores ({cpu or 'unknown CPU'}), "
-            f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, pandas {pd.__version__}; {cpu_yardstick()}; {datetime.now():%Y-%m-%d %H:%M}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores ({cpu or 'unknown CPU'}), "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, pandas {pd.__version__}; {cpu_yardstick()}; {datetime.now():%Y-%m-%d %H:%M}"
+    )
 
 
 def code_version() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "app.py"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "app.py"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{head or 'unknown'}" + (f" with {len(dirty)} files of src changed" if dirty else "")
@@ -686,8 +827,9 @@ def main() -> None:
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--pg-analyze", action="store_true", help="ANALYZE the PostgreSQL schema after the build")
-    parser.add_argument("--pg-url", default=os.environ.get("VRP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--pg-url", default=os.environ.get("VRP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     parser.add_argument("--work-dir", default=str(REPO / "build" / "bench"))
     parser.add_argument("--out", help="also write the markdown here")
     args = parser.parse_args()
@@ -696,8 +838,11 @@ def main() -> None:
     args.no_browser = args.no_browser or args.browser_repeat == 0
     Path(args.work_dir).mkdir(parents=True, exist_ok=True)
 
-    combos = ([Combo(b, s) for b in ("duckdb", "postgres") for s in (1, 10)] if args.all
-              else [Combo(args.backend, args.scale)])
+    combos = (
+        [Combo(b, s) for b in ("duckdb", "postgres") for s in (1, 10)]
+        if args.all
+        else [Combo(args.backend, args.scale)]
+    )
     text = f"Machine: {machine()}. Code: {code_version()}.\n\n"
     for combo in combos:
         started = time.perf_counter()

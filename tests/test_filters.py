@@ -3,7 +3,14 @@ replaced by the default, never an error."""
 
 import pytest
 
-from vrp.dashboards.filters import PUBLIC_KINDS, FilterState, apply_preset, from_query, matching_preset, public_periods
+from vrp.data_access.filter_state import (
+    PUBLIC_KINDS,
+    FilterState,
+    apply_preset,
+    from_query,
+    matching_preset,
+    public_periods,
+)
 from vrp.data_access.queries import Warehouse
 
 

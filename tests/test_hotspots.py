@@ -571,12 +571,12 @@ def test_lsoa_panel_hides_a_hidden_district_rate(wh):
 
 def test_a_failure_in_the_filter_bar_is_logged_and_said(app, monkeypatch, caplog):
     """A bug in the shell's filter sync used to be swallowed: the bar froze with nothing said or logged."""
-    from vrp.dashboards import filters
+    from vrp.data_access import filter_state
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("month options broke")
 
-    monkeypatch.setattr(filters, "month_options", broken)
+    monkeypatch.setattr(filter_state, "month_options", broken)
     with caplog.at_level("ERROR"):
         response = _open_link(app, "?district=E06000045")
     assert response.status_code == 200

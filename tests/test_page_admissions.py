@@ -13,8 +13,8 @@ from tests.helpers import drawn, filter_state, tick, wait_for
 from vrp.app import create_app
 from vrp.callbacks import admissions as cb
 from vrp.callbacks.outcome_scope import page_scope as scope_of
-from vrp.dashboards.filters import read_state
 from vrp.data_access import outcomes
+from vrp.data_access.filter_state import read_state
 from vrp.data_access.queries import Warehouse
 
 SOTON = "E06000045"

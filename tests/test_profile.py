@@ -192,8 +192,8 @@ def test_the_public_profile_needs_only_the_published_tables(demo_warehouse, tmp_
 
 
 def test_the_page_is_routed_and_hips_is_a_district_value(app):
-    from vrp.dashboards.filters import from_query
     from vrp.dashboards.pages import find
+    from vrp.data_access.filter_state import from_query
 
     page = find("/profile")
     assert page is not None and page.measure == ids.FOCUS

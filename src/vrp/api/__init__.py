@@ -20,8 +20,8 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from vrp.dashboards.context import warehouse
 from vrp.data_access.cache import code_version, normalise
+from vrp.data_access.context import warehouse
 from vrp.data_access.cube import ROW_FIELDS, CubeReader, UnknownMeasure
 from vrp.data_access.queries import Warehouse
 from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted

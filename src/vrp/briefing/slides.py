@@ -12,10 +12,10 @@ from vrp.briefing.model import Pack, Slide
 from vrp.callbacks.exports import card_export
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import resolve
 from vrp.dashboards.home import HEADLINES
 from vrp.data_access import outcomes, published
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import resolve
 from vrp.data_access.validation import InvalidQuery, NotPermitted
 
 # The cards a pack shows, in order, by their ids in callbacks.exports.CARDS; the map between homicide and the

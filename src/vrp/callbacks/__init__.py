@@ -11,7 +11,7 @@ from plotly.basedatatypes import BaseFigure
 
 from vrp.callbacks.inputs import filter_state
 from vrp.dashboards import components
-from vrp.dashboards.context import warehouse
+from vrp.data_access.context import warehouse
 from vrp.data_access.validation import InvalidQuery, NotPermitted
 
 log = logging.getLogger(__name__)

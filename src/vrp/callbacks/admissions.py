@@ -13,8 +13,9 @@ from vrp.callbacks.outcome_scope import Scope, hidden_sentence, open_page, perio
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import admissions as ids
 from vrp.dashboards import components as c
-from vrp.dashboards.filters import STATE, coverage
+from vrp.dashboards.filters import STATE
 from vrp.data_access import outcomes, published_outcomes
+from vrp.data_access.filter_state import coverage
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs
 from vrp.periods import financial_year, fy_label, fy_months

@@ -13,7 +13,8 @@ from vrp.briefing import make
 from vrp.briefing.pdf_pack import PrintFailed
 from vrp.callbacks import failure_outputs, guarded, polite
 from vrp.dashboards import briefing as controls
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
+from vrp.data_access.filter_state import read_state
 from vrp.data_access.validation import HIPS, InvalidQuery
 from vrp.figures.export import ImagesUnavailable
 

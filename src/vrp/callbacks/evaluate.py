@@ -14,9 +14,9 @@ from vrp.callbacks import failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import period_text
 from vrp.dashboards import components as c
 from vrp.dashboards import evaluate as ids
-from vrp.dashboards.context import warehouse
 from vrp.dashboards.shell import URL
 from vrp.data_access import evaluation as ev
+from vrp.data_access.context import warehouse
 from vrp.data_access.validation import InvalidQuery
 from vrp.figures import evaluate as figs
 from vrp.periods import add_months

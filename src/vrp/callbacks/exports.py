@@ -44,9 +44,10 @@ from vrp.dashboards import components as c
 from vrp.dashboards import evaluate as evaluate_page
 from vrp.dashboards import home as home_page
 from vrp.dashboards import profile as profile_page
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
+from vrp.data_access.context import warehouse
 from vrp.data_access.cube import CubeReader
+from vrp.data_access.filter_state import read_state
 from vrp.data_access.validation import InvalidQuery
 from vrp.figures import export as fx
 from vrp.geo import serve as geo_serve

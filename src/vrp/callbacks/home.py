@@ -10,10 +10,11 @@ from dash import Input, Output, html, no_update
 from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import where
 from vrp.dashboards import home, tiles
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
 from vrp.data_access import outcomes, published
+from vrp.data_access.context import warehouse
 from vrp.data_access.counts import FORCE_NAME
+from vrp.data_access.filter_state import read_state
 from vrp.periods import add_months
 from vrp.stats import compare, rate_ci, variation_icon
 from vrp.stats.spc import monthly_xmr

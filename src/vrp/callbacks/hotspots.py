@@ -15,10 +15,11 @@ from vrp.callbacks.hotspots_panel import lsoa_panel
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import hotspots as ids
 from vrp.dashboards.components import keep_data
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, FilterState, read_state
+from vrp.dashboards.filters import STATE
 from vrp.dashboards.shell import ATTRIBUTION
 from vrp.data_access import places, published_places
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import FilterState, read_state
 from vrp.data_access.published import NotPublished
 from vrp.figures import hotspots as figs
 from vrp.figures.theme import partner_only, stamp, wrap

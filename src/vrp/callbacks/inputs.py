@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import DEFAULT_MEASURE
 from vrp.data_access import places
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import DEFAULT_MEASURE
 from vrp.data_access.validation import AGE_GROUPS, HIPS, InvalidQuery
 
 FIELDS = ("districts", "start", "end", "measure", "age")

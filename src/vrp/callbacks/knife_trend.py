@@ -13,9 +13,9 @@ from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import knife_crime as ids
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import read_state
 from vrp.data_access import outcomes, published
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import read_state
 from vrp.figures import outcomes as figs
 from vrp.periods import add_months
 from vrp.stats import rate_ci, variation_icon

@@ -13,9 +13,10 @@ from vrp.callbacks import cached_view, failure_outputs, guarded, inputs, polite
 from vrp.callbacks.text import where
 from vrp.dashboards import components as c
 from vrp.dashboards import national as ids
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
+from vrp.data_access.context import warehouse
 from vrp.data_access.counts import FORCE_NAME
+from vrp.data_access.filter_state import read_state
 from vrp.data_access.validation import AGE_GROUPS, InvalidQuery
 from vrp.figures import admissions as fy_figs
 from vrp.figures import outcomes as figs

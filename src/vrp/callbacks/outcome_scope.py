@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vrp.callbacks.text import period_text
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import FilterState, coverage, read_state
 from vrp.data_access import published, published_outcomes
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import FilterState, coverage, read_state
 from vrp.data_access.validation import HIPS, InvalidQuery
 from vrp.periods import Period, add_months, months_in
 

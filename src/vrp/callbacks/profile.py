@@ -20,11 +20,12 @@ from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import filters, home
 from vrp.dashboards import profile as ids
-from vrp.dashboards.context import warehouse
-from vrp.dashboards.filters import STATE, read_state
+from vrp.dashboards.filters import STATE
 from vrp.dashboards.shell import URL
 from vrp.dashboards.tiles import ICONS, UNIT_WORDS
 from vrp.data_access import outcomes, published
+from vrp.data_access.context import warehouse
+from vrp.data_access.filter_state import read_state
 from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
 from vrp.figures import profile as profile_figs
 from vrp.stats import compare, variation_icon, xmr

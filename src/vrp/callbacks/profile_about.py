@@ -10,8 +10,8 @@ from dash import Input, Output, html, no_update
 from vrp.callbacks import cached_view, guarded, inputs, polite
 from vrp.dashboards import components as c
 from vrp.dashboards import profile as ids
-from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE
+from vrp.data_access.context import warehouse
 from vrp.data_access.published_counts import OFFENCES_PARTNER_ONLY
 from vrp.data_access.published_outcomes import AGE_BANDS_PARTNER_ONLY
 from vrp.data_access.published_places import PARTNER_ONLY_GRID

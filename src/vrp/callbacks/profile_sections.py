@@ -14,9 +14,9 @@ from vrp.callbacks import cached_view, failure_outputs, guarded, inputs
 from vrp.callbacks.text import opening, period_text, where
 from vrp.dashboards import components as c
 from vrp.dashboards import profile as ids
-from vrp.dashboards.context import warehouse
 from vrp.dashboards.filters import STATE
 from vrp.data_access import counts, outcomes, places, published, published_places
+from vrp.data_access.context import warehouse
 from vrp.data_access.published import NotPublished
 from vrp.figures import hotspots as hot_figs
 from vrp.figures import outcomes as figs

@@ -11,9 +11,10 @@ from dash import Input, Output, ctx, html, no_update
 from vrp.callbacks import failure_outputs, guarded, polite
 from vrp.callbacks.inputs import sync_inputs
 from vrp.dashboards import filters as f
-from vrp.dashboards.context import warehouse
 from vrp.dashboards.pages import find, nav_pages, pages
 from vrp.dashboards.shell import CONTENT, FILTERS, URL
+from vrp.data_access import filter_state as fs
+from vrp.data_access.context import warehouse
 from vrp.data_access.validation import InvalidQuery
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def register(app: dash.Dash) -> None:
     def carry_filters(state_data):
         """Navigation keeps the filters: each link carries the current query string."""
         try:
-            query = f.read_state(state_data).query() if state_data else ""
+            query = fs.read_state(state_data).query() if state_data else ""
         except Exception:  # a state the shell did not write: links without filters
             query = ""
         return [path + query for path in paths]
@@ -117,13 +118,13 @@ def sync(search, districts, measure, age, start, end, preset, pathname):
         scope = (page.measure if page is not None else None, page.period_level if page is not None else "hips")
         trigger = ctx.triggered_id
         state = _state(wh, trigger, scope, search, districts, measure, age, start, end, preset)
-        months = f.month_options(wh, state.measure)
+        months = fs.month_options(wh, state.measure)
         preset_options, shown_preset = _period_choice(wh, state, scope, trigger, preset)
     except Exception:  # logged with its context; the bar keeps what it shows and says the filters failed
         log.exception("filter sync failed (trigger %s, path %.80s, search %.200s)", ctx.triggered_id, pathname, search)
         failed = polite("The filters could not be applied just now; it has been logged. Please try again.")
         return _only(message=failed)
-    query = state.query() + (f"&{f.PRESENT}=1" if f.presenting(search) else "")
+    query = state.query() + (f"&{fs.PRESENT}=1" if f.presenting(search) else "")
     message = polite(html.Ul([html.Li(p) for p in state.problems], className="mb-0")) if state.problems else None
     public = wh.audience == "public"
     return {
@@ -148,16 +149,16 @@ def _only(**values) -> dict:
     return {name: values.get(name, no_update) for name in SYNC_OUTPUTS}
 
 
-def _state(wh, trigger, scope: tuple, search, districts, measure, age, start, end, preset) -> f.FilterState:
+def _state(wh, trigger, scope: tuple, search, districts, measure, age, start, end, preset) -> fs.FilterState:
     """From the link when it changed (or on first load), else from the controls; a preset sets the months."""
     period_measure, period_level = scope
     if trigger in (None, URL):
-        return f.from_query(wh, search, period_measure, period_level)
-    if trigger == f.PRESET and preset in f.PRESETS:
-        start, end = f.apply_preset(wh, measure or f.DEFAULT_MEASURE, preset)
+        return fs.from_query(wh, search, period_measure, period_level)
+    if trigger == f.PRESET and preset in fs.PRESETS:
+        start, end = fs.apply_preset(wh, measure or fs.DEFAULT_MEASURE, preset)
     elif trigger == f.PRESET and isinstance(preset, str) and "/" in preset:  # a published period
         start, end = preset.split("/", 1)
-    return f.resolve(
+    return fs.resolve(
         wh,
         districts=districts,
         start=start,
@@ -169,14 +170,14 @@ def _state(wh, trigger, scope: tuple, search, districts, measure, age, start, en
     )
 
 
-def _period_choice(wh, state: f.FilterState, scope: tuple, trigger, preset) -> tuple[list, str]:
+def _period_choice(wh, state: fs.FilterState, scope: tuple, trigger, preset) -> tuple[list, str]:
     """The Period box's options and value. Public: the published periods of the page's measure, the current one
     chosen. Partner: the presets, showing what the user just chose, else the preset the period matches (the
     default view is the latest 12 months, and says so)."""
     if wh.audience == "public":
         period_measure, period_level = scope
-        options = f.public_periods(wh, period_measure or state.measure, period_level)
+        options = fs.public_periods(wh, period_measure or state.measure, period_level)
         return [{"label": o["label"], "value": o["value"]} for o in options], f"{state.start}/{state.end}"
-    if trigger == f.PRESET and (preset in f.PRESETS or preset == "custom"):
+    if trigger == f.PRESET and (preset in fs.PRESETS or preset == "custom"):
         return f.PARTNER_PERIODS, preset
-    return f.PARTNER_PERIODS, f.matching_preset(wh, state.measure, state.start, state.end)
+    return f.PARTNER_PERIODS, fs.matching_preset(wh, state.measure, state.start, state.end)

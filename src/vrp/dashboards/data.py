@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
-from vrp.dashboards.context import warehouse
+from vrp.data_access.context import warehouse
 
 
 def _cell(value) -> str:

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vrp.dashboards.components import chart_card
-from vrp.dashboards.context import warehouse
+from vrp.data_access.context import warehouse
 from vrp.data_access.evaluation import ERRORS, FAMILIES, MAX_PHASE_IN
 
 TITLE = "evaluate-title"

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from vrp.dashboards.components import export_controls, graph_config
-from vrp.dashboards.context import warehouse
+from vrp.data_access.context import warehouse
 from vrp.figures.hotspots import MODES
 
 TITLE = "hotspots-title"

@@ -9,8 +9,9 @@ from dash import dcc, html
 
 from vrp.dashboards import filters
 from vrp.dashboards.account import account, markings
-from vrp.dashboards.context import settings, warehouse
 from vrp.dashboards.pages import nav_pages
+from vrp.data_access.context import settings, warehouse
+from vrp.data_access.filter_state import filter_choices
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def _data_status():
     """Synthetic sources, last update and the filter bar, or a polite message when the warehouse cannot be read."""
     try:
         wh = warehouse()
-        return wh.synthetic_sources(), wh.meta("updated_at"), filters.filter_bar(wh), None
+        return wh.synthetic_sources(), wh.meta("updated_at"), filters.filter_bar(filter_choices(wh)), None
     except Exception as exc:  # shown to the user as a sentence, logged in full for the operator
         log.exception("warehouse unavailable")
         return (

@@ -18,10 +18,9 @@ from .rates import (
     rate_ci,
 )
 from .spc import assurance_icon, variation_icon, xmr
-from .suppression import NHS_HOSPITAL_THRESHOLD, SuppressionResult, is_recoverable, suppress
+from .suppression import SuppressionResult, is_recoverable, suppress
 
 __all__ = [
-    "NHS_HOSPITAL_THRESHOLD",
     "ChangeResult",
     "ConcentrationResult",
     "DSRResult",

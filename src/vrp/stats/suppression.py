@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-#: NHS hospital (HES) rule: counts of 1 to 7 are suppressed, so the smallest published count is 8.
-NHS_HOSPITAL_THRESHOLD = 8
 DEFAULT_MARKER = "*"
 
 
@@ -79,8 +77,9 @@ def suppress(
     """Hide counts from 1 up to (not including) `threshold`, then hide further cells so that no hidden count
     can be worked out from the group totals that will be published.
 
-    `threshold` is the smallest count that may be shown (NHS_HOSPITAL_THRESHOLD = 8 hides 1-7); a mapping
-    gives one per value of `measure_col` (key "default" as fallback). Zero is shown unless `suppress_zero`.
+    `threshold` is the smallest count that may be shown (8, the NHS hospital rule in config/measures.toml,
+    hides 1-7); a mapping gives one per value of `measure_col` (key "default" as fallback). Zero is shown
+    unless `suppress_zero`.
     `secondary_by` names the totals that are published: "district" (one total per district), or a list of
     such specs, each a column or a list of columns, e.g. ["district", "month"] for both margins of a
     district x month table. Groups always lie within a measure when `measure_col` is given.
@@ -294,7 +293,8 @@ def _pinned_by_bounds(a: np.ndarray, at_zero: np.ndarray) -> list[int]:
 
 
 def is_recoverable(table: pd.DataFrame, mask: pd.Series, secondary_by: str | Sequence, value_col: str) -> list:
-    """Index labels of hidden cells that can be worked out exactly from the published totals (for audits)."""
+    """Index labels of hidden cells that can be worked out exactly from the published totals: the independent
+    check the tests apply to every suppressed view (tests/stats, tests/test_queries.py)."""
     specs = _normalise_specs(secondary_by)
     codes = [group_codes(table, spec) for spec in specs]
     values = pd.to_numeric(table[value_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
