@@ -191,3 +191,16 @@ def test_junk_never_reaches_redis(demo_warehouse):
     finally:
         backend.clear()
         wh.dispose()
+
+
+@pytest.mark.parametrize("threshold, stored, kept", [(800, 700, 700), (50, 120, range(1, 100))])
+def test_a_file_cache_keeps_as_many_entries_as_the_setting_says(demo_warehouse, tmp_path, threshold, stored, kept):
+    """Flask-Caching's own default prunes a file cache past 500 entries; VRP_CACHE_THRESHOLD sets it."""
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    settings = demo_warehouse.with_(cache_type="FileSystemCache", build_dir=tmp_path, cache_threshold=threshold)
+    backend = make_cache(settings, app.server).backend
+    for i in range(stored):
+        backend.set(f"entry-{i}", i)
+    files = sum(1 for p in Path(tmp_path, "cache").iterdir() if not p.name.startswith("__wz_cache_count"))
+    assert files in kept if isinstance(kept, range) else files == kept
+    app.server.config["VRP_WAREHOUSE"].dispose()

@@ -23,7 +23,11 @@ INDEX = """<!DOCTYPE html>
 
 
 def make_cache(settings: Settings, server) -> QueryCache:
-    config = {"CACHE_TYPE": settings.cache_type, "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout}
+    config = {
+        "CACHE_TYPE": settings.cache_type,
+        "CACHE_DEFAULT_TIMEOUT": settings.cache_timeout,
+        "CACHE_THRESHOLD": settings.cache_threshold,  # FileSystemCache and SimpleCache only
+    }
     if settings.cache_type == "FileSystemCache":
         config["CACHE_DIR"] = str(settings.build_dir / "cache")
     elif settings.cache_type == "RedisCache":

@@ -50,6 +50,9 @@ class Settings:
     cache_type: str = "FileSystemCache"
     cache_url: str = ""
     cache_timeout: int = 3600
+    # Entries FileSystemCache and SimpleCache keep before pruning (Flask-Caching's own default, 500, is a few
+    # dozen filter choices of views and queries on a busy server).
+    cache_threshold: int = 10_000
     # Deployment-wide minimum for public small-number suppression; measures may set a higher one.
     public_min_count: int = 0
     # The year the partnership measures progress against (Outcomes Based Performance Framework), April to March.
@@ -90,6 +93,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
             raise ValueError(f"VRP_AUDIENCE must be one of {', '.join(AUDIENCES)}, not {self.audience!r}")
+        if self.cache_threshold <= 0:
+            raise ValueError("VRP_CACHE_THRESHOLD must be a positive number of entries")
         if self.load_chunk_rows <= 0:
             raise ValueError("VRP_LOAD_CHUNK_ROWS must be a positive number of rows")
         if not 0 <= self.max_rejected_share <= 1:
@@ -150,6 +155,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         kw.setdefault("cache_type", "RedisCache")
     if env.get("VRP_CACHE_TIMEOUT"):
         kw["cache_timeout"] = int(env["VRP_CACHE_TIMEOUT"])
+    if env.get("VRP_CACHE_THRESHOLD"):
+        kw["cache_threshold"] = int(env["VRP_CACHE_THRESHOLD"])
     if env.get("VRP_BASELINE_FY"):
         kw["baseline_fy"] = env["VRP_BASELINE_FY"]
     if env.get("VRP_PUBLIC_MIN_COUNT"):
