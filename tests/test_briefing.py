@@ -64,7 +64,7 @@ def test_the_pack_holds_the_briefing_in_order(made):
 def test_headline_numbers_are_the_pages_numbers(app, made):
     pack, _, _ = made
     with app.server.test_request_context("/"):
-        from vrp.dashboards.context import warehouse
+        from vrp.data_access.context import warehouse
 
         current = outcomes.comparisons(warehouse(), "knife_enabled_sv", (SOUTHAMPTON,))["current"]
         page = knife_crime.update_trend(
@@ -131,6 +131,28 @@ def test_bad_requests_are_refused_in_one_line(tmp_path, demo_warehouse, monkeypa
     assert exit_.value.code == 1 and not out.exists()
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("vrp: error:"), err
+
+
+@pytest.mark.parametrize("missing", ["path", "browser_path"])
+def test_no_chromium_is_one_line_and_no_file(tmp_path, demo_warehouse, monkeypatch, capsys, missing):
+    """With no chromium to print (none on the PATH, or BROWSER_PATH naming no program) the command says so in
+    one line and writes nothing: whether the charts or the printing fail first depends on what ran before."""
+    from vrp.briefing.pdf_pack import PrintFailed, render
+
+    monkeypatch.setenv("VRP_WAREHOUSE_URL", demo_warehouse.warehouse_url)
+    if missing == "path":
+        monkeypatch.setenv("PATH", str(tmp_path))
+        monkeypatch.delenv("BROWSER_PATH", raising=False)
+    else:
+        monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "chromium"))
+    with pytest.raises(PrintFailed, match="BROWSER_PATH" if missing == "browser_path" else "No chromium found"):
+        render(None)
+    out = tmp_path / "pack.pdf"
+    with pytest.raises(SystemExit) as exit_:
+        main(["briefing", "--district", "HIPS", "--format", "pdf", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 1 and not out.exists()
+    assert len(err.splitlines()) == 1 and err.startswith("vrp: error:") and "chromium" in err, err
 
 
 def test_the_command_writes_a_pack(tmp_path, demo_warehouse, monkeypatch, capsys):

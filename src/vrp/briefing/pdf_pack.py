@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import shutil
 import subprocess
 import tempfile
@@ -43,6 +44,13 @@ class PrintFailed(RuntimeError):
 
 
 def _browser() -> str:
+    """BROWSER_PATH when set (the variable kaleido reads for the charts, so one setting serves both), else the
+    first chromium on the PATH."""
+    chosen = os.environ.get("BROWSER_PATH")
+    if chosen:
+        if os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+            return chosen
+        raise PrintFailed(f"BROWSER_PATH ({chosen[:120]}) is not a program: point it at chromium to print the PDF.")
     for name in BROWSERS:
         found = shutil.which(name)
         if found:
@@ -84,12 +92,13 @@ def page(pack: Pack) -> str:
 
 def render(pack: Pack) -> bytes:
     """``pack`` printed to PDF by headless chromium."""
+    browser = _browser()  # before any work: no chromium, nothing to do
     with tempfile.TemporaryDirectory(prefix="vrp-pack-") as tmp:
         source = Path(tmp) / "pack.html"
         source.write_text(page(pack), encoding="utf-8")
         target = Path(tmp) / "pack.pdf"
         command = [
-            _browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
             f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={target}", source.as_uri(),
         ]  # fmt: skip
         try:
