@@ -182,3 +182,24 @@ def test_lsoa_years_and_district_cells_together_leave_nothing_pinned(mapped):
         if cell >= offset:  # an LSOA year: the layer records exactly what the attacker derives, or less
             mine = recorded.loc[keys[cell - offset]]
             assert whole[0] <= mine["lower"] <= mine["value"] <= mine["upper"] <= whole[1]
+
+
+def test_families_protected_side_by_side_give_the_cube_one_at_a_time_gives(family, mapped, monkeypatch):
+    """pipeline/cube.py protects families in threads (HiGHS lets go of the GIL): the answer must not depend on it."""
+    from vrp.pipeline import cube as cube_mod
+
+    data, years = mapped
+    inputs = [(family, {}), (data, {"knife_enabled_sv": years}), (family, {})]
+    monkeypatch.setattr(cube_mod, "MAX_THREADS", 1)
+    alone = cube_mod.protect_families(inputs)
+    monkeypatch.setattr(cube_mod, "MAX_THREADS", 3)
+    monkeypatch.setattr(cube_mod.os, "cpu_count", lambda: 3)
+    together = cube_mod.protect_families(inputs)
+    assert [p.cube.meta.shape for p in together] == [p.cube.meta.shape for p in alone]
+    for a, b in zip(alone, together, strict=True):
+        assert (a.hidden == b.hidden).all() and (a.primary == b.primary).all()
+        np.testing.assert_array_equal(a.lower, b.lower)
+        np.testing.assert_array_equal(a.upper, b.upper)
+        assert (a.pinned, a.solves) == (b.pinned, b.solves)
+    assert together[1].layer is not None and together[1].layer.cells.equals(alone[1].layer.cells)
+    assert together[0].hidden.any() and together[1].hidden.any() and together[0].solves > 0

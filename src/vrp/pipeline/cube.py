@@ -7,7 +7,10 @@ audit that runs here, over every published cell at once.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -19,11 +22,12 @@ from vrp.data_access import tables as t
 from vrp.data_access.engine import bulk_insert, get_meta, set_meta
 from vrp.data_access.measures import Measure, MeasureRegistry, disclosure_rules
 from vrp.periods import add_months, months_in
-from vrp.pipeline.cube_lsoa import protect_family
-from vrp.pipeline.cube_table import U25_BANDS, FamilyInput, build_family
+from vrp.pipeline.cube_lsoa import Layer, protect_family
+from vrp.pipeline.cube_table import U25_BANDS, CubeTable, FamilyInput, build_family
 from vrp.pipeline.lattice import lattice
 
 FORCE_LATTICE = ("quarter", "fy", "rolling12")
+MAX_THREADS = 4  # families protected at once; the demo has four that take real work
 
 
 class CubeNotSafe(RuntimeError):
@@ -139,10 +143,13 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
         "solves": 0,
         "min_width": None,
     }
-    for family in families(registry):
-        data = _family_input(conn, family, districts, lsoa_district, public_min_count)
-        if data is not None:
-            _publish_family(conn, data, version, summary)
+    inputs = [
+        (data, _lsoa_years(conn, data))
+        for family in families(registry)
+        if (data := _family_input(conn, family, districts, lsoa_district, public_min_count)) is not None
+    ]
+    for data, protected in zip((d for d, _ in inputs), protect_families(inputs), strict=True):
+        _publish_family(conn, data, protected, version, summary)
     summary["cells"] += _write_force_cells(conn, registry, version)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     for key, value in summary.items():
@@ -154,32 +161,89 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
     return summary
 
 
-def _publish_family(conn: Connection, data: FamilyInput, version: str, summary: dict) -> None:
-    """Protect one family (with the LSOA years of its suppressed measures) and write its cells and audit."""
+def _lsoa_years(conn: Connection, data: FamilyInput) -> dict[str, pd.DataFrame]:
+    """The LSOA years of the family's suppressed measures (only years: the other sums would be thrown away)."""
+    if not any(k > 1 for k in data.thresholds.values()) or "fy" not in data.measures[0].public_periods:
+        return {}
+    first, last = data.months[0], data.months[-1]
+    return {
+        m.id: _lsoa_counts(conn, m, first, last, ("fy",))
+        for m in data.measures
+        if m.has_lsoa and data.thresholds[m.id] > 1
+    }
+
+
+@dataclass
+class Protected:
+    """One family's cube and what its protection hides, ready to be written."""
+
+    cube: CubeTable
+    hidden: np.ndarray
+    primary: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    pinned: int
+    solves: int
+    layer: Layer | None
+    cpu_seconds: float  # of the thread that protected it (benchmarks/bench_cube.py)
+
+
+def protect_family_cube(data: FamilyInput, years: dict[str, pd.DataFrame]) -> Protected:
+    """Build and protect one family's cube: no connection, so families can be protected side by side."""
+    started = time.thread_time()
     cube, _ = build_family(data)
-    table = cube.table
-    layer = None
-    if any(k > 1 for k in data.thresholds.values()):
-        first, last = data.months[0], data.months[-1]
-        years = {
-            m.id: _lsoa_counts(conn, m, first, last, ("fy",))  # only years: the other sums would be thrown away
-            for m in data.measures
-            if m.has_lsoa and data.thresholds[m.id] > 1 and "fy" in data.measures[0].public_periods
-        }
-        result, layer = protect_family(cube, years, data.lsoa_district, data.thresholds)
-        hidden, primary, lower, upper, pinned = result.hidden, result.primary, result.lower, result.upper, result.pinned
-        summary["solves"] += result.solves
-    else:
-        hidden = primary = np.zeros(len(table.values), bool)
-        lower = upper = np.full(len(table.values), np.nan)
-        pinned = np.zeros(0, int)
-    _write_cells(conn, cube, hidden, version)
-    audit = _write_audit(conn, cube, hidden, primary, lower, upper, version)
+    n = len(cube.table.values)
+    if not any(k > 1 for k in data.thresholds.values()):
+        nothing, unknown = np.zeros(n, bool), np.full(n, np.nan)
+        return Protected(cube, nothing, nothing, unknown, unknown, 0, 0, None, time.thread_time() - started)
+    result, layer = protect_family(cube, years, data.lsoa_district, data.thresholds)
+    return Protected(
+        cube,
+        result.hidden,
+        result.primary,
+        result.lower,
+        result.upper,
+        len(result.pinned),
+        result.solves,
+        layer,
+        time.thread_time() - started,
+    )
+
+
+def protect_families(inputs: list[tuple[FamilyInput, dict]]) -> list[Protected]:
+    """Every family protected, in the order given. Families share no cells and HiGHS lets go of the GIL while
+    it solves, so threads keep the machine's cores busy; the families with most small counts start first (they
+    take longest), so no core is left with the longest one at the end. Each family's answer does not depend on
+    the others, so the cube is the same with one thread or many."""
+    workers = min(len(inputs), os.cpu_count() or 1, MAX_THREADS)
+    if workers <= 1:
+        return [protect_family_cube(data, years) for data, years in inputs]
+    order = sorted(range(len(inputs)), key=lambda i: -_small_counts(inputs[i][0]))
+    with ThreadPoolExecutor(workers, thread_name_prefix="vrp-cube") as pool:
+        futures = {i: pool.submit(protect_family_cube, *inputs[i]) for i in order}
+        return [futures[i].result() for i in range(len(inputs))]
+
+
+def _small_counts(data: FamilyInput) -> int:
+    """How many base counts the family's rule hides: a rough measure of the work its protection takes."""
+    return sum(
+        int(((frame["count"] > 0) & (frame["count"] < data.thresholds[measure_id])).sum())
+        for measure_id, frame in data.base.items()
+    )
+
+
+def _publish_family(conn: Connection, data: FamilyInput, protected: Protected, version: str, summary: dict) -> None:
+    """Write one family's cells and audit (with the LSOA years of its suppressed measures)."""
+    p = protected
+    table, layer = p.cube.table, p.layer
+    summary["solves"] += p.solves
+    _write_cells(conn, p.cube, p.hidden, version)
+    audit = _write_audit(conn, p.cube, p.hidden, p.primary, p.lower, p.upper, version)
     summary["cells"] += int(table.publishable.sum())
-    summary["hidden"] += int(hidden.sum())
-    summary["primary"] += int((primary & table.publishable).sum())
-    summary["interior_protected"] += int((primary & ~table.publishable).sum())
-    summary["pinned"] += len(pinned)
+    summary["hidden"] += int(p.hidden.sum())
+    summary["primary"] += int((p.primary & table.publishable).sum())
+    summary["interior_protected"] += int((p.primary & ~table.publishable).sum())
+    summary["pinned"] += p.pinned
     if layer is not None and len(layer.cells):
         bulk_insert(conn, t.pub_cube, layer.cells.assign(data_version=version))
         bulk_insert(conn, t.pub_cube_audit, layer.audit.assign(data_version=version))

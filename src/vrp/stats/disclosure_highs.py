@@ -3,6 +3,7 @@ published cells, kept as one model whose objective changes from cell to cell."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,28 +15,30 @@ INTEGER_TIME_LIMIT = 10.0  # seconds per integer programme; one that runs out co
 
 
 _BANNER_SHOWN = False
+_BANNER_LOCK = threading.Lock()  # families are protected in threads (pipeline/cube.py): one redirection at a time
 
 
 def _quiet_highs(highspy):
     """A HiGHS instance; the first one in a process prints a banner on standard output from C++, which would land
     in the CLI's output (and a CSV piped from it), so standard output is closed for that one moment."""
     global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        import os
-        import sys
+    with _BANNER_LOCK:
+        if _BANNER_SHOWN:
+            h = highspy.Highs()
+        else:
+            import os
+            import sys
 
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_SHOWN = True
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _BANNER_SHOWN = True
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")  # only the objective changes between solves: start from the last basis,
     h.setOptionValue("simplex_strategy", 4)  # which stays primal feasible, so primal simplex goes on from it
