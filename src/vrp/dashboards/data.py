@@ -18,7 +18,9 @@ def _cell(value) -> str:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.Table:
-    """Each row's first cell is its header (scope row); counts carry thousands separators and align right."""
+    """Each row's first cell is its header (scope row); counts carry thousands separators and align right. On a
+    phone each row stacks into a block, every cell after its column's name (assets/vrp.css, ``vrp-stack``): seven
+    columns of definitions squeezed to 390 px made rows a screen tall."""
     head = html.Thead(html.Tr([html.Th(label, scope="col") for label in columns.values()]))
     body = html.Tbody(
         [
@@ -26,14 +28,18 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.T
                 [
                     html.Th(_cell(r[c]), scope="row")
                     if i == 0
-                    else html.Td(_cell(r[c]), className="text-end" if isinstance(r[c], int | np.integer) else None)
-                    for i, c in enumerate(columns)
+                    else html.Td(
+                        _cell(r[c]),
+                        className="text-end" if isinstance(r[c], int | np.integer) else None,
+                        **{"data-label": label},
+                    )
+                    for i, (c, label) in enumerate(columns.items())
                 ]
             )
             for _, r in frame.iterrows()
         ]
     )
-    return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small")
+    return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small vrp-stack")
 
 
 COUNTS_HIDDEN = (
