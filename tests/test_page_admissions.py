@@ -4,6 +4,7 @@ the browser with an empty log and no serious accessibility violations."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import plotly.io as pio
 import pytest
@@ -334,3 +335,29 @@ def test_hidden_values_are_marked_on_the_charts_not_left_blank():
     years = pd.DataFrame({"fy": ["2023-24", "2024-25"], "rate": [3.1, 3.4], "young_rate": [np.nan, np.nan]})
     lines = fy_figs.yearly_lines(years, {"rate": "All ages", "young_rate": "Under 25"}, "per 100,000")
     assert [t.name for t in lines.data] == ["All ages", "Under 25: hidden (small numbers)"]
+
+
+def test_year_labels_and_two_line_names_keep_apart_on_a_narrow_card():
+    """On a phone four "2009/10" labels touched, and names over two lines ran into the next row's."""
+    from vrp.figures import admissions as fy_figs
+
+    years = [f"{y}-{(y + 1) % 100:02d}" for y in range(2008, 2019)]
+    frame = pd.DataFrame({"fy": years, "rate": np.linspace(30, 41, len(years))})
+    xaxis = fy_figs.yearly_lines(frame, {"rate": "Hampshire"}, "per 100,000").layout.xaxis
+    assert list(xaxis.ticktext) == ["2010/11", "2014/15", "2018/19"]  # three, counted back from the latest
+    forces = pd.DataFrame(
+        {
+            "label": ["Kent", "Avon and Somerset", "Devon and Cornwall"],
+            "rate": [50.0, 45.0, 30.0],
+            "lower": [45.0, 40.0, 26.0],
+            "upper": [55.0, 50.0, 34.0],
+            "compared_with_hips": ["better"] * 3,
+        }
+    )
+    words = {"better": "below"}
+    short = fy_figs.intervals_labelled(
+        forces.assign(label=["Kent", "Essex", "Sussex"]), "label", 79, "per", "EW", words
+    )
+    long = fy_figs.intervals_labelled(forces, "label", 79, "per 100,000", "EW", words)
+    assert "<br>" in long.data[0].y[-1] and "<br>" not in short.data[0].y[-1]
+    assert long.layout.height == short.layout.height + 2 * 16  # two names over two lines: a line's room each

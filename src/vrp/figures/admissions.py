@@ -91,9 +91,9 @@ def yearly_lines(
         text=[fy_label(fy) if isinstance(fy, str) else "" for fy in shown[fy_col]],
     )
     # No axis title: the labels say 2021/22, and the legend and source line need the room below the axis.
-    # At most four or so labels, counted back from the latest, so they stay level and legible: five "2021/22"
-    # labels printed over each other on a phone's card.
-    step = -(-len(ticks) // 4) if len(ticks) > 4 else 1
+    # At most three or so labels, counted back from the latest, so they stay level and legible: four "2021/22"
+    # labels touched on a phone's card.
+    step = -(-len(ticks) // 3) if len(ticks) > 3 else 1
     ticks = ticks.iloc[::-1].iloc[::step].iloc[::-1]
     fig.update_xaxes(tickvals=list(ticks["_x"]), ticktext=[fy_label(fy) for fy in ticks[fy_col]], tickangle=0)
     legend_on_top(fig)

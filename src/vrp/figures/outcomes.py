@@ -219,7 +219,9 @@ def rate_intervals(
     # Every area labelled, in table order (a categorical axis otherwise skips labels when crowded).
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickmode="array", tickvals=labels)
     # The unit over two lines: the plot beside long names is narrow on a phone, and a centred title ran off it.
-    return _layout(fig, 140 + 30 * len(labels), None, wrap(unit, 12))
+    # A label over two lines takes its row's height and more: at 30 px a row, two-line names ran into each other.
+    rows_height = sum(30 + 16 * str(label).count("<br>") for label in labels)
+    return _layout(fig, 140 + rows_height, None, wrap(unit, 12))
 
 
 def _label_positions(x: pd.Series, named) -> list[str]:
