@@ -98,3 +98,31 @@ def test_the_data_pages_tables_read_down_a_phone(dash_duo, demo_warehouse):
         assert driver.execute_script(SIDEWAYS) <= 0
     finally:
         app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+# Every drawn chart with a legend: [graph id, legend bottom, plot area top] in CSS pixels.
+LEGENDS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(g => g.offsetParent !== null)
+  .filter(g => g.querySelector('.legend') && g.querySelector('.nsewdrag')).map(g => [
+    g.parentElement.id || g.id, g.querySelector('.legend').getBoundingClientRect().bottom,
+    g.querySelector('.nsewdrag').getBoundingClientRect().top]);
+"""
+
+
+def test_legends_stay_above_the_plot_on_a_laptop(dash_duo, demo_warehouse):
+    """A chart first drawn on a narrow card and then widened kept its legend's old bottom edge, so a one-row legend
+    sat inside the plot over the England and Wales line (plotly.js places it from the figure's top now)."""
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    screen(dash_duo, 1366, 900)
+    try:
+        for path in ("/national", "/knife-crime", "/homicide"):
+            driver.get(dash_duo.server_url + path)
+            WebDriverWait(driver, 40).until(lambda d: d.execute_script(LEGENDS), f"no legend drawn on {path}")
+            driver.execute_script("return new Promise(r => setTimeout(r, 1500))")  # let the cards settle
+            legends = driver.execute_script(LEGENDS)
+            inside = [g for g in legends if g[1] > g[2] + 0.5]
+            assert inside == [], f"legends over the plot on {path}: {inside}"
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()

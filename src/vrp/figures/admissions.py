@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from vrp.figures.outcomes import line_chart, rate_intervals
+from vrp.figures.outcomes import LEGEND_ON_TOP, line_chart, rate_intervals
 from vrp.figures.theme import DARK_GREY, FONT_SIZE, GREY
 from vrp.periods import fy_label, fy_mid
 
@@ -54,7 +54,7 @@ def shade_period(fig: go.Figure, start: str, end: str, text: str = "Chosen perio
 
 def legend_on_top(fig: go.Figure) -> go.Figure:
     """The legend above the plot: below it, it would collide with the source line that card_content writes in."""
-    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, margin={"t": 50})
+    fig.update_layout(legend=LEGEND_ON_TOP, margin={"t": 50})
     return fig
 
 

@@ -143,6 +143,9 @@ def labelled(figure, labels: Labels, *, is_map: bool = False, size: tuple[int, i
             "pad": {"l": 12, "t": 12},
         },
     )
+    legend = layout.get("legend") or {}
+    if legend.get("yref") == "container":  # placed from the figure's top: below the labels, not over them
+        layout["legend"] = {**legend, "y": (legend.get("y", 1) * height) / (height + block)}
     return go.Figure(fig)
 
 

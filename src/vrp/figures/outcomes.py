@@ -19,6 +19,12 @@ POINT_STYLE = {
 }
 
 
+#: A legend in the top margin, placed from the top of the figure. Placed from the plot (y 1.02 of the plot, anchored
+#: at its bottom), a chart drawn first on a narrow card, its legend three rows tall, kept the legend's old bottom
+#: when the card widened: one row then sat inside the plot, over the lines (plotly.js 4.1 on a resize).
+LEGEND_ON_TOP = {"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0}
+
+
 def _layout(fig: go.Figure, height: int, y_title: str, x_title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -26,7 +32,7 @@ def _layout(fig: go.Figure, height: int, y_title: str, x_title: str | None = Non
         # A title wrapped over lines takes a line's height more each, or it runs into the source note below.
         margin={"l": 70, "r": 20, "t": 40, "b": 60 + 18 * (x_title or "").count("<br>")},
         # Legends above the plot: the source line written into the figure sits below it.
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        legend=LEGEND_ON_TOP,
         yaxis={"title": y_title, "rangemode": "tozero"},
         xaxis={"title": x_title} if x_title else {},
     )
