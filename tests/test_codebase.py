@@ -1,5 +1,5 @@
-"""The house rules of docs/ARCHITECTURE.md, checked on the source: module and function sizes, and imports that
-follow the flow (data_access -> callbacks -> figures/dashboards), so a change that breaks one fails here."""
+"""The house rules of issue 16 ("A codebase a newcomer can live in"), checked on the source: module and function
+sizes, and imports that follow the flow (data_access -> callbacks -> figures/dashboards), so a change that breaks one fails here."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ The audience is decided per request, never per process: a request is ``partner``
 (signed with VRP_SECRET_KEY, HttpOnly, SameSite=Lax, Secure over HTTPS) holds a sign-in that is not older than
 VRP_SESSION_LIFETIME and whose claims granted the partner role (VRP_OIDC_ROLE_CLAIM holding
 VRP_OIDC_PARTNER_VALUE). Anything else (no cookie, a tampered or expired one, an account without the role) is
-``public``. ``dashboards.context.warehouse()`` hands each request the warehouse of its audience, so every layout,
+``public``. ``data_access.context.warehouse()`` hands each request the warehouse of its audience, so every layout,
 callback and API endpoint checks it on every request.
 
 Fail closed (``check_startup``): partner data (VRP_AUDIENCE=partner) with no provider configured refuses to start,

@@ -36,6 +36,8 @@ def build(
 ) -> tuple[Pack, bytes]:
     """The pack and its file's bytes, made in the current request's audience (call inside a request context)."""
     districts, first, last = check_request(district, start, end, fmt)
+    if fmt == "pdf":
+        pdf_pack.find_browser()  # no chromium to print with: say so before drawing a single chart
     pack = images.draw(slides.collect(districts, first, last, made_on))
     return pack, render(pack, fmt)
 

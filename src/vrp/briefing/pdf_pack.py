@@ -43,7 +43,7 @@ class PrintFailed(RuntimeError):
     """Chromium is missing or could not print the pack."""
 
 
-def _browser() -> str:
+def find_browser() -> str:
     """BROWSER_PATH when set (the variable kaleido reads for the charts, so one setting serves both), else the
     first chromium on the PATH."""
     chosen = os.environ.get("BROWSER_PATH")
@@ -92,7 +92,7 @@ def page(pack: Pack) -> str:
 
 def render(pack: Pack) -> bytes:
     """``pack`` printed to PDF by headless chromium."""
-    browser = _browser()  # before any work: no chromium, nothing to do
+    browser = find_browser()
     with tempfile.TemporaryDirectory(prefix="vrp-pack-") as tmp:
         source = Path(tmp) / "pack.html"
         source.write_text(page(pack), encoding="utf-8")

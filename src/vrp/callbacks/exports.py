@@ -7,7 +7,7 @@ from), so the CSV is the very table the card shows (``components.keep_data``), f
 the public, and nothing else: never the columns a table does not show, never a record-level layer.
 
 In-process use (the briefing pack, the district profile): ``card_export(state, card)`` in a request context
-(the audience comes from ``dashboards.context.warehouse()``) gives a ``CardExport`` with ``.frame`` (the table with
+(the audience comes from ``data_access.context.warehouse()``) gives a ``CardExport`` with ``.frame`` (the table with
 its metadata columns), ``.csv()``, ``.figure`` (the labelled go.Figure) and ``.image(fmt)`` (PNG or SVG bytes).
 """
 

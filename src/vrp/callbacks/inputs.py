@@ -168,7 +168,7 @@ def strings(*values) -> None:
 def sync_inputs(search, districts, measure, age, start, end, preset, pathname) -> None:
     """The address and the filter bar as the shell's sync receives them: each of the type the page sends (a
     string, or for partners' districts a list of strings), else InvalidQuery. Their values are checked by
-    ``filters.resolve``, which replaces what it does not know and says so."""
+    ``filter_state.resolve``, which replaces what it does not know and says so."""
     for value, what in ((search, "link"), (pathname, "page address")):
         if value is not None and not isinstance(value, str):
             raise InvalidQuery(f"The {what} was not understood: please choose the filters again.")

@@ -3,7 +3,6 @@ and the load audit for partners only)."""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import html
@@ -17,29 +16,40 @@ def _cell(value) -> str:
     return f"{value:,}" if isinstance(value, int | np.integer) else str(value)  # 153,602, not 153602
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> dbc.Table:
+def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> html.Div:
     """Each row's first cell is its header (scope row); counts carry thousands separators and align right. On a
     phone each row stacks into a block, every cell after its column's name (assets/vrp.css, ``vrp-stack``): seven
-    columns of definitions squeezed to 390 px made rows a screen tall."""
-    head = html.Thead(html.Tr([html.Th(label, scope="col") for label in columns.values()]))
+    columns of definitions squeezed to 390 px made rows a screen tall. The roles repeat what the elements are,
+    because a table drawn as blocks loses its table semantics in some browsers (Safari)."""
+    head = html.Thead(
+        html.Tr([html.Th(label, scope="col", role="columnheader") for label in columns.values()], role="row"),
+        role="rowgroup",
+    )
     body = html.Tbody(
         [
             html.Tr(
                 [
-                    html.Th(_cell(r[c]), scope="row")
+                    html.Th(_cell(r[c]), scope="row", role="rowheader")
                     if i == 0
                     else html.Td(
                         _cell(r[c]),
                         className="text-end" if isinstance(r[c], int | np.integer) else None,
+                        role="cell",
                         **{"data-label": label},
                     )
                     for i, (c, label) in enumerate(columns.items())
-                ]
+                ],
+                role="row",
             )
             for _, r in frame.iterrows()
-        ]
+        ],
+        role="rowgroup",
     )
-    return dbc.Table([head, body], id=table_id, size="sm", striped=True, responsive=True, className="small vrp-stack")
+    # dbc.Table's own markup, with the role it takes no argument for.
+    return html.Div(
+        html.Table([head, body], id=table_id, className="table table-sm table-striped small vrp-stack", role="table"),
+        className="table-responsive",
+    )
 
 
 COUNTS_HIDDEN = (

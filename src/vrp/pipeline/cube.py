@@ -212,16 +212,21 @@ def protect_family_cube(data: FamilyInput, years: dict[str, pd.DataFrame]) -> Pr
 
 def protect_families(inputs: list[tuple[FamilyInput, dict]]) -> list[Protected]:
     """Every family protected, in the order given. Families share no cells and HiGHS lets go of the GIL while
-    it solves, so threads keep the machine's cores busy; the families with most small counts start first (they
-    take longest), so no core is left with the longest one at the end. Each family's answer does not depend on
-    the others, so the cube is the same with one thread or many."""
+    it solves, so threads keep the machine's cores busy. Families with more small counts start first, a rough
+    guide to their work (homicide, with fewer, took longest at scale 10). A family's answer does not depend on the
+    others, so the cube is the same with one thread or many, except that an integer check runs against a clock
+    (disclosure_highs.INTEGER_TIME_LIMIT): one that runs out on a busy machine hides more, never less. The first
+    failure stops the build without waiting for the families still queued."""
     workers = min(len(inputs), os.cpu_count() or 1, MAX_THREADS)
     if workers <= 1:
         return [protect_family_cube(data, years) for data, years in inputs]
     order = sorted(range(len(inputs)), key=lambda i: -_small_counts(inputs[i][0]))
-    with ThreadPoolExecutor(workers, thread_name_prefix="vrp-cube") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="vrp-cube")
+    try:
         futures = {i: pool.submit(protect_family_cube, *inputs[i]) for i in order}
         return [futures[i].result() for i in range(len(inputs))]
+    finally:  # after a failure (or Ctrl-C) the queued families are dropped; one already solving finishes alone
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _small_counts(data: FamilyInput) -> int:
