@@ -1,5 +1,6 @@
 """The house rules of issue 16 ("A codebase a newcomer can live in"), checked on the source: module and function
-sizes, and imports that follow the flow (data_access -> callbacks -> figures/dashboards), so a change that breaks one fails here."""
+sizes, and imports that follow the flow (data_access -> callbacks -> figures/dashboards), so a change that breaks
+one fails here."""
 
 from __future__ import annotations
 
@@ -104,3 +105,22 @@ def test_no_page_imports_another_pages_callbacks() -> None:
             if reached:
                 wrong[module] = sorted(reached)
     assert wrong == {}
+
+
+def test_ruff_is_clean():
+    """The linter the Makefile's `lint` runs, in the suite too, so CI refuses what it refuses."""
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is installed by make setup-test"
+    root = SRC.parents[1]
+    done = subprocess.run(
+        [ruff, "check", "--no-cache", "src", "tests", "benchmarks", "tools", "app.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
