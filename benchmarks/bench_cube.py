@@ -32,10 +32,10 @@ def main() -> None:
     timings: list[tuple[str, float]] = []
     original = cube_mod._publish_family
 
-    def timed_family(conn, data, protected, version, summary):
+    def timed_family(conn, protected, version, summary):
         before = dict(summary)
-        original(conn, data, protected, version, summary)
-        name = data.measures[0].id
+        original(conn, protected, version, summary)
+        name = str(protected.cube.meta["measure_id"].iloc[0])
         timings.append((name, protected.cpu_seconds))
         print(
             f"{name:40s} {protected.cpu_seconds:7.2f} s cpu"

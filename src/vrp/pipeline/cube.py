@@ -148,8 +148,8 @@ def build_cube(conn: Connection, registry: MeasureRegistry, public_min_count: in
         for family in families(registry)
         if (data := _family_input(conn, family, districts, lsoa_district, public_min_count)) is not None
     ]
-    for data, protected in zip((d for d, _ in inputs), protect_families(inputs), strict=True):
-        _publish_family(conn, data, protected, version, summary)
+    for protected in protect_families(inputs):
+        _publish_family(conn, protected, version, summary)
     summary["cells"] += _write_force_cells(conn, registry, version)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     for key, value in summary.items():
@@ -237,7 +237,7 @@ def _small_counts(data: FamilyInput) -> int:
     )
 
 
-def _publish_family(conn: Connection, data: FamilyInput, protected: Protected, version: str, summary: dict) -> None:
+def _publish_family(conn: Connection, protected: Protected, version: str, summary: dict) -> None:
     """Write one family's cells and audit (with the LSOA years of its suppressed measures)."""
     p = protected
     table, layer = p.cube.table, p.layer
