@@ -80,13 +80,14 @@ def child(mode: str, url: str, path: str | None, chunk_rows: int) -> None:
     from vrp.data_access.engine import make_engine
     from vrp.pipeline.csvfile import FileRefused
     from vrp.pipeline.load import load_files
-    from vrp.pipeline.warehouse import init_warehouse
 
     s = settings_mod.from_env()
     engine = make_engine(url)
     started = time.perf_counter()
     status = "ok"
     if mode == "init":
+        from vrp.pipeline.warehouse import init_warehouse  # the marts and cube: not what `vrp ingest` loads
+
         init_warehouse(engine, s)
     else:
         try:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from vrp import settings as settings_mod
 from vrp.data_access.engine import make_engine
 from vrp.data_access.measures import load_registry
-from vrp.pipeline.warehouse import init_warehouse, sources_config
+from vrp.pipeline.warehouse import init_warehouse
 
 PG_BASE = os.environ.get("VRP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("VRP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -125,7 +125,7 @@ def load(engine, settings, registry):
             [Path(p) for p in paths],
             reference_dir=settings.reference_dir,
             registry=registry,
-            sources_config=sources_config(settings),
+            sources_config=settings.sources_file,
             synthetic=synthetic,
             **options,
         )

@@ -29,7 +29,7 @@ from vrp.pipeline.csvfile import FileRefused
 from vrp.pipeline.load import load_files
 from vrp.pipeline.mapping import MappingError, grid_to_wgs84, read_mapping
 from vrp.pipeline.sources.base import split_assignment
-from vrp.pipeline.warehouse import init_warehouse, sources_config
+from vrp.pipeline.warehouse import init_warehouse
 from vrp.pipeline.xlsx import XlsxStream
 
 MAPPINGS = Path(__file__).resolve().parent.parent / "config" / "mappings"
@@ -141,7 +141,7 @@ def _load(engine, settings, registry, source, path, mapping=None):
         [Path(path)],
         reference_dir=settings.reference_dir,
         registry=registry,
-        sources_config=sources_config(settings),
+        sources_config=settings.sources_file,
         mapping=mapping,
     )[0]
 

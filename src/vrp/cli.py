@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -22,18 +23,17 @@ from vrp.cli_common import (
 )
 from vrp.cli_evaluate import evaluate
 from vrp.data_access import published
-from vrp.data_access.audience import SUPPRESSED
-from vrp.data_access.cube import CubeReader
 from vrp.data_access.engine import WarehouseError, check_reachable, get_meta, make_engine
 from vrp.data_access.measures import MeasureConfigError, load_registry
-from vrp.data_access.published import NotPublished
-from vrp.data_access.queries import Warehouse
+from vrp.data_access.published import CubeNotSafe, NotPublished
 from vrp.data_access.validation import HIPS, InvalidQuery, NotPermitted
 from vrp.periods import financial_year
 from vrp.pipeline.csvfile import FileRefused
-from vrp.pipeline.cube import CubeNotSafe
 from vrp.pipeline.lock import lock_warehouse
 from vrp.pipeline.reference import ReferenceDataError
+
+if TYPE_CHECKING:
+    from vrp.data_access.queries import Warehouse
 
 EXPECTED = (
     FileRefused,
@@ -107,7 +107,6 @@ def ingest():
 def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, options: dict):
     from vrp.pipeline.load import load_files
     from vrp.pipeline.mapping import read_mapping
-    from vrp.pipeline.warehouse import sources_config
 
     # A mapping is checked whole before the warehouse is even opened: a broken one changes nothing.
     mapping = read_mapping(options["mapping"], source) if options.get("mapping") else None
@@ -124,7 +123,7 @@ def _ingest(source: str, files: tuple[str, ...], warehouse_url: str | None, opti
                 [Path(f)],
                 reference_dir=s.reference_dir,
                 registry=registry,
-                sources_config=sources_config(s),
+                sources_config=s.sources_file,
                 synthetic=options["synthetic"],
                 rebuild=options["rebuild"],
                 public_min_count=s.public_min_count,
@@ -227,14 +226,13 @@ def rebuild_marts_cmd(warehouse_url, wait):
     """Rebuild the marts and the published cube from the facts and config/measures.toml (after editing a
     definition or VRP_PUBLIC_MIN_COUNT)."""
     from vrp.pipeline.marts import rebuild_marts
-    from vrp.pipeline.warehouse import sources_config
 
     s = settings_for(warehouse_url)
     registry = load_registry(s.measures_file)
     engine = write_engine(s, wait=wait)
     with engine.begin() as conn:
         lock_warehouse(conn, wait)
-        written = rebuild_marts(conn, registry, sources_config(s), s.public_min_count)
+        written = rebuild_marts(conn, registry, s.sources_file, s.public_min_count)
         cube = {k: get_meta(conn, f"cube_{k}") for k in ("cells", "hidden", "pinned", "seconds")}
     click.echo(f"marts rebuilt: {len(written)} measures, {sum(written.values()):,} rows")
     click.echo(
@@ -283,6 +281,8 @@ def summary(warehouse_url, by, districts, start, end, measures, fmt):
 
 def _partner_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.DataFrame:
     """True counts from the marts, summed over the districts and the window asked for."""
+    from vrp.data_access.audience import SUPPRESSED
+
     codes = sorted({d.strip().upper() for d in districts})
     frames = []
     for mid in measures or wh.registry.ids:
@@ -306,6 +306,10 @@ def _public_summary(wh: Warehouse, by, districts, start, end, measures) -> pd.Da
         area = published.area_of(wh, districts)
     except NotPublished as exc:
         raise NotPublished(f"{exc} {PARTNER_HINT}.") from None
+    # The read side loads the statistics (scipy, about 60 MB): imported here, not for every command (`vrp ingest`).
+    from vrp.data_access.audience import SUPPRESSED
+    from vrp.data_access.cube import CubeReader
+
     reader = CubeReader(wh)
     catalogue = reader.catalogue()
     frames, skipped = [], []

@@ -5,14 +5,17 @@ other."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
 
 from vrp import settings as settings_mod
 from vrp.data_access.engine import WarehouseError, check_reachable, is_warehouse, make_engine
-from vrp.data_access.queries import Warehouse
 from vrp.pipeline.lock import duckdb_busy
+
+if TYPE_CHECKING:
+    from vrp.data_access.queries import Warehouse
 
 warehouse_option = click.option(
     "--warehouse",
@@ -74,6 +77,9 @@ def open_for_writing(engine, wait: float) -> None:
 
 
 def reader(s: settings_mod.Settings) -> Warehouse:
+    # Imported here: the read side loads the statistics (scipy), which a load (`vrp ingest`) does without.
+    from vrp.data_access.queries import Warehouse
+
     wh = Warehouse(s)
     close_later(wh.dispose)
     check_reachable(wh.engine)

@@ -127,6 +127,11 @@ class Settings:
     def measures_file(self) -> Path:
         return self.config_dir / "measures.toml"
 
+    @property
+    def sources_file(self) -> Path:
+        """Each source's publisher, licence and refresh cycle (the Data page's source registry)."""
+        return self.config_dir / "sources.toml"
+
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 

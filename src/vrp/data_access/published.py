@@ -44,6 +44,12 @@ class NotPublished(NotPermitted):
     """A question the published cube cannot answer for the public audience."""
 
 
+class CubeNotSafe(RuntimeError):
+    """Secondary suppression could not protect every hidden cell: the cube is not published. Raised by the cube
+    build (vrp.pipeline.cube); defined here, with what the public may read, so a command catches it without
+    importing the build and its solvers."""
+
+
 def _refuse_unpublished(conn, cursor, statement, parameters, context, executemany):
     if conn.get_execution_options().get(PUBLIC_OPTION):
         found = UNPUBLISHED.search(statement)

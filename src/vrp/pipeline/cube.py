@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from vrp.data_access import tables as t
 from vrp.data_access.engine import bulk_insert, get_meta, set_meta
 from vrp.data_access.measures import Measure, MeasureRegistry, disclosure_rules
+from vrp.data_access.published import CubeNotSafe
 from vrp.periods import add_months, months_in
 from vrp.pipeline.cube_lsoa import Layer, protect_family
 from vrp.pipeline.cube_table import U25_BANDS, CubeTable, FamilyInput, build_family
@@ -28,10 +29,6 @@ from vrp.pipeline.lattice import lattice
 
 FORCE_LATTICE = ("quarter", "fy", "rolling12")
 MAX_THREADS = 4  # families protected at once; the demo has four that take real work
-
-
-class CubeNotSafe(RuntimeError):
-    """Secondary suppression could not protect every hidden cell: the cube is not published."""
 
 
 def families(registry: MeasureRegistry) -> list[list[Measure]]:

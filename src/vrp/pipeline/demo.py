@@ -23,7 +23,7 @@ from vrp.geo.boundaries import load_lsoa_index
 from vrp.pipeline import synthetic
 from vrp.pipeline.load import LoadResult, load_files
 from vrp.pipeline.marts import rebuild_marts
-from vrp.pipeline.warehouse import init_warehouse, sources_config
+from vrp.pipeline.warehouse import init_warehouse
 from vrp.settings import Settings
 
 ONS_KNIFE_FILE = "national/knife_offences_by_force_quarterly_2008_2019.csv"
@@ -117,7 +117,7 @@ def build_demo(settings: Settings, url: str, options: DemoOptions, *, progress: 
 
         steps.set_postfix_str("marts")
         with engine.begin() as conn:
-            rebuild_marts(conn, registry, sources_config(settings), settings.public_min_count)
+            rebuild_marts(conn, registry, settings.sources_file, settings.public_min_count)
             set_meta(
                 conn,
                 "demo",

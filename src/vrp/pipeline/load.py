@@ -348,8 +348,6 @@ def load_files(
 ) -> list[LoadResult]:
     """Each file in its own transaction, holding the warehouse's write lock (vrp.pipeline.lock); the marts are
     rebuilt in the transaction of the last file that loaded."""
-    from vrp.pipeline.marts import rebuild_marts
-
     results = []
     for i, path in enumerate(paths):
         with engine.begin() as conn:
@@ -369,5 +367,8 @@ def load_files(
             results.append(result)
             last = i == len(paths) - 1
             if rebuild and last and any(r.status == "loaded" for r in results):
+                # Imported only now: the cube's solvers (scipy, about 60 MB) would sit in memory through the load.
+                from vrp.pipeline.marts import rebuild_marts
+
                 rebuild_marts(conn, registry, sources_config, public_min_count)
     return results

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy.engine import Engine
 
 from vrp.data_access.engine import create_schema, set_meta
@@ -27,9 +25,5 @@ def init_warehouse(engine: Engine, settings: Settings, *, lock_wait: float = 0.0
         upgrade_load_audit(conn)
         counts = load_reference(conn, settings.reference_dir, settings.config_dir / "offence_codes.csv")
         set_meta(conn, "schema_version", SCHEMA_VERSION)
-        rebuild_marts(conn, registry, sources_config(settings), settings.public_min_count)
+        rebuild_marts(conn, registry, settings.sources_file, settings.public_min_count)
     return counts
-
-
-def sources_config(settings: Settings) -> Path:
-    return settings.config_dir / "sources.toml"
