@@ -277,7 +277,15 @@ def test_the_spc_chart_shows_24_months_with_the_period_chosen_shaded(audience, a
     shaded = [s for s in figure.layout.shapes if s.type == "rect"]
     assert len(shaded) == 1 and (str(shaded[0].x0)[:10], str(shaded[0].x1)[:10]) == ("2025-03-17", "2026-03-16")
     assert "Period chosen" in [a.text for a in figure.layout.annotations]  # named, not colour alone
+    # The label sits along the plot's top: the axis leaves room above the upper limit and the highest month.
+    values = [v for v in _trace(figure, "Monthly value").y if v is not None and v == v]
+    top = max([*values, *_trace(figure, "Process limits").y])
+    assert figure.layout.yaxis.range[1] >= 1.2 * top
     assert table.count('"yes"') >= 12 and "Period chosen" in table
+    # Both limits are one legend entry: a row less of legend over a phone's plot.
+    shown = [t.name for t in figure.data if t.showlegend is not False]
+    assert "Process limits" in shown and "Lower process limit" not in shown
+    assert _trace(figure, "Lower process limit").legendgroup == _trace(figure, "Process limits").legendgroup
     footnote = out["spc"]["footnote"][0]
     assert "Period: April 2024 to March 2026 (shaded: the period chosen, April 2025 to March 2026)" in footnote
 
@@ -293,7 +301,7 @@ def test_spc_limits_are_fixed_on_the_first_24_published_months_by_hand(app, wh):
     for chosen in (state(), state(start="2021-04", end="2022-03"), state(start="2026-09", end="2026-09")):
         with app.server.test_request_context("/"):
             figure = cb.update_trend(chosen)["spc"]["figure"]
-        for name, expected in (("Mean", mean), ("Upper process limit", mean + 2.66 * amr)):
+        for name, expected in (("Mean", mean), ("Process limits", mean + 2.66 * amr)):  # the upper one
             y = list(_trace(figure, name).y)
             assert y == pytest.approx([expected] * len(y)) and len(y) >= 12
         assert _trace(figure, "Lower process limit").y[-1] == pytest.approx(mean - 2.66 * amr)

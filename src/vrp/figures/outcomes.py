@@ -45,6 +45,9 @@ def vertical_line(fig: go.Figure, x, line: dict) -> go.Figure:
     return fig
 
 
+#: The y axis's top, as a multiple of the highest line, when the chosen period's label sits along the plot's top.
+HEADROOM = 1.22
+
 #: The period chosen, shaded behind the context months (and named, never colour alone).
 CHOSEN_FILL = "rgba(18, 67, 109, 0.09)"
 
@@ -90,9 +93,10 @@ def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None, chosen=N
             hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>",
         )
     )
+    # One legend entry for both limits (same line, clicked together): a row less of legend over a phone's plot.
     for col, name, dash in (
         ("mean", "Mean", "solid"),
-        ("ucl", "Upper process limit", "dash"),
+        ("ucl", "Process limits", "dash"),
         ("lcl", "Lower process limit", "dash"),
     ):
         fig.add_trace(
@@ -103,6 +107,8 @@ def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None, chosen=N
                 name=name,
                 hoverinfo="skip",
                 line={"color": DARK_BLUE if col == "mean" else DARK_PINK, "dash": dash, "width": 1.5, "shape": "hv"},
+                legendgroup=col if col == "mean" else "limits",
+                showlegend=col != "lcl",
             )
         )
     for kind, (colour, symbol, name) in POINT_STYLE.items():
@@ -131,6 +137,9 @@ def spc_chart(chart: pd.DataFrame, x, y_title: str, *, suppressed=None, chosen=N
         )
     if chosen is not None and x and (chosen[0] > min(x) or chosen[1] < max(x)):
         highlight_period(fig, *chosen)
+        # Room above the upper limit and the highest month for the label, which otherwise sat on the limit's line.
+        top = np.nanmax(np.r_[chart["value"].to_numpy(dtype=float), chart["ucl"].to_numpy(dtype=float), 1.0])
+        fig.update_yaxes(range=[0, top * HEADROOM])
     for month, label in changes:
         vertical_line(fig, month, {"color": DARK_GREY, "dash": "dot"})
         fig.add_annotation(
