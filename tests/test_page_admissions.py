@@ -271,8 +271,38 @@ def test_titles_state_findings_and_every_card_has_its_parts(app):
         assert "SYNTHETIC" in "".join(card["footnote"]) and "Period:" in card["footnote"][0]
         about = pio.json.to_json(card["about"])
         assert "About this measure" in about and "ICD-10 X99" in about
-    assert " from " in hips["title"] and "2021/22" in hips["title"] and "statistically significant" in hips["title"]
+    # Both HIPS years hold cells the NHS supplier hid: lower bounds, not compared (69 against 75 may be 80 against 75).
+    assert (
+        hips["title"] == "Admissions in all of HIPS: at least 69 in 2021/22 and at least 75 in 2025/26 "
+        "(lower bounds, so not compared)"
+    )
     assert "Under-25" in cards[1]["title"] or "by age" in cards[1]["title"]
+
+
+def _years(*rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"fy": fy, "months": 12, "count": n, "incomplete": hidden} for fy, n, hidden in rows],
+        columns=["fy", "months", "count", "incomplete"],
+    )
+
+
+def test_a_trend_title_tests_exact_counts_and_never_lower_bounds():
+    exact = cb.trend_title(_years(("2021-22", 40, False), ("2025-26", 80, False)), "Hart", "")
+    assert exact == "Admissions in Hart rose from 40 in 2021/22 to 80 in 2025/26 (a statistically significant change)"
+    # A lower bound above the other year's exact count: the direction is certain, the size is not.
+    fell = cb.trend_title(_years(("2021-22", 16, True), ("2025-26", 9, False)), "Hart", "")
+    assert (
+        fell == "Admissions in Hart fell from at least 16 in 2021/22 to 9 in 2025/26 "
+        "(a lower bound, so the change is not tested)"
+    )
+    rose = cb.trend_title(_years(("2021-22", 9, False), ("2025-26", 16, True)), "Hart", "")
+    assert rose.startswith("Admissions in Hart rose from 9 in 2021/22 to at least 16 in 2025/26 (a lower bound")
+    # A lower bound below the other year's count could be either side of it: no direction.
+    unknown = cb.trend_title(_years(("2021-22", 20, False), ("2025-26", 16, True)), "Hart", " of under-25s")
+    assert (
+        unknown
+        == "Admissions of under-25s in Hart: 20 in 2021/22 and at least 16 in 2025/26 (a lower bound, so not compared)"
+    )
 
 
 def test_period_outside_the_source_is_corrected_with_a_message(partner_app):

@@ -13,6 +13,7 @@ from vrp.callbacks.exports import card_export
 from vrp.callbacks.text import period_text, where
 from vrp.dashboards import admissions, homicide, hotspots, knife_crime
 from vrp.dashboards.home import HEADLINES
+from vrp.dashboards.tiles import LOWER_BOUNDS, lower_bound
 from vrp.data_access import outcomes, published
 from vrp.data_access.context import warehouse
 from vrp.data_access.filter_state import resolve
@@ -62,13 +63,19 @@ def _headline_lines(wh, districts: tuple[str, ...], start: str, end: str) -> lis
             continue
         unit = "per million a year" if measure.per == 1_000_000 else "per 100,000 a year"
         words = (
-            f"{measure.label}: {cur['count']:,} in {_when(cur)}, "
+            f"{measure.label}: {'at least ' if lower_bound(cur) else ''}{cur['count']:,} in {_when(cur)}, "
             f"{cur['rate']:.1f} {unit} (95% CI {cur['lower']:.1f} to {cur['upper']:.1f})"
         )
         if change is not None and change.percent is not None:
             direction = "fewer" if change.absolute < 0 else "more"
             verdict = "a significant change" if change.significant else "not a significant change"
             words += f"; {abs(change.percent):.0f}% {direction} than the year before ({verdict})"
+        elif (
+            change is None
+            and (comp.get("previous") or {}).get("count") is not None
+            and lower_bound(cur, comp.get("previous"))
+        ):
+            words += f"; not compared with the year before: {LOWER_BOUNDS}"
         lines.append(words + ".")
     return lines
 

@@ -135,14 +135,30 @@ def trend_title(frame: pd.DataFrame, place: str, who: str) -> str:
     if len(whole) < 2:
         return f"Admissions{who} in {place} by financial year"
     a, b = whole.iloc[0], whole.iloc[-1]
+    if a["incomplete"] or b["incomplete"]:
+        return _lower_bound_title(a, b, place, who)
     verb = "rose" if b["count"] > a["count"] else "fell" if b["count"] < a["count"] else "were unchanged"
     test = change(float(b["count"]), float(a["count"]))
     real = "a statistically significant change" if test.significant else "not a statistically significant change"
-    at_least = "at least " if b["incomplete"] else ""
     return (
-        f"Admissions{who} in {place} {verb} from {int(a['count']):,} in {fy_label(a['fy'])} to {at_least}"
+        f"Admissions{who} in {place} {verb} from {int(a['count']):,} in {fy_label(a['fy'])} to "
         f"{int(b['count']):,} in {fy_label(b['fy'])} ({real})"
     )
+
+
+def _lower_bound_title(a, b, place: str, who: str) -> str:
+    """A count holding cells the supplier hid is a lower bound: the change is not tested, and its direction is
+    given only when it is certain (a year's lower bound above the other year's exact count)."""
+    first, last = (
+        f"{'at least ' if r['incomplete'] else ''}{int(r['count']):,} in {fy_label(r['fy'])}" for r in (a, b)
+    )
+    one = bool(a["incomplete"]) != bool(b["incomplete"])
+    if one and a["incomplete"] and a["count"] > b["count"]:
+        return f"Admissions{who} in {place} fell from {first} to {last} (a lower bound, so the change is not tested)"
+    if one and b["incomplete"] and b["count"] > a["count"]:
+        return f"Admissions{who} in {place} rose from {first} to {last} (a lower bound, so the change is not tested)"
+    bounds = "a lower bound" if one else "lower bounds"
+    return f"Admissions{who} in {place}: {first} and {last} ({bounds}, so not compared)"
 
 
 def update_trend(state_data):

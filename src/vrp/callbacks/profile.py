@@ -22,7 +22,7 @@ from vrp.dashboards import filters, home
 from vrp.dashboards import profile as ids
 from vrp.dashboards.filters import STATE
 from vrp.dashboards.shell import URL
-from vrp.dashboards.tiles import ICONS, UNIT_WORDS
+from vrp.dashboards.tiles import ICONS, LOWER_BOUNDS, UNIT_WORDS, lower_bound
 from vrp.data_access import outcomes, published
 from vrp.data_access.context import warehouse
 from vrp.data_access.filter_state import read_state
@@ -143,6 +143,8 @@ def _change(result, current: dict | None = None, other: dict | None = None) -> s
     """A change in words; ``current`` and ``other`` (the periods compared) say why there is none."""
     if result is None and current and other and None in (current.get("count"), other.get("count")):
         return "not compared (a figure is hidden)"
+    if result is None and current and other and lower_bound(current, other):
+        return f"not compared: {LOWER_BOUNDS}"
     if result is None or result.percent is None:
         return "not available"
     if round(result.percent) == 0:

@@ -23,9 +23,11 @@ def _fmt_count(value, hidden: bool, incomplete: bool = False) -> str:
     return f"at least {int(value):,}" if incomplete else f"{int(value):,}"
 
 
-def _change(current, previous) -> str:
+def _change(current, previous, lower_bound: bool = False) -> str:
     if current is None or previous is None or pd.isna(current) or pd.isna(previous) or not previous:
         return "not available"
+    if lower_bound:  # a change between lower bounds is not known (data_access.outcomes.comparable)
+        return "not compared (lower bounds)"
     pct = (current - previous) / previous * 100
     word = "higher" if pct > 0 else "lower"
     return "no change" if round(pct) == 0 else f"{abs(pct):.0f}% {word}"
@@ -54,8 +56,11 @@ def figures_table(frame: pd.DataFrame, synthetic: set[str], table_id: str) -> db
                         _fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])),
                         className="vrp-figure text-end",
                     ),
-                    html.Td(_fmt_count(r["previous"], bool(r["previous_hidden"])), className="vrp-figure text-end"),
-                    html.Td(_change(r["count"], r["previous"])),
+                    html.Td(
+                        _fmt_count(r["previous"], bool(r["previous_hidden"]), bool(r["previous_incomplete"])),
+                        className="vrp-figure text-end",
+                    ),
+                    html.Td(_change(r["count"], r["previous"], bool(r["incomplete"] or r["previous_incomplete"]))),
                     html.Td(rate, className="vrp-figure text-end"),
                     html.Td(
                         dbc.Badge(
@@ -94,6 +99,7 @@ def figures_for(wh, districts=()) -> html.Div:
     rows = rows.assign(
         unit=rows["unit"].map(lambda u: UNIT_LABEL.get(u, "")),
         incomplete=rows["incomplete"].astype(bool),
+        previous_incomplete=rows["previous_incomplete"].astype(bool),
         data=rows["source"].map(lambda s: "Synthetic" if s in synthetic else "Real"),
     )
     return keep_data(shown, rows, EXPORT_COLUMNS)
@@ -106,6 +112,7 @@ EXPORT_COLUMNS = {
     "count": "Count",
     "incomplete": "Count is a lower bound",
     "previous": "Previous period",
+    "previous_incomplete": "Previous is a lower bound",
     "rate": "Rate",
     "unit": "Rate unit",
     "data": "Data",
@@ -132,7 +139,9 @@ def layout() -> html.Div:
             html.P(
                 "The partnership's headline measures, then every other measure in the registry, for the districts "
                 "chosen above. Each row compares the latest 12 months (4 quarters for the national series) with the "
-                "12 months before. Counts of small numbers are hidden where publishing them could identify someone."
+                "12 months before. Counts of small numbers are hidden where publishing them could identify someone. "
+                "“At least” marks a count the supplier had already withheld small numbers from (NHS "
+                "data): its true value is higher, so it is not compared with another period."
             ),
             html.P(id=PROFILE_LINK, className="mb-2"),
             pack_controls("home"),

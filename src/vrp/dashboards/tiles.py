@@ -19,6 +19,13 @@ ICONS = {
     "neither_low": ("▼", "Unusually low", "info"),
 }
 UNIT_WORDS = {"rate_per_100k": "per 100,000", "rate_per_million": "per million"}
+#: Why two periods are not compared when a count holds cells the supplier hid (data_access.outcomes.comparable).
+LOWER_BOUNDS = "the counts are lower bounds (the supplier hid small numbers)"
+
+
+def lower_bound(*periods: dict | None) -> bool:
+    """Whether any of the periods' counts is a lower bound (it holds cells the supplier hid)."""
+    return any(bool((p or {}).get("incomplete")) for p in periods)
 
 
 def sparkline(series: pd.DataFrame, colour: str = DARK_BLUE) -> dict:
@@ -56,9 +63,10 @@ def change_words(change, noun: str) -> str:
     return f"{pct:.0f}% {'fewer' if change.absolute < 0 else 'more'} {noun} than"
 
 
-def sentence(label: str, cur: dict, yoy, variation: str | None, end_label: str) -> str:
+def sentence(label: str, cur: dict, yoy, variation: str | None, end_label: str, previous: dict | None = None) -> str:
     """The tile's finding in one plain sentence, e.g. "936 offences in the 12 months to September 2026, 7% fewer
-    than the year before; within normal variation"."""
+    than the year before; within normal variation". ``previous``: the year before's figures, to say why a change
+    is not given."""
     if cur is None:
         return f"{label}: no data for the latest 12 months."
     if cur["count"] is None:
@@ -69,6 +77,8 @@ def sentence(label: str, cur: dict, yoy, variation: str | None, end_label: str) 
     if words:
         text += f", {words.replace('  ', ' ').strip()} the year before"
         text += " (a statistically significant change)" if yoy.significant else " (not a significant change)"
+    elif yoy is None and previous and previous.get("count") is not None and lower_bound(cur, previous):
+        text += f"; not compared with the year before: {LOWER_BOUNDS}"
     if variation:
         text += f"; {ICONS.get(variation, ('', variation, ''))[1].lower()}"
     return text + "."
@@ -88,6 +98,9 @@ def tile(
     end_label = pd.Timestamp(cur["end"] + "-01").strftime("%B %Y") if cur else ""
     unit_words = UNIT_WORDS.get(unit, "")
     big = "*" if cur and cur["count"] is None else (f"{cur['count']:,}" if cur else "–")
+    at_least = (
+        html.Span("at least ", className="fs-6 fw-normal") if lower_bound(cur) and cur["count"] is not None else None
+    )
     rate = (
         f"{cur['rate']:.1f} {unit_words} (95% CI {cur['lower']:.1f} to {cur['upper']:.1f})"
         if cur and cur["rate"] is not None
@@ -101,11 +114,14 @@ def tile(
         if base is not None and base.percent is not None
         else ""
     )
+    baseline = comp.get("baseline")
+    if base is None and baseline and baseline.get("count") is not None and lower_bound(cur, baseline):
+        base_text = f"Against {comp['baseline_fy']}: not compared, {LOWER_BOUNDS}."
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H3(label, className="h6 text-uppercase text-muted mb-1"),
-                html.P(big, className="display-6 fw-bold mb-0 vrp-figure"),
+                html.P([at_least, big], className="display-6 fw-bold mb-0 vrp-figure"),
                 html.P(rate, className="mb-1 small"),
                 # The sparkline is decoration: the sentence below says what it shows.
                 html.Div(
@@ -131,7 +147,10 @@ def tile(
                 if series is not None and len(series)
                 else None,
                 dbc.Badge(f"{symbol} {words}", color=colour, className="mb-2") if variation else None,
-                html.P(sentence(label, cur, comp.get("year_on_year"), variation, end_label), className="mb-1"),
+                html.P(
+                    sentence(label, cur, comp.get("year_on_year"), variation, end_label, comp.get("previous")),
+                    className="mb-1",
+                ),
                 html.P(base_text, className="small mb-1") if base_text else None,
                 html.P(benchmark, className="small mb-1") if benchmark else None,
                 dbc.Badge("Synthetic data", color="warning", text_color="dark") if synthetic else None,

@@ -314,6 +314,7 @@ def _local_latest(wh: Warehouse, measure: Measure, districts: tuple[str, ...], w
         "incomplete": cur_hidden > 0,
         "previous": prev_count,
         "previous_hidden": prev is not None and bool(hide["prev"]),
+        "previous_incomplete": prev is not None and prev[1] > 0,
         "population": wh.population(fm.districts, fm.age, measure),
         "period": (
             f"12 months to {last:%B %Y}"
@@ -348,6 +349,7 @@ def latest_figures(wh: Warehouse, districts=()) -> pd.DataFrame:
                 "unit": measure.unit,
                 "headline": measure.headline,
                 "incomplete": False,
+                "previous_incomplete": False,
             }
             if measure.source == "ons_knife":
                 figures = None if f0.districts else _national_latest(wh, measure)

@@ -127,6 +127,13 @@ def fy_months(fy: str) -> tuple[str, str]:
         raise InvalidQuery(str(exc)) from None
 
 
+def comparable(current: dict | None, other: dict | None) -> bool:
+    """Whether two periods' counts can be compared: neither is a lower bound. A count holding cells the supplier
+    hid (NHS data: 1 to 7 each) is only "at least" that much, so its change from another is not known: 74 against
+    74 may be 74 against 90."""
+    return not ((current or {}).get("incomplete") or (other or {}).get("incomplete"))
+
+
 def comparisons(
     wh: Warehouse,
     measure_id: str,
@@ -141,7 +148,8 @@ def comparisons(
 
     Returns {"current": {...}, "previous": {...} | None, "baseline": {...} | None, "year_on_year": ChangeResult |
     None, "against_baseline": ChangeResult | None}; each period dict has start, end, count, rate, lower, upper,
-    suppressed. Changes are only given when both counts may be shown to this audience.
+    suppressed, incomplete. Changes are only given when both counts may be shown to this audience and neither is
+    a lower bound (cells the supplier hid: the true change is not known, see comparable()).
 
     Public (published_counts.comparisons): the published period for ``start``/``end`` (or the rolling 12 months
     to ``end``, else the latest) against the same period a year before, each a cube cell, with its note.
@@ -197,6 +205,7 @@ def comparisons(
                 and out.get(other)
                 and not out["current"]["suppressed"]
                 and not out[other]["suppressed"]
+                and comparable(out["current"], out[other])
             )
             out[key] = change(raw["current"], raw[other]) if ok else None
         return out

@@ -179,8 +179,9 @@ def comparisons(
 ) -> dict:
     """outcomes.comparisons from published cells: the headline period's cell against the same period a year
     before and against the baseline financial year (a 12-month period only). Changes are tested only when both
-    cells are published. Adds "period" and "note" (None, or why another period is shown)."""
-    from vrp.data_access.outcomes import fy_months
+    cells are published and neither is a lower bound. Adds "period" and "note" (None, or why another period is
+    shown)."""
+    from vrp.data_access.outcomes import comparable, fy_months
     from vrp.stats import change
 
     f = wh.check(measure_id, districts, start, end, age)
@@ -196,6 +197,7 @@ def comparisons(
     for key, other in (("year_on_year", "previous"), ("against_baseline", "baseline")):
         a, b = out["current"], out[other]
         ok = a is not None and b is not None and a["count"] is not None and b["count"] is not None
+        ok = ok and comparable(a, b)  # neither a lower bound
         out[key] = change(a["count"], b["count"]) if ok else None
     return out
 
@@ -249,6 +251,7 @@ def _latest_row(wh: Warehouse, measure, area: str) -> dict | None:
         "incomplete": cur["incomplete"],
         "previous": None if prev is None else prev["count"],
         "previous_hidden": prev is not None and prev["suppressed"],
+        "previous_incomplete": prev is not None and bool(prev["incomplete"]),
         "population": cur["population"],
         "period": f"12 months to {period.end:%B %Y}" if period.type == "rolling12" else period.label,
         "rate": rate,
@@ -271,6 +274,7 @@ def latest_figures(wh: Warehouse, districts=()) -> pd.DataFrame:
             "unit": measure.unit,
             "headline": measure.headline,
             "incomplete": False,
+            "previous_incomplete": False,
         }
         if measure.source == "ons_knife":
             figures = None if area != HIPS else _national_latest(wh, measure)
