@@ -124,21 +124,56 @@ def test_public_trend_is_the_published_financial_years(app, wh):
 
 
 def test_public_ages_are_under_25_and_the_rest_only(app, wh):
+    """25 and over is all ages less under 25: exact from exact counts, "at least" when only all ages is a lower
+    bound (the supplier's hidden cells), not given when under 25 is one; never a share of a lower bound."""
     all_ages = cube(wh, "HIPS", "rolling12").loc[ROLLING[0]]
     young = cube(wh, "HIPS", "rolling12", "u25").loc[ROLLING[0]]
     groups = outcomes.age_groups(wh, MEASURE, (), *ROLLING)
     bands = groups["bands"].set_index("group")
-    assert list(bands.index) == ["u25", "25plus"] and groups["period"].type == "rolling12"
+    assert groups["period"].type == "rolling12"
     assert groups["under_25"] == young["count"] and groups["total"] == all_ages["count"]
-    exact = not (all_ages["incomplete"] or young["incomplete"])
-    if all_ages["count"] is not None and young["count"] is not None and exact:
-        assert bands.loc["25plus", "count"] == all_ages["count"] - young["count"]
-    else:
-        assert pd.isna(bands.loc["25plus", "count"]) and bands.loc["25plus", "suppressed"]
+    published = all_ages["count"] is not None and young["count"] is not None
     with app.server.test_request_context("/"):
         card = cb.update_ages(state(districts=()))
+    if published and young["incomplete"]:  # the demo's case: under 25 is itself a lower bound
+        assert list(bands.index) == ["u25"] and bands.loc["u25", "label"] == "Under 25 (at least)"
+        assert "Under 25 is a lower bound" in card["summary"] and "25 and over is not known" in card["summary"]
+    elif published:
+        assert bands.loc["25plus", "count"] == all_ages["count"] - young["count"]
+        assert (bands.loc["25plus", "label"] == "25 and over (at least)") == bool(all_ages["incomplete"])
+    else:
+        assert pd.isna(bands.loc["25plus", "count"]) and bands.loc["25plus", "suppressed"]
+    if groups["incomplete"]:
+        assert bands["share"].isna().all() and "%" not in card["title"]
     assert "Shown to partners only" in card["summary"] and "Under 18" not in text(card["table"])
-    assert "Under 25" in text(card["table"]) and "25 and over" in text(card["table"])
+    assert "Under 25" in text(card["table"])
+
+
+@pytest.mark.parametrize(
+    ("young", "total", "labels", "counts"),
+    [
+        ((31, False), (74, False), ["Under 25", "25 and over"], [31, 43]),
+        ((31, False), (74, True), ["Under 25", "25 and over (at least)"], [31, 43]),
+        ((31, True), (74, True), ["Under 25 (at least)"], [31]),
+        ((None, False), (74, False), ["Under 25", "25 and over"], [None, None]),
+    ],
+)
+def test_public_ages_from_exact_and_lower_bound_cells(monkeypatch, young, total, labels, counts):
+    from vrp.data_access import published_outcomes
+
+    cells = {
+        "u25": {"count": young[0], "incomplete": young[1], "suppressed": young[0] is None},
+        "all": {"count": total[0], "incomplete": total[1], "suppressed": total[0] is None},
+    }
+    monkeypatch.setattr(published_outcomes, "period_cell", lambda wh, m, area, period, age: cells[age])
+    groups = published_outcomes._ages(None, MEASURE, "HIPS", None)
+    bands = groups["bands"]
+    assert bands["label"].tolist() == labels
+    assert [None if pd.isna(v) else int(v) for v in bands["count"]] == counts
+    exact = not (young[1] or total[1]) and young[0] is not None
+    assert bands["share"].notna().all() == exact
+    summary = cb.public_ages(groups, None, 8)[1]
+    assert ("All ages is a lower bound" in summary) == (young[0] is not None and total[1] and not young[1])
 
 
 def test_public_district_rates_are_each_districts_published_cell(app, wh):

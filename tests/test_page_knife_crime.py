@@ -116,8 +116,12 @@ def test_the_rolling_rate_has_a_point_for_each_month_of_the_chart(partner_app, p
     population = partner.monthly_counts("knife_enabled_sv", [SOTON], "2026-03", "2026-03")["population"].iloc[0]
     for end, start, value in (("2026-03", "2025-04", y[-1]), ("2024-04", "2023-05", y[0])):
         assert value == pytest.approx(direct_count(partner, SOTON, start, end) / population * 100_000)
-    first_chosen = direct_count(partner, SOTON, "2024-05", "2025-04") / population * 100_000
-    assert f"from {first_chosen:.1f} to {y[-1]:.1f}" in title or "both ends" in title  # the title: the period chosen
+    # The title compares the 12 months a year before, as the headline does: the two never disagree.
+    year_before = direct_count(partner, SOTON, "2024-04", "2025-03") / population * 100_000
+    assert f"from {year_before:.1f} to {y[-1]:.1f}" in title or "both ends" in title
+    assert title.endswith("(12 months to Mar 2025 and to Mar 2026)")
+    change = outcomes.comparisons(partner, "knife_enabled_sv", (SOTON,), "2026-03")["year_on_year"]
+    assert ("fell" in title) == (change.absolute < 0) and ("rose" in title) == (change.absolute > 0)
     with partner_app.server.test_request_context("/"):  # the data begin in April 2021: the first 11 have no point
         early = cb.update(state(start="2021-04", end="2022-06"))
     drawn = [v for v in early["rolling"]["figure"]["data"][0]["y"] if v == v]

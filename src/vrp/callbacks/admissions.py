@@ -236,7 +236,7 @@ def update_ages(state_data):
         title = f"Under-25s were {young / total:.0%} of admissions ({young:,} of {total:,}) in {place}, {period}"
     else:
         title = f"Admissions by age in {place}, {period}"
-    emphasise = {UNDER_25, "Under 25", "Under 18", "18 to 24"}
+    emphasise = {UNDER_25, "Under 25", "Under 25 (at least)", "Under 18", "18 to 24"}
     fig = fy_figs.bars_readable(figs.bars(ages, "label", "count", "Admissions", emphasise=emphasise))
     table = c.table(
         ages.assign(count=ages["count"].astype(object), share=(ages["share"] * 100).round(1)),
@@ -290,12 +290,28 @@ def public_ages(groups: dict, _scope: Scope, threshold: int) -> tuple[pd.DataFra
     bands = groups["bands"]
     summary = (
         "Admissions of patients under 25 (in pink) and aged 25 and over, from the published figures for all ages "
-        "and under 25; 25 and over is all ages less under 25, given only where both are published in full."
+        "and under 25; 25 and over is all ages less under 25."
         + hidden_sentence(int(bands["suppressed"].sum()), threshold, "age group")
+        + _lower_bound_ages(groups)
         + " "
         + groups["partner_only"]
     )
     return bands, summary
+
+
+def _lower_bound_ages(groups: dict) -> str:
+    """Why an age group is "at least", or not given, when the supplier had hidden cells (no shares then)."""
+    if not groups.get("incomplete") or groups["under_25"] is None or groups["total"] is None:
+        return ""  # nothing drawn to qualify (a hidden group is said so already)
+    if groups["bands"]["incomplete"].iloc[0]:
+        return (
+            " Under 25 is a lower bound (the NHS supplier withheld small numbers), so 25 and over is not known and "
+            "no shares are given."
+        )
+    return (
+        " All ages is a lower bound (the NHS supplier withheld small numbers), so 25 and over is at least all "
+        "ages less under 25; no shares are given."
+    )
 
 
 # ---- districts against HIPS ----------------------------------------------------------------------------------

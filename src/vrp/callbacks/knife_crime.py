@@ -119,7 +119,8 @@ def update_districts(state_data):
     table = outcomes.district_rates(wh, ids.MEASURE_ID, state.start, state.end, state.age)
     d = table[~table["suppressed"].astype(bool)].reset_index(drop=True)
     hidden = table.loc[table["suppressed"].astype(bool), "district_name"].tolist()
-    hidden_words = (f" Hidden (a small number, not plotted): {', '.join(hidden)}." if hidden else "") + (
+    # A count is hidden when small, or when it would let a small one be worked out: not necessarily small itself.
+    hidden_words = (f" Hidden to protect small numbers, so not plotted: {', '.join(hidden)}." if hidden else "") + (
         f" {table.attrs['note']}" if table.attrs.get("note") else ""
     )
     hips = float(table["hips_rate"].iloc[0])

@@ -202,15 +202,20 @@ def _rolling_words(p, shown: pd.DataFrame, in_chosen: pd.DataFrame, gaps: int) -
         if gaps
         else ""
     )
-    if len(in_chosen) > 1:
-        first, last = in_chosen.iloc[0], in_chosen.iloc[-1]
+    last = in_chosen.iloc[-1] if len(in_chosen) else None
+    # Against the 12 months a year before, as the headline compares; else the first point of the period chosen.
+    ago = pd.Timestamp(last["month"]) - pd.DateOffset(years=1) if last is not None else None
+    year_before = shown[pd.to_datetime(shown["month"]) == ago] if ago is not None else shown[:0]
+    first = year_before.iloc[0] if len(year_before) else in_chosen.iloc[0] if len(in_chosen) > 1 else None
+    if first is not None:
+        ends = f" (12 months to {first['month']:%b %Y} and to {last['month']:%b %Y})"
         change = (
-            f"was {last['rate']:.1f} per 100,000 at both ends of the period chosen"
+            f"was {last['rate']:.1f} per 100,000 at both ends"
             if round(last["rate"], 1) == round(first["rate"], 1)
             else f"{'fell' if last['rate'] < first['rate'] else 'rose'} from {first['rate']:.1f} to "
             f"{last['rate']:.1f} per 100,000"
         )
-        title = f"The rolling 12-month rate {change} in {p.place}"
+        title = f"The rolling 12-month rate {change} in {p.place}{ends}"
     elif len(in_chosen) == 1:
         title = f"The rolling 12-month rate was {in_chosen.iloc[0]['rate']:.1f} per 100,000 in {p.place}"
     else:

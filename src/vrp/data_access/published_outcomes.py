@@ -112,18 +112,29 @@ def _ages(wh: Warehouse, measure_id: str, area: str, period: Period) -> dict:
     total = period_cell(wh, measure_id, area, period, "all")
     young = period_cell(wh, measure_id, area, period, "u25")
     t, y = total["count"], young["count"]
-    # 25 and over only from two published, exact counts: a lower bound less a lower bound bounds nothing.
-    exact = not (total["incomplete"] or young["incomplete"])
-    older = t - y if t is not None and y is not None and exact else None
+    # 25 and over is all ages less under 25: exact from two exact counts, and a lower bound ("at least") when only
+    # all ages is one (the cells the supplier hid are then outside under 25). A lower bound less a lower bound
+    # bounds nothing. No shares of a lower bound.
+    older = t - y if t is not None and y is not None and not young["incomplete"] else None
+    shares = t is not None and t > 0 and not total["incomplete"]
     bands = pd.DataFrame(
         {
             "group": ["u25", "25plus"],
-            "label": ["Under 25", "25 and over"],
+            "label": [
+                "Under 25 (at least)" if young["incomplete"] else "Under 25",
+                "25 and over (at least)" if older is not None and total["incomplete"] else "25 and over",
+            ],
             "count": pd.array([y, older], dtype="Int64"),
-            "share": [y / t if y is not None and t else np.nan, older / t if older is not None and t else np.nan],
+            "share": [
+                y / t if y is not None and shares else np.nan,
+                older / t if older is not None and shares else np.nan,
+            ],
             "suppressed": [y is None, older is None],
+            "incomplete": [bool(young["incomplete"]), bool(total["incomplete"])],
         }
     )
+    if young["incomplete"] and t is not None and y is not None:  # not hidden: not known (the summary says why)
+        bands = bands[bands["group"] == "u25"].reset_index(drop=True)
     return {
         "bands": bands,
         "under_25": y,
