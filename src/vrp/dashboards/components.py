@@ -244,3 +244,34 @@ def kept_data(component) -> pd.DataFrame | None:
     """The values ``keep_data`` kept on a component, or None."""
     frame = getattr(component, _EXPORT_ATTR, None)
     return frame.copy() if isinstance(frame, pd.DataFrame) else None
+
+
+def stacked_table(columns: list[str], rows: list[list], table_id: str, class_name: str = "table-sm small") -> html.Div:
+    """A table whose rows stack into blocks on a phone, every cell after its column's name (assets/vrp.css,
+    ``vrp-stack``): wide tables squeezed to 390 px ran off the side with no sign they scroll. Each row is a list of
+    cells, the first the row's header; a cell is its content, or (content, class name). The roles repeat what the
+    elements are, because a table drawn as blocks loses its table semantics in some browsers (Safari)."""
+    head = html.Thead(
+        html.Tr([html.Th(label, scope="col", role="columnheader") for label in columns], role="row"),
+        role="rowgroup",
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, (cell, label) in enumerate(zip(row, columns, strict=True)):
+            content, cls = cell if isinstance(cell, tuple) else (cell, None)
+            if i == 0:
+                cells.append(html.Th(content, scope="row", role="rowheader", className=cls))
+            else:
+                cells.append(html.Td(content, className=cls, role="cell", **{"data-label": label}))
+        body.append(html.Tr(cells, role="row"))
+    # dbc.Table's own markup, with the role it takes no argument for.
+    return html.Div(
+        html.Table(
+            [head, html.Tbody(body, role="rowgroup")],
+            id=table_id,
+            className=f"table table-striped {class_name} vrp-stack",
+            role="table",
+        ),
+        className="table-responsive",
+    )

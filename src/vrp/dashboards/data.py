@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
+from vrp.dashboards.components import stacked_table
 from vrp.data_access.context import warehouse
 
 
@@ -17,39 +18,13 @@ def _cell(value) -> str:
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str], table_id: str) -> html.Div:
-    """Each row's first cell is its header (scope row); counts carry thousands separators and align right. On a
-    phone each row stacks into a block, every cell after its column's name (assets/vrp.css, ``vrp-stack``): seven
-    columns of definitions squeezed to 390 px made rows a screen tall. The roles repeat what the elements are,
-    because a table drawn as blocks loses its table semantics in some browsers (Safari)."""
-    head = html.Thead(
-        html.Tr([html.Th(label, scope="col", role="columnheader") for label in columns.values()], role="row"),
-        role="rowgroup",
-    )
-    body = html.Tbody(
-        [
-            html.Tr(
-                [
-                    html.Th(_cell(r[c]), scope="row", role="rowheader")
-                    if i == 0
-                    else html.Td(
-                        _cell(r[c]),
-                        className="text-end" if isinstance(r[c], int | np.integer) else None,
-                        role="cell",
-                        **{"data-label": label},
-                    )
-                    for i, (c, label) in enumerate(columns.items())
-                ],
-                role="row",
-            )
-            for _, r in frame.iterrows()
-        ],
-        role="rowgroup",
-    )
-    # dbc.Table's own markup, with the role it takes no argument for.
-    return html.Div(
-        html.Table([head, body], id=table_id, className="table table-sm table-striped small vrp-stack", role="table"),
-        className="table-responsive",
-    )
+    """Each row's first cell is its header; counts carry thousands separators and align right; on a phone, rows
+    stack (components.stacked_table): seven columns of definitions squeezed to 390 px made rows a screen tall."""
+    rows = [
+        [(_cell(r[c]), "text-end" if i and isinstance(r[c], int | np.integer) else None) for i, c in enumerate(columns)]
+        for _, r in frame.iterrows()
+    ]
+    return stacked_table(list(columns.values()), rows, table_id)
 
 
 COUNTS_HIDDEN = (

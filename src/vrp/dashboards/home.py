@@ -9,7 +9,7 @@ import pandas as pd
 from dash import html
 
 from vrp.dashboards.briefing import pack_controls
-from vrp.dashboards.components import export_controls, keep_data
+from vrp.dashboards.components import export_controls, keep_data, stacked_table
 
 log = logging.getLogger(__name__)
 TABLE_ID = "latest-figures"
@@ -33,48 +33,35 @@ def _change(current, previous, lower_bound: bool = False) -> str:
     return "no change" if round(pct) == 0 else f"{abs(pct):.0f}% {word}"
 
 
-def figures_table(frame: pd.DataFrame, synthetic: set[str], table_id: str) -> dbc.Table:
-    header = html.Thead(
-        html.Tr(
-            [
-                html.Th(c, scope="col")
-                for c in ("Measure", "Period", "Count", "Previous period", "Change", "Rate", "Data")
-            ]
-        )
-    )
-    body = []
+def figures_table(frame: pd.DataFrame, synthetic: set[str], table_id: str) -> html.Div:
+    """One row a measure; on a phone each row stacks (components.stacked_table): seven columns ran off a 390 px
+    screen, the change and the rate out of sight."""
+    rows = []
     for _, r in frame.iterrows():
         unit = UNIT_LABEL.get(r["unit"], "")
         rate = "" if pd.isna(r["rate"]) else f"{r['rate']:,.1f} {unit}"
         data = "Synthetic" if r["source"] in synthetic else "Real"
-        body.append(
-            html.Tr(
-                [
-                    html.Th(r["label"], scope="row"),
-                    html.Td(r["period"]),
-                    html.Td(
-                        _fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])),
-                        className="vrp-figure text-end",
-                    ),
-                    html.Td(
-                        _fmt_count(r["previous"], bool(r["previous_hidden"]), bool(r["previous_incomplete"])),
-                        className="vrp-figure text-end",
-                    ),
-                    html.Td(_change(r["count"], r["previous"], bool(r["incomplete"] or r["previous_incomplete"]))),
-                    html.Td(rate, className="vrp-figure text-end"),
-                    html.Td(
-                        dbc.Badge(
-                            data,
-                            color="warning" if data == "Synthetic" else "secondary",
-                            text_color="dark" if data == "Synthetic" else None,
-                        )
-                    ),
-                ]
-            )
+        badge = dbc.Badge(
+            data,
+            color="warning" if data == "Synthetic" else "secondary",
+            text_color="dark" if data == "Synthetic" else None,
         )
-    return dbc.Table(
-        [header, html.Tbody(body)], id=table_id, striped=True, hover=True, responsive=True, className="mt-2"
-    )
+        rows.append(
+            [
+                r["label"],
+                r["period"],
+                (_fmt_count(r["count"], bool(r["hidden"]), bool(r["incomplete"])), "vrp-figure text-end"),
+                (
+                    _fmt_count(r["previous"], bool(r["previous_hidden"]), bool(r["previous_incomplete"])),
+                    "vrp-figure text-end",
+                ),
+                _change(r["count"], r["previous"], bool(r["incomplete"] or r["previous_incomplete"])),
+                (rate, "vrp-figure text-end"),
+                badge,
+            ]
+        )
+    columns = ["Measure", "Period", "Count", "Previous period", "Change", "Rate", "Data"]
+    return html.Div(stacked_table(columns, rows, table_id, "table-hover"), className="mt-2")
 
 
 FIGURES = "home-figures"
