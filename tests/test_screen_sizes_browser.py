@@ -132,3 +132,42 @@ def test_legends_stay_above_the_plot_on_a_laptop(dash_duo, demo_warehouse):
             assert inside == [], f"legends over the plot on {path}: {inside}"
     finally:
         app.server.config["VRP_WAREHOUSE"].dispose()
+
+
+# Each chart with downloads after it: [graph id, partner-only chart?, downloads shown?, chart tools shown?].
+EXPORTS = """
+return Array.from(document.querySelectorAll('.dash-graph')).filter(g => g.querySelector('.main-svg')).map(g => {
+    let next = g.nextElementSibling;
+    while (next && !next.classList.contains('vrp-export')) next = next.nextElementSibling;
+    return [g, next];
+  }).filter(([g, next]) => next).map(([g, next]) => {
+    const shown = el => !!el && getComputedStyle(el).display !== 'none';
+    const note = g.querySelector('text.annotation-text[data-unformatted="Shown to partners only"]');
+    return [g.id, !!note, shown(next), shown(g.querySelector('.modebar-container'))];
+  });
+"""
+
+
+@pytest.mark.parametrize("path", ["/hotspots", "/knife-crime", "/homicide", "/profile"])
+def test_a_partner_only_chart_offers_nothing_to_download(dash_duo, demo_warehouse, path):
+    """The public's empty "Shown to partners only" charts kept their camera and their CSV, PNG and SVG buttons,
+    which gave an empty picture; every other card keeps its downloads."""
+    from vrp.figures.theme import PARTNER_ONLY_NOTE
+
+    assert PARTNER_ONLY_NOTE["text"] == "Shown to partners only"  # the text assets/vrp.css looks for
+    app = create_app(demo_warehouse.with_(cache_type="SimpleCache"))
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    screen(dash_duo, 1366, 900)
+    try:
+        driver.get(dash_duo.server_url + path)
+        wanted = "return !!document.querySelector('text.annotation-text[data-unformatted=\"Shown to partners only\"]')"
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(wanted), f"no partner-only chart on {path}")
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(DRAWN) >= 2)
+        cards = driver.execute_script(EXPORTS)
+        hidden = [c for c in cards if c[1]]
+        others = [c for c in cards if not c[1]]
+        assert hidden and all(not c[2] and not c[3] for c in hidden), hidden
+        assert others and all(c[2] for c in others), others
+    finally:
+        app.server.config["VRP_WAREHOUSE"].dispose()
