@@ -464,7 +464,21 @@ def top_table(top: pd.DataFrame, hot: pd.DataFrame | None = None) -> html.Div:
     rows = [_top_row(r) for r in top.itertuples()]
     if len(outside):
         note = f"Hotspots outside the top {len(top)}, strongest first"
-        rows.append(html.Tr(html.Th(note, colSpan=7, scope="rowgroup", className="pt-3")))
+        # A hot spot with a count of 0 looked like an error (a reviewer's first question).
+        why = (
+            "Gi* judges each place together with its neighbours: a place with few offences of its own is a hot "
+            "spot when those around it have many."
+        )
+        rows.append(
+            html.Tr(
+                html.Th(
+                    [note, html.Span(f". {why}", className="fw-normal small")],
+                    colSpan=7,
+                    scope="rowgroup",
+                    className="pt-3",
+                )
+            )
+        )
         rows += [_top_row(r) for r in outside.itertuples()]
     body = html.Tbody(rows)
     table = dbc.Table([head, body], id=ids.TOP + "-table", size="sm", striped=True, hover=True, responsive=True)

@@ -125,8 +125,9 @@ def layout() -> html.Div:
             html.H1("Serious violence: latest figures", className="h2 mt-3"),
             html.P(
                 "The partnership's headline measures, then every other measure in the registry, for the districts "
-                "chosen above. Each row compares the latest 12 months (4 quarters for the national series) with the "
-                "12 months before. Counts of small numbers are hidden where publishing them could identify someone. "
+                "chosen above. Each row compares the latest 12 months (4 quarters for the national series; for a "
+                "source with less loaded, what there is) with the 12 months before. Counts of small numbers are "
+                "hidden where publishing them could identify someone. "
                 "“At least” marks a count the supplier had already withheld small numbers from (NHS "
                 "data): its true value is higher, so it is not compared with another period."
             ),
@@ -141,7 +142,7 @@ def layout() -> html.Div:
                 "Tiles compare the latest 12 months with the 12 before and with the baseline year, as counts and rates "
                 "with 95% confidence intervals (exact test for the change); the badge is the NHS Making Data Count "
                 "variation icon for the latest month, against XmR limits fixed on a 24-month baseline (as on the"
-                " Knife crime page).",
+                " Knife crime page): a different question from the change, so the two can differ.",
                 className="small text-muted",
             ),
             html.Div(id=FIGURES),
