@@ -157,7 +157,11 @@ def test_the_funnel_names_only_the_districts_outside_its_outer_limits(app, wh):
     rates = outcomes.district_rates(wh, "knife_enabled_sv", "2025-04", "2026-03").dropna(subset=["rate"])
     outside = set(rates.loc[rates["funnel"].str.startswith(("above 99.8", "below 99.8")), "district_name"])
     assert outside and len(outside) < len(rates)  # some named, not all
-    assert {t for t in points.text if t} == outside
+    labels = [a for a in figure.layout.annotations if a.name == "point label"]
+    assert {a.text for a in labels} == outside
+    for a in labels:  # each joined by a line to its own dot
+        row = rates[rates["district_name"] == a.text].iloc[0]
+        assert a.showarrow and (a.x, a.y) == pytest.approx((row["population"], row["rate"]))
     assert sorted(points.customdata) == sorted(rates["district_name"])  # hover names every district
 
 

@@ -239,17 +239,23 @@ def rate_intervals(
     return _layout(fig, 140 + rows_height, None, wrap(unit, 12))
 
 
-def _label_positions(x: pd.Series, named) -> list[str]:
-    """Where each named point's label goes: neighbours in turn above and below (two big districts side by side
-    printed over each other), and pulled inwards near the ends of the axis (clipped at the chart's edge)."""
-    named = pd.Series(named, index=x.index) if not isinstance(named, pd.Series) else named
-    low, high = x.min(), x.max()
-    span = (high - low) or 1
-    positions = pd.Series("top center", index=x.index)
-    for turn, i in enumerate(x[named].sort_values().index):
-        side = "left" if x[i] > high - 0.2 * span else "right" if x[i] < low + 0.2 * span else "center"
-        positions[i] = f"{'top' if turn % 2 == 0 else 'bottom'} {side}"
-    return list(positions)
+def label_points(fig: go.Figure, x: pd.Series, y: pd.Series, labels: pd.Series, x_range: tuple) -> go.Figure:
+    """Name points by labels joined to their dot by a short line: neighbours in turn above and below, pushed
+    inwards near the ends of the axis. Labels printed beside the dots sat on other dots, or nearer another dot than
+    their own (two big districts side by side), so a reader could not tell which was which. ``x_range``: the
+    lowest and highest x of every point drawn."""
+    if labels.empty:
+        return fig
+    low, high = float(x_range[0]), float(x_range[1])
+    span = (high - low) or 1.0
+    for turn, i in enumerate(x.sort_values().index):
+        side = -36 if x[i] > high - 0.2 * span else 36 if x[i] < low + 0.2 * span else 0
+        fig.add_annotation(
+            x=x[i], y=y[i], xref="x", yref="y", text=str(labels[i]), showarrow=True, arrowhead=0, arrowwidth=1,
+            arrowcolor=DARK_GREY, ax=side, ay=-30 if turn % 2 == 0 else 30, standoff=5,
+            font={"size": FONT_SIZE - 4}, bgcolor="rgba(255, 255, 255, 0.85)", name="point label",
+        )  # fmt: skip
+    return fig
 
 
 def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit: str) -> go.Figure:
@@ -287,16 +293,16 @@ def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit:
         go.Scatter(
             x=shown["population"],
             y=shown["rate"],
-            mode="markers+text",
-            text=shown[label_col].where(outside, ""),
+            mode="markers",
             customdata=shown[label_col],
-            textposition=_label_positions(shown["population"], outside),
-            textfont={"size": FONT_SIZE - 4},
             marker={"color": DARK_BLUE, "size": 9},
             name="Districts",
             hovertemplate="%{customdata}: %{y:,.1f} " + unit + ", population %{x:,.0f}<extra></extra>",
         )
     )
+    named = shown[outside] if isinstance(outside, pd.Series) else shown
+    x_range = (shown["population"].min(), shown["population"].max()) if len(shown) else (0, 1)
+    label_points(fig, named["population"], named["rate"], named[label_col], x_range)
     fig.update_xaxes(title="Population")
     return _layout(fig, 420, unit, "Population")
 
