@@ -3,8 +3,6 @@ DataFrame in, go.Figure out, no queries. Colours from the Analysis Function pale
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -309,20 +307,18 @@ def funnel_plot(frame: pd.DataFrame, limits: pd.DataFrame, label_col: str, unit:
     return _layout(fig, 420, unit, "Population")
 
 
-#: Bar label lines are at most this long: on a phone the names take the card's width from the bars, and a place
-#: name of 27 characters on one line was cut off at the card's left edge.
-BAR_LABEL = 20
+#: Bar labels longer than this wrap ("Southampton 023E, around Pirelli Street" takes two lines).
+BAR_LABEL = 24
 
 
 def _bar_label(label) -> str:
-    """A long label over lines of at most BAR_LABEL characters, broken after its comma where it has one
-    ("Southampton 023E," over "around Pirelli Street")."""
+    """A long label over two lines, broken after its comma where it has one ("Southampton 023E," over "around
+    Pirelli Street")."""
     text = str(label)
     if len(text) <= BAR_LABEL:
         return text
     head, comma, tail = text.partition(", ")
-    parts = [head + ",", tail] if comma else [text]
-    return "<br>".join(line for part in parts for line in textwrap.wrap(part, BAR_LABEL))
+    return f"{head},<br>{tail}" if comma and max(len(head), len(tail)) <= BAR_LABEL + 4 else wrap(text, BAR_LABEL)
 
 
 def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphasise: set | None = None) -> go.Figure:
@@ -331,7 +327,7 @@ def bars(frame: pd.DataFrame, label_col: str, value_col: str, title: str, emphas
     colours = [DARK_PINK if lab in emphasise else DARK_BLUE for lab in frame[label_col]]
     # Long names over two lines: on a phone one line left the bars no room and cut the names off at the left.
     frame = frame.assign(**{label_col: frame[label_col].map(_bar_label)})
-    row = 40 + 18 * int(frame[label_col].str.count("<br>").max() if len(frame) else 0)
+    row = 52 if frame[label_col].str.contains("<br>").any() else 40
     fig = go.Figure(
         go.Bar(
             x=frame[value_col].astype(float),
